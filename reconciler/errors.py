@@ -7,7 +7,7 @@
     │   ├── TransportError          no usable HTTP exchange (connect, timeout, reset)
     │   │   └── NoReplyError        sent, but no reply came back: the server
     │   │                           may have committed it (never blindly re-POST a job)
-    │   ├── ApiError                the service answered with an error body (status, code, request id)
+    │   ├── ApiError                an error body from the service (status, code, request id)
     │   └── BadReplyError           a reply we cannot trust (garbage XML,
     │                               wrong root element, oversized or truncated body, entities)
     ├── PlanError                   a plan cannot be built, or a saved plan is stale
