@@ -9,7 +9,6 @@ Failed, 4 timed out waiting.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,7 +121,7 @@ def emulator() -> None:
 @click.option("--job-seconds", default=2.0, type=float, help="Submitted to finished, in seconds.")
 @click.option("--seed", default=None, type=int, help="Seed for the fault dice.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, data_dir: str | None, **faults: Any) -> None:
+def serve(ctx: click.Context, /, host: str, port: int, data_dir: str | None, **faults: Any) -> None:
     """Serve the emulator on HOST:PORT until interrupted."""
 
     def action() -> int:
@@ -137,7 +136,3 @@ def serve(ctx: click.Context, host: str, port: int, data_dir: str | None, **faul
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="reconciler")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
