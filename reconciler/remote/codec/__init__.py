@@ -1,0 +1,42 @@
+"""XML in and out, the only place lxml is used (ci-api.md sections 2-5).
+
+``build`` renders request bodies, ``parse`` reads every reply shape, ``errorbody`` turns error
+replies into :class:`reconciler.errors.ApiError`, and ``xmlsafe`` is the hardened parser they
+all go through. Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from reconciler.remote.codec.build import job_body, template_body, wire_text
+from reconciler.remote.codec.errorbody import api_error, error_fields
+from reconciler.remote.codec.parse import (
+    check_root,
+    describe_reply,
+    job_page,
+    object_page,
+    queue_list,
+    submit_reply,
+    template_page,
+    template_reply,
+    unquote_etag,
+)
+from reconciler.remote.codec.xmlsafe import DEFAULT_MAX_BYTES, parse_root
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "api_error",
+    "check_root",
+    "describe_reply",
+    "error_fields",
+    "job_body",
+    "job_page",
+    "object_page",
+    "parse_root",
+    "queue_list",
+    "submit_reply",
+    "template_body",
+    "template_page",
+    "template_reply",
+    "unquote_etag",
+    "wire_text",
+]

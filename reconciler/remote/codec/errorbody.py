@@ -1,0 +1,47 @@
+"""Error replies: ``<Error>`` bodies (with or without ``<Resource>``) -> :class:`ApiError`.
+
+A non-2xx reply is always an error, whatever its body. When the body is the service's XML we
+keep its Code/Message/RequestId; when it is something else (a proxy's HTML 502, an empty HEAD
+reply, garbage) the status still decides, so callers can retry a 5xx, and the message says the
+body was not the service's.
+"""
+
+from __future__ import annotations
+
+from reconciler.errors import ApiError, BadReplyError
+from reconciler.remote.codec.xmlsafe import DEFAULT_MAX_BYTES, parse_root, string
+
+_REASONS = {301: "PermanentRedirect", 302: "Found", 307: "TemporaryRedirect", 404: "NotFound"}
+
+
+def error_fields(body: bytes, op: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, str, str]:
+    """``(code, message, request_id)`` of an ``<Error>`` body; BadReplyError otherwise."""
+    root = parse_root(body, "Error", op, max_bytes)
+    return string(root, "Code"), string(root, "Message"), string(root, "RequestId")
+
+
+def api_error(
+    status: int,
+    body: bytes,
+    op: str,
+    header_request_id: str = "",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ApiError:
+    """The ApiError for a non-2xx reply; never raises."""
+    fallback_code = _REASONS.get(status, f"HTTP{status}")
+    if not body.strip():
+        return ApiError(status, fallback_code, "no error body", header_request_id, op)
+    try:
+        code, message, request_id = error_fields(body, "", max_bytes)
+    except BadReplyError as exc:
+        detail = str(exc).removeprefix("bad reply: ")
+        return ApiError(
+            status, fallback_code, f"not a service error body: {detail}", header_request_id, op
+        )
+    return ApiError(
+        status,
+        code or fallback_code,
+        message or "(no message)",
+        request_id or header_request_id,
+        op,
+    )

@@ -1,0 +1,153 @@
+"""Hardened XML parsing and small typed accessors over the parsed tree.
+
+Replies are untrusted input: a proxy may answer with HTML, a broken connection may truncate the
+body, and a hostile endpoint may send entity bombs or external entities. The parser therefore
+refuses any DOCTYPE or ENTITY declaration *before* parsing, never resolves entities, never
+touches the network or a DTD, demands UTF-8, and caps the size. Every failure becomes one
+:class:`BadReplyError` line naming the operation and what was wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from lxml import etree
+
+from reconciler.errors import BadReplyError
+
+DEFAULT_MAX_BYTES = 8 << 20
+
+Element = etree._Element
+
+_DECLARATION_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([^\"']+)[\"']", re.I)
+_FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+
+
+def bad(operation: str, what: str) -> BadReplyError:
+    """One line: ``<operation>: bad reply: <what>``."""
+    where = f"{operation}: " if operation else ""
+    flat = " ".join(what.split())
+    return BadReplyError(f"{where}bad reply: {flat[:200]}")
+
+
+def _parser() -> etree.XMLParser:
+    # A fresh parser per call: lxml parsers are not safe to share between threads.
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        recover=False,
+    )
+
+
+def parse_root(
+    body: bytes, root: str | tuple[str, ...], operation: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Element:
+    """Parse ``body`` and return its root element, which must be named ``root`` (local name)."""
+    expected = (root,) if isinstance(root, str) else root
+    _precheck(body, operation, max_bytes)
+    try:
+        element = etree.fromstring(body, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise bad(operation, f"malformed XML ({_first_line(str(exc))})") from None
+    except (ValueError, etree.LxmlError) as exc:
+        raise bad(operation, f"unreadable XML ({_first_line(str(exc))})") from None
+    if element is None:
+        raise bad(operation, "empty XML document")
+    name = local(element)
+    if name not in expected:
+        raise bad(operation, f"expected <{expected[0]}> but the root element is <{name}>")
+    return element
+
+
+def _precheck(body: bytes, operation: str, max_bytes: int) -> None:
+    if len(body) > max_bytes:
+        raise bad(operation, f"body of {len(body)} bytes exceeds the {max_bytes}-byte limit")
+    if not body.strip():
+        raise bad(operation, "empty body where XML was expected")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise bad(operation, f"body is not UTF-8 (byte {exc.start})") from None
+    declared = _DECLARATION_ENCODING.match(body)
+    if declared and declared.group(1).decode("ascii", "replace").lower() not in ("utf-8", "utf8"):
+        raise bad(operation, f"declared encoding {declared.group(1).decode('ascii', 'replace')}")
+    if _FORBIDDEN.search(body):
+        raise bad(operation, "DOCTYPE/ENTITY declarations are refused")
+    if not body.lstrip().startswith(b"<"):
+        raise bad(operation, f"not XML (starts with {body.lstrip()[:16]!r})")
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else "no detail"
+
+
+def local(element: Element) -> str:
+    """Local name of an element, ignoring any namespace."""
+    tag = element.tag
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def children(element: Element, name: str) -> Iterator[Element]:
+    """Direct child elements named ``name`` (namespace ignored), in document order."""
+    for child in element:
+        if isinstance(child.tag, str) and local(child) == name:
+            yield child
+
+
+def child(element: Element, name: str) -> Element | None:
+    return next(children(element, name), None)
+
+
+def text(element: Element | None, name: str | None = None) -> str | None:
+    """Stripped text of ``element`` (or of its child ``name``); empty or absent is None."""
+    node = element if name is None or element is None else child(element, name)
+    if node is None:
+        return None
+    value = (node.text or "").strip()
+    return value or None
+
+
+def string(element: Element | None, name: str, default: str = "") -> str:
+    value = text(element, name)
+    return default if value is None else value
+
+
+def integer(element: Element | None, name: str, operation: str) -> int | None:
+    value = text(element, name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise bad(operation, f"<{name}> is not an integer: {value[:40]!r}") from None
+
+
+def number(element: Element | None, name: str, operation: str) -> float | None:
+    value = text(element, name)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise bad(operation, f"<{name}> is not a number: {value[:40]!r}") from None
+
+
+def boolean(element: Element | None, name: str, operation: str) -> bool | None:
+    value = text(element, name)
+    if value is None:
+        return None
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise bad(operation, f"<{name}> is not true/false: {value[:40]!r}")
+
+
+def time_text(element: Element | None, name: str) -> str:
+    """A time stamp; ``-`` (seen before a job starts) is the same as empty."""
+    value = string(element, name)
+    return "" if value == "-" else value

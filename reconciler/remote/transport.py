@@ -1,0 +1,234 @@
+"""One signed HTTP exchange with the service, retried when that is safe (the httpx edge).
+
+This module owns every decision about the wire: which host is sent and signed, how the body is
+read (streamed, with a size cap and a total time budget so a trickling server cannot hang us),
+what counts as "never sent" versus "sent but unanswered", and when to try again. Callers hand
+in a :class:`Call` and get a :class:`Reply` or a :class:`reconciler.errors.RemoteError`.
+
+Retry rules: idempotent calls are repeated on 5xx, ``SlowDown`` and network errors. Calls that
+create something (POST) are repeated only when the service certainly did nothing: ``SlowDown``
+(throttling rejects up front) and connection failures (the request never left). A POST whose
+reply is lost raises :class:`NoReplyError` so the caller can look before it leaps.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import quote
+
+import httpx
+
+from reconciler.errors import ApiError, BadReplyError, NoReplyError, RemoteError, TransportError
+from reconciler.remote import codec
+from reconciler.remote.credentials import Credentials
+from reconciler.remote.ratelimit import RateLimiter
+from reconciler.remote.retry import RetryPolicy
+from reconciler.remote.signer import authorization, host_without_port, signable_headers, url_encode
+
+log = logging.getLogger("reconciler.remote")
+
+Service = Literal["ci", "cos"]
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_LOST = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, ConnectionError)
+
+
+@dataclass(frozen=True)
+class Call:
+    """What to send. ``path`` is decoded (``/jobs/a,b``); it is percent-encoded on the wire."""
+
+    operation: str
+    method: str
+    service: Service
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    content_type: str | None = None
+    idempotent: bool = True
+    accept: frozenset[int] = frozenset()
+    limiter: RateLimiter | None = None
+    max_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    request_id: str
+
+
+class _Lost(Exception):
+    """The request went out but no complete reply came back."""
+
+
+class Exchange:
+    """Signs, sends and retries calls for one bucket; owns (or borrows) an httpx.Client."""
+
+    def __init__(
+        self,
+        bucket: str,
+        region: str,
+        credentials: Credentials,
+        *,
+        endpoint: str | None,
+        transport: httpx.BaseTransport | None,
+        http: httpx.Client | None,
+        retry: RetryPolicy,
+        timeout: float,
+        max_reply_bytes: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if http is not None and transport is not None:
+            raise ValueError("pass either an httpx.Client or a transport, not both")
+        self.bucket, self.region = bucket, region
+        self._credentials = credentials
+        self._endpoint = endpoint.rstrip("/") if endpoint else None
+        self._retry, self._timeout, self._max = retry, timeout, max_reply_bytes
+        self._clock = clock
+        self._owned = http is None
+        self._http = http or httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=endpoint is None and transport is None,
+        )
+
+    def close(self) -> None:
+        if self._owned:
+            self._http.close()
+
+    def host(self, service: Service) -> str:
+        return f"{self.bucket}.{service}.{self.region}.myqcloud.com"
+
+    def call(self, call: Call) -> Reply:
+        """Send ``call`` until it succeeds, fails for good, or retries run out."""
+        attempts = self._retry.attempts
+        for number in range(attempts):
+            try:
+                return self._attempt(call)
+            except RemoteError as exc:
+                if number + 1 >= attempts or not _retryable(exc, call):
+                    raise
+                log.warning("%s: retrying after %s", call.operation, exc)
+            self._retry.pause(number)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, call: Call) -> Reply:
+        if call.limiter is not None:
+            call.limiter.acquire()
+        request = self._request(call)
+        started = time.monotonic()
+        try:
+            reply = self._send(request, call, started)
+        except _Lost as exc:
+            if call.idempotent:
+                raise TransportError(f"{call.operation}: {exc}") from None
+            raise NoReplyError(
+                f"{call.operation}: no reply ({exc}); it may have been done"
+            ) from None
+        elapsed = (time.monotonic() - started) * 1000
+        log.debug(
+            "%s %s -> %s [%s] %.0f ms",
+            call.method,
+            call.path,
+            reply.status,
+            reply.request_id or "-",
+            elapsed,
+        )
+        if 200 <= reply.status < 300 or reply.status in call.accept:
+            return reply
+        max_bytes = call.max_bytes or self._max
+        raise codec.api_error(reply.status, reply.body, call.operation, reply.request_id, max_bytes)
+
+    def _request(self, call: Call) -> httpx.Request:
+        host = self.host(call.service)
+        headers = {"Host": host}
+        if call.body is not None:
+            headers["Content-Length"] = str(len(call.body))
+            headers["Content-MD5"] = base64.b64encode(hashlib.md5(call.body).digest()).decode()
+            if call.content_type:
+                headers["Content-Type"] = call.content_type
+        if self._credentials.token:
+            headers[f"x-{call.service}-security-token"] = self._credentials.token
+        signed = signable_headers(headers)
+        signed["Host"] = host_without_port(host)
+        headers["Authorization"] = authorization(
+            self._credentials, call.method, call.path, call.params, signed, now=self._clock()
+        )
+        return self._http.build_request(
+            call.method, self._url(call), headers=headers, content=call.body, timeout=self._timeout
+        )
+
+    def _url(self, call: Call) -> str:
+        base = self._endpoint or f"https://{self.host(call.service)}"
+        query = "&".join(
+            url_encode(name) if value == "" else f"{url_encode(name)}={url_encode(value)}"
+            for name, value in call.params
+        )
+        return base + quote(call.path, safe="/-_.~") + (f"?{query}" if query else "")
+
+    def _send(self, request: httpx.Request, call: Call, started: float) -> Reply:
+        try:
+            response = self._http.send(request, stream=True, follow_redirects=False)
+        except _NOT_SENT as exc:
+            raise TransportError(
+                f"{call.operation}: cannot connect to {request.url.host}: {_one_line(exc)}"
+            ) from None
+        except _LOST as exc:
+            raise _Lost(_one_line(exc)) from None
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{call.operation}: {_one_line(exc)}") from None
+        try:
+            body = self._read(response, call, started)
+        finally:
+            response.close()
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        request_id = headers.get("x-ci-request-id") or headers.get("x-cos-request-id", "")
+        return Reply(response.status_code, headers, body, request_id)
+
+    def _read(self, response: httpx.Response, call: Call, started: float) -> bytes:
+        """Stream the body under the size cap and the call's total time budget."""
+        limit = call.max_bytes or self._max
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise codec_bad(call, f"declared body of {declared} bytes exceeds {limit}")
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            for chunk in response.iter_bytes():
+                total += len(chunk)
+                if total > limit:
+                    raise codec_bad(call, f"body exceeds the {limit}-byte limit")
+                chunks.append(chunk)
+                if time.monotonic() - started > self._timeout:
+                    raise _Lost(f"reply not complete after {self._timeout:g} s")
+        except _LOST as exc:
+            raise _Lost(f"reply cut short: {_one_line(exc)}") from None
+        except httpx.HTTPError as exc:
+            raise _Lost(f"reply unreadable: {_one_line(exc)}") from None
+        return b"".join(chunks)
+
+
+def codec_bad(call: Call, what: str) -> BadReplyError:
+    return BadReplyError(f"{call.operation}: bad reply: {what}")
+
+
+def _retryable(exc: RemoteError, call: Call) -> bool:
+    if isinstance(exc, NoReplyError) or isinstance(exc, BadReplyError):
+        return False
+    if isinstance(exc, TransportError):
+        return True  # idempotent loss, or never sent at all
+    if isinstance(exc, ApiError):
+        return exc.code == "SlowDown" or (call.idempotent and exc.status >= 500)
+    return False
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
