@@ -1,0 +1,163 @@
+"""The state file format: strict parsing and stable, diff-friendly rendering.
+
+Parsing refuses anything it does not fully understand (duplicate keys, unknown fields, a newer
+version, duplicate records) because the next compaction would otherwise rewrite the file from
+a partial understanding of it. Rendering writes one record per line, sorted by key, so a git diff
+of the state shows exactly the records that changed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from ..errors import StateError
+from .records import JobRecord, RecordError, TemplateRecord
+
+#: The state file version this code writes and reads.
+STATE_VERSION: Final = 1
+_TOP_KEYS: Final = ("version", "serial", "lineage", "templates", "jobs")
+
+
+@dataclass(frozen=True)
+class Document:
+    """The content of one state file."""
+
+    version: int
+    serial: int
+    lineage: str
+    templates: dict[tuple[str, str], TemplateRecord]
+    jobs: dict[tuple[str, str], JobRecord]
+
+
+def new_document() -> Document:
+    """The empty state: nothing recorded yet, a fresh lineage."""
+    return Document(STATE_VERSION, 0, str(uuid.uuid4()), {}, {})
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r} in a JSON object")
+        seen[key] = value
+    return seen
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def strict_json(data: bytes | str) -> Any:
+    """``json.loads`` that rejects duplicate object keys and NaN/Infinity."""
+    return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+
+
+def refusal(path: Path, problem: str) -> StateError:
+    """A one-line error that says which file, what is wrong, and how to recover."""
+    backup = path.with_name(path.name + ".backup")
+    return StateError(
+        f"state file {path}: {problem}; it was left untouched. Fix it, or restore the previous "
+        f"state from {backup} (for example: cp {backup} {path})"
+    )
+
+
+def _int_field(raw: dict[str, Any], name: str, path: Path) -> int:
+    value = raw[name]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise refusal(path, f"{name!r} must be a non-negative integer, not {value!r}")
+    return value
+
+
+def _check_header(raw: Any, path: Path) -> tuple[int, int, str]:
+    if not isinstance(raw, dict):
+        raise refusal(path, "the top level is not a JSON object")
+    if "version" in raw:
+        version = _int_field(raw, "version", path)
+        if version > STATE_VERSION:
+            raise StateError(
+                f"state file {path} has version {version}, written by a newer reconciler "
+                f"(this one understands version {STATE_VERSION}); upgrade reconciler. "
+                "The file was left untouched."
+            )
+        if version != STATE_VERSION:
+            raise refusal(path, f"unsupported version {version}")
+    missing = [k for k in _TOP_KEYS if k not in raw]
+    unknown = sorted(set(raw) - set(_TOP_KEYS))
+    if missing or unknown:
+        what = f"missing key {missing[0]!r}" if missing else f"unknown key {unknown[0]!r}"
+        raise refusal(path, what)
+    lineage = raw["lineage"]
+    try:
+        uuid.UUID(lineage)
+    except (TypeError, ValueError, AttributeError):
+        raise refusal(path, f"'lineage' is not a UUID: {lineage!r}") from None
+    return STATE_VERSION, _int_field(raw, "serial", path), lineage
+
+
+def _records(raw: Any, kind: type[TemplateRecord] | type[JobRecord], path: Path) -> dict[Any, Any]:
+    label = "templates" if kind is TemplateRecord else "jobs"
+    if not isinstance(raw, list):
+        raise refusal(path, f"{label!r} must be a list")
+    out: dict[Any, Any] = {}
+    for index, item in enumerate(raw):
+        try:
+            rec = kind.from_dict(item)
+        except RecordError as exc:
+            raise refusal(path, f"{label}[{index}]: {exc}") from None
+        if rec.key in out:
+            raise refusal(path, f"{label}[{index}]: a second record for {rec.key!r}")
+        out[rec.key] = rec
+    return out
+
+
+def parse_document(data: bytes, path: Path) -> Document:
+    """Parse and validate a state file; raises ``StateError`` naming ``path`` on any problem."""
+    try:
+        raw = strict_json(data)
+    except UnicodeDecodeError:
+        raise refusal(path, "it is not UTF-8 text (damaged or not a state file)") from None
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        what = "truncated" if exc.pos >= len(data.rstrip()) else "not valid JSON"
+        raise refusal(path, f"{what} ({where}: {exc.msg})") from None
+    except (ValueError, RecursionError) as exc:
+        raise refusal(path, f"not acceptable JSON ({exc})") from None
+    version, serial, lineage = _check_header(raw, path)
+    templates = _records(raw["templates"], TemplateRecord, path)
+    jobs = _records(raw["jobs"], JobRecord, path)
+    return Document(version, serial, lineage, templates, jobs)
+
+
+def _dump(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _render_list(name: str, records: list[dict[str, Any]], last: bool) -> list[str]:
+    end = "" if last else ","
+    if not records:
+        return [f'  "{name}": []{end}']
+    lines = [f'  "{name}": [']
+    lines.extend(f"    {_dump(rec)}," for rec in records[:-1])
+    lines.append(f"    {_dump(records[-1])}")
+    lines.append(f"  ]{end}")
+    return lines
+
+
+def render_document(
+    serial: int,
+    lineage: str,
+    templates: Mapping[tuple[str, str], TemplateRecord],
+    jobs: Mapping[tuple[str, str], JobRecord],
+) -> bytes:
+    """The file bytes: header fields, then one record per line, each list sorted by key."""
+    lines = ["{", f'  "version": {STATE_VERSION},', f'  "serial": {serial},']
+    lines.append(f'  "lineage": {json.dumps(lineage)},')
+    lines += _render_list("templates", [templates[k].to_dict() for k in sorted(templates)], False)
+    lines += _render_list("jobs", [jobs[k].to_dict() for k in sorted(jobs)], True)
+    lines.append("}")
+    return ("\n".join(lines) + "\n").encode("utf-8")

@@ -1,0 +1,264 @@
+"""The write-ahead journal: one checksummed JSON line per put or drop, fsynced in groups.
+
+Why a journal: apply records an intent before every job submission and a result after it.
+Rewriting the whole state file for each would make the cost per job grow with the state size;
+appending one line and fsyncing it keeps it constant. Concurrent writers share fsyncs (group
+commit): whoever finds no flush in progress becomes the leader, writes every line queued so far
+in one ``write`` and fsyncs once, while the others wait on a condition variable; the lines that
+arrive during that fsync are flushed together by the next leader.
+
+Line format (valid JSON, so ``jq`` can read it)::
+
+    {"crc":"1a2b3c4d","e":{"lineage": "...", "op": "put_job", "record": {...}}}
+
+``crc`` is the CRC-32 of the exact bytes of the ``e`` value, so a torn or damaged line is
+detected without re-serialising. Invalid lines at the end of the file are the torn tail of a
+crash and are ignored; an invalid line followed by a valid one is damage and is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from ..errors import StateError
+from .document import strict_json
+from .fileio import FILE_MODE, fsync_dir, write_all
+from .records import JobRecord, RecordError, TemplateRecord
+
+_HEAD: Final = b'{"crc":"'
+_MID: Final = b'","e":'
+_PREFIX_LEN: Final = len(_HEAD) + 8 + len(_MID)
+
+PUT_JOB: Final = "put_job"
+DROP_JOB: Final = "drop_job"
+PUT_TEMPLATE: Final = "put_template"
+DROP_TEMPLATE: Final = "drop_template"
+
+Entry = tuple[str, Any]  # (op, JobRecord | TemplateRecord | (key, key))
+
+
+def encode(lineage: str, op: str, value: JobRecord | TemplateRecord | tuple[str, str]) -> bytes:
+    """One journal line for ``op`` applied to ``value`` (a record, or a key for drops)."""
+    payload: dict[str, Any] = {"lineage": lineage, "op": op}
+    if isinstance(value, JobRecord | TemplateRecord):
+        payload["record"] = value.to_dict()
+    else:
+        payload["key"] = list(value)
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return b"%s%08x%s%s}\n" % (_HEAD, zlib.crc32(body), _MID, body)
+
+
+def _decode_body(line: bytes) -> bytes | None:
+    """The checksummed payload bytes of a well-formed line, or None if torn or damaged."""
+    if len(line) < _PREFIX_LEN + 1 or not line.startswith(_HEAD) or not line.endswith(b"}"):
+        return None
+    if line[_PREFIX_LEN - len(_MID) : _PREFIX_LEN] != _MID:
+        return None
+    body = line[_PREFIX_LEN:-1]
+    try:
+        crc = int(line[len(_HEAD) : len(_HEAD) + 8], 16)
+    except ValueError:
+        return None
+    return body if zlib.crc32(body) == crc else None
+
+
+def _entry(body: bytes, lineage: str, where: str) -> Entry:
+    """Turn a checksummed payload into an entry; a valid checksum over nonsense is refused."""
+    try:
+        raw = strict_json(body)
+        if not isinstance(raw, dict):
+            raise RecordError("the entry is not a JSON object")
+        if raw.get("lineage") != lineage:
+            raise StateError(
+                f"{where} belongs to another state (lineage {raw.get('lineage')!r}, the state "
+                f"file has {lineage!r}); it was left untouched. Remove the journal only if it "
+                "was copied here by mistake"
+            )
+        op = raw.get("op")
+        if op in (PUT_JOB, PUT_TEMPLATE):
+            kind = JobRecord if op == PUT_JOB else TemplateRecord
+            return op, kind.from_dict(raw.get("record"))
+        key: Any = raw.get("key")
+        if op in (DROP_JOB, DROP_TEMPLATE) and _is_key(key):
+            return op, (key[0], key[1])
+        raise RecordError(f"unknown operation {op!r} or bad key")
+    except (ValueError, RecursionError) as exc:
+        raise StateError(
+            f"{where} is not a valid journal entry ({exc}); it was left untouched"
+        ) from None
+
+
+def _is_key(key: Any) -> bool:
+    return isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key)
+
+
+@dataclass(frozen=True)
+class JournalContent:
+    """What a journal file holds: its valid entries, and whether a torn tail was dropped."""
+
+    entries: list[Entry]
+    torn_bytes: int  # bytes of the ignored tail (0 when the file ended cleanly)
+    valid_bytes: int  # length of the prefix made of valid lines
+
+
+def read_journal(path: Path, lineage: str | None) -> JournalContent:
+    """Parse ``path`` (missing = empty). Raises ``StateError`` on damage before the tail.
+
+    ``lineage`` None means there is no state file: a journal with entries is then refused,
+    since replaying it onto an empty state would silently forget everything else.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return JournalContent([], 0, 0)
+    bodies: list[tuple[int, bytes]] = []  # (line number, payload)
+    first_bad: int | None = None
+    valid_end = offset = 0
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        end = offset + len(line) + 1
+        body = _decode_body(line) if end <= len(data) else None  # no newline: torn
+        if body is None:
+            first_bad = number if first_bad is None and line else first_bad
+        elif first_bad is not None:
+            raise StateError(
+                f"journal {path}: line {first_bad} is damaged but later lines are intact; "
+                "it was left untouched. Restore it from a copy or remove it to lose its entries"
+            )
+        else:
+            bodies.append((number, body))
+            valid_end = end
+        offset = end
+    if lineage is None and bodies:
+        state = path.with_name(path.name.removesuffix(".journal"))
+        raise StateError(
+            f"state file {state} is missing but its journal {path} holds {len(bodies)} entries; "
+            f"nothing was changed. Restore {state} (e.g. from {state}.backup) and retry"
+        )
+    entries = [_entry(body, lineage or "", f"journal {path} line {n}") for n, body in bodies]
+    return JournalContent(entries, len(data) - valid_end, valid_end)
+
+
+class JournalWriter:
+    """Appends entries durably; thread-safe; concurrent appends share one fsync."""
+
+    def __init__(self, path: Path) -> None:
+        existed = path.exists()
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+        if not existed:
+            fsync_dir(path.parent)
+        self.path = path
+        self._cond = threading.Condition(threading.Lock())
+        self._queue: list[bytes] = []
+        self._queued = 0  # tickets handed out
+        self._durable = 0  # every ticket <= this is on disk
+        self._flushing = False
+        self._failure: str | None = None
+        self.fsyncs = 0
+        self.entries = 0  # entries appended since the last truncate
+
+    def append(self, lines: list[bytes], apply: Callable[[], None]) -> None:
+        """Queue ``lines``, run ``apply`` in journal order, return once the lines are durable.
+
+        ``apply`` updates the in-memory view under the same lock that orders the journal, so
+        the view and the file agree on the order of writes to one key.
+        """
+        with self._cond:
+            self._raise_if_failed()
+            apply()
+            self._queue.extend(lines)
+            self.entries += len(lines)
+            self._queued += 1
+            ticket = self._queued
+            while self._durable < ticket:
+                self._raise_if_failed()
+                if self._flushing:
+                    self._cond.wait()
+                else:
+                    self._lead()
+
+    def _lead(self) -> None:
+        """Flush everything queued so far; called and returns with the lock held."""
+        self._flushing = True
+        batch, self._queue = b"".join(self._queue), []
+        target = self._queued
+        self._cond.release()
+        error: OSError | None = None
+        try:
+            self._flush(batch)
+        except OSError as exc:
+            error = exc
+        finally:
+            self._cond.acquire()
+            self._flushing = False
+            self._cond.notify_all()
+        if error is not None:
+            self._failure = f"writing journal {self.path} failed: {error}"
+            raise StateError(self._failure) from error
+        self._durable = target
+
+    def _flush(self, batch: bytes) -> None:
+        start = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            write_all(self._fd, batch)
+        except OSError:
+            # Cut a partial write off so later entries never follow a torn line.
+            os.ftruncate(self._fd, start)
+            raise
+        _datasync(self._fd)
+        self.fsyncs += 1
+
+    def _raise_if_failed(self) -> None:
+        if self._fd < 0:
+            raise StateError(f"journal {self.path} is closed; open the state again to write")
+        if self._failure is not None:
+            raise StateError(self._failure + "; later writes are refused, rerun the command")
+
+    @property
+    def lock(self) -> threading.Condition:
+        """The lock that orders journal appends; hold it to read the in-memory view."""
+        return self._cond
+
+    def quiesced(self) -> _Quiesced:
+        """A context that holds the journal lock with no flush in flight (for compaction)."""
+        return _Quiesced(self)
+
+    def truncate(self) -> None:
+        """Empty the journal (call while quiesced, after the state file holds its entries)."""
+        os.ftruncate(self._fd, 0)
+        _datasync(self._fd)
+        self.entries = 0
+
+    def close(self) -> None:
+        """Close the file once no flush is in flight; later appends raise ``StateError``."""
+        with self.quiesced():
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+
+
+class _Quiesced:
+    def __init__(self, journal: JournalWriter) -> None:
+        self._journal = journal
+
+    def __enter__(self) -> None:
+        cond = self._journal._cond
+        cond.acquire()
+        journal = self._journal
+        # After a failed flush the queue is never drained; compaction then proceeds anyway.
+        while (journal._flushing or journal._queue) and journal._failure is None:
+            cond.wait()
+
+    def __exit__(self, *exc: object) -> None:
+        self._journal._cond.release()
+
+
+def _datasync(fd: int) -> None:
+    sync = getattr(os, "fdatasync", os.fsync)
+    sync(fd)

@@ -1,0 +1,279 @@
+"""The state store: read without a lock, or open for writing under the lock.
+
+A writer keeps the whole state in memory. Each put or drop becomes one journal line, fsynced
+(group-committed across threads) before the call returns, so ``kill -9`` at any instant loses
+nothing that was reported as recorded. The state file itself is only rewritten by
+:meth:`StateWriter.compact` (atomically, keeping the previous file as ``.backup``), at the end of
+a run and when a writer finds a journal left by a crashed one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+
+from ..errors import StateError
+from .document import STATE_VERSION, Document, new_document, parse_document, render_document
+from .fileio import atomic_write, fsync_dir, read_or_none, remove_leftovers
+from .journal import (
+    DROP_JOB,
+    DROP_TEMPLATE,
+    PUT_JOB,
+    PUT_TEMPLATE,
+    Entry,
+    JournalContent,
+    JournalWriter,
+    encode,
+    read_journal,
+)
+from .lock import LockInfo, StateLock
+from .records import JobRecord, StateSnapshot, TemplateRecord
+
+log = logging.getLogger(__name__)
+_Key = tuple[str, str]
+
+
+def _replay(doc: Document, entries: list[Entry]) -> None:
+    """Apply journal entries in order; full-record puts and drops make replay idempotent."""
+    for op, value in entries:
+        if op == PUT_JOB:
+            doc.jobs[value.key] = value
+        elif op == DROP_JOB:
+            doc.jobs.pop(value, None)
+        elif op == PUT_TEMPLATE:
+            doc.templates[value.key] = value
+        else:
+            doc.templates.pop(value, None)
+
+
+def _forget(records: dict[_Key, JobRecord] | dict[_Key, TemplateRecord], key: _Key) -> None:
+    records.pop(key, None)
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class StateStore:
+    """The state file at ``path`` with its journal, backup and lock beside it."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.journal_path = self.path.with_name(self.path.name + ".journal")
+        self.backup_path = self.path.with_name(self.path.name + ".backup")
+
+    def _load(self) -> tuple[Document, bytes | None, JournalContent]:
+        data = read_or_none(self.path)
+        doc = new_document() if data is None else parse_document(data, self.path)
+        journal = read_journal(self.journal_path, None if data is None else doc.lineage)
+        _replay(doc, journal.entries)
+        return doc, data, journal
+
+    def read(self) -> StateSnapshot:
+        """The current state without taking the lock (for plan and status).
+
+        A writer compacting meanwhile replaces the file and then empties the journal; reading
+        the file, then the journal, then checking the file did not change gives a consistent view.
+        """
+        for _ in range(10):
+            before = _identity(self.path)
+            doc, _, journal = self._load()
+            if _identity(self.path) == before:
+                break
+        return StateSnapshot(
+            version=doc.version,
+            serial=doc.serial,
+            lineage=doc.lineage,
+            templates=MappingProxyType(doc.templates),
+            jobs=MappingProxyType(doc.jobs),
+            pending_journal=len(journal.entries),
+        )
+
+    def open(self, *, command: str = "", wait_seconds: float = 0.0) -> StateWriter:
+        """Lock the state for writing; raises ``LockError`` naming the holder.
+
+        ``command`` is recorded in the lock record shown to others: pass a command name such
+        as ``"apply"``, never a command line that might carry a secret.
+        """
+        lock = StateLock(self.path)
+        dead = lock.acquire(command, wait_seconds)
+        writer: StateWriter | None = None
+        try:
+            remove_leftovers(self.path)
+            last_write = _identity(self.journal_path)
+            doc, data, journal = self._load()
+            if data is None:
+                data = render_document(doc.serial, doc.lineage, {}, {})
+                atomic_write(self.path, data)
+            writer = StateWriter(self, lock, doc, data, journal)
+            if journal.entries or journal.torn_bytes:
+                writer.compact(force=True)
+        except BaseException:
+            if writer is not None:
+                writer.abandon()
+            lock.release()
+            raise
+        if dead is not None:
+            writer.warnings += (_dead_holder_message(dead, journal, last_write),)
+            log.warning("%s", writer.warnings[-1])
+        return writer
+
+
+def _dead_holder_message(
+    dead: LockInfo, journal: JournalContent, last_write: tuple[int, int, int] | None
+) -> str:
+    when = ""
+    if last_write is not None:
+        stamp = datetime.fromtimestamp(last_write[2] / 1e9, UTC).replace(microsecond=0)
+        when = f", last journal write at {stamp.isoformat().replace('+00:00', 'Z')}"
+    if journal.entries:
+        recovered = f"its journal was recovered ({len(journal.entries)} entries)"
+    else:
+        recovered = "it left no journal entries to recover"
+    return (
+        f"previous holder pid {dead.pid} on {dead.host} ({dead.owner}, "
+        f"{dead.command or 'no command'}, since {dead.created}{when}) died holding the state "
+        f"lock (lock id {dead.lock_id}); {recovered}"
+    )
+
+
+class StateWriter:
+    """Exclusive, thread-safe write access to the state; use as a context manager."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        lock: StateLock,
+        doc: Document,
+        file_bytes: bytes,
+        journal: JournalContent,
+    ) -> None:
+        self._store = store
+        self._lock = lock
+        self._lineage = doc.lineage
+        self._serial = doc.serial
+        self._templates: dict[_Key, TemplateRecord] = doc.templates
+        self._jobs: dict[_Key, JobRecord] = doc.jobs
+        self._file_bytes = file_bytes
+        self._journal = JournalWriter(store.journal_path)
+        self._journal.entries = len(journal.entries)
+        self._close_lock = threading.Lock()
+        self._closed = False
+        self.warnings: tuple[str, ...] = ()
+
+    def __enter__(self) -> StateWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def lock_id(self) -> str:
+        """The id of this lock, as ``reconciler force-unlock`` would need it."""
+        return self._lock.info.lock_id if self._lock.info else ""
+
+    @property
+    def fsyncs(self) -> int:
+        """Journal fsyncs done by this writer (for benchmarks and tests of group commit)."""
+        return self._journal.fsyncs
+
+    @property
+    def snapshot(self) -> StateSnapshot:
+        """Everything written so far (a copy: O(records); use :meth:`job` for single lookups)."""
+        with self._journal.lock:
+            return StateSnapshot(
+                version=STATE_VERSION,
+                serial=self._serial,
+                lineage=self._lineage,
+                templates=MappingProxyType(dict(self._templates)),
+                jobs=MappingProxyType(dict(self._jobs)),
+                pending_journal=self._journal.entries,
+            )
+
+    def job(self, batch: str, input_object: str) -> JobRecord | None:
+        """One job record, without copying the state."""
+        with self._journal.lock:
+            return self._jobs.get((batch, input_object))
+
+    def template(self, target: str, name: str) -> TemplateRecord | None:
+        """One template record, without copying the state."""
+        with self._journal.lock:
+            return self._templates.get((target, name))
+
+    def _write(self, lines: list[bytes], apply: Callable[[], None]) -> None:
+        if self._closed:
+            raise StateError(f"state {self._store.path} is closed; open it again to write")
+        self._journal.append(lines, apply)
+
+    def put_template(self, rec: TemplateRecord) -> None:
+        line = encode(self._lineage, PUT_TEMPLATE, rec)
+        self._write([line], lambda: self._templates.__setitem__(rec.key, rec))
+
+    def drop_template(self, target: str, name: str) -> None:
+        line = encode(self._lineage, DROP_TEMPLATE, (target, name))
+        self._write([line], lambda: _forget(self._templates, (target, name)))
+
+    def put_job(self, rec: JobRecord) -> None:
+        """Record ``rec``; it is on disk when this returns (fsync shared with other threads)."""
+        self.put_jobs((rec,))
+
+    def put_jobs(self, recs: Iterable[JobRecord]) -> None:
+        """Record many jobs with one journal write and one fsync."""
+        batch = list(recs)
+        if not batch:
+            return
+        lines = [encode(self._lineage, PUT_JOB, rec) for rec in batch]
+        self._write(lines, lambda: self._jobs.update((rec.key, rec) for rec in batch))
+
+    def drop_job(self, batch: str, input_object: str) -> None:
+        line = encode(self._lineage, DROP_JOB, (batch, input_object))
+        self._write([line], lambda: _forget(self._jobs, (batch, input_object)))
+
+    def compact(self, *, force: bool = False) -> None:
+        """Fold the journal into the state file atomically, then empty the journal.
+
+        The serial moves only when the content changed; the previous file is kept as
+        ``.backup``. A crash between the rename and the truncation is harmless: replaying
+        full-record entries onto a state that already holds them changes nothing.
+        """
+        with self._journal.quiesced():
+            if self._journal.entries == 0 and not force:
+                return
+            body = render_document(self._serial, self._lineage, self._templates, self._jobs)
+            if body != self._file_bytes:
+                old, new = f'"serial": {self._serial},', f'"serial": {self._serial + 1},'
+                body = body.replace(old.encode(), new.encode(), 1)
+                atomic_write(self._store.backup_path, self._file_bytes)
+                atomic_write(self._store.path, body)
+                self._serial += 1
+                self._file_bytes = body
+            self._journal.truncate()
+
+    def close(self) -> None:
+        """Compact, then release the lock; idempotent; the lock is released even on failure."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self.compact()
+                self._journal.close()
+                self._store.journal_path.unlink(missing_ok=True)
+                fsync_dir(self._store.path.parent)
+            finally:
+                self.abandon()
+
+    def abandon(self) -> None:
+        """Release everything without compacting (the journal keeps what was written)."""
+        self._closed = True
+        self._journal.close()
+        self._lock.release()
