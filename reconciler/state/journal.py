@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ PUT_JOB: Final = "put_job"
 DROP_JOB: Final = "drop_job"
 PUT_TEMPLATE: Final = "put_template"
 DROP_TEMPLATE: Final = "drop_template"
+
+#: Longest time a group-commit leader waits for the writers of the previous group to rejoin.
+COMMIT_DELAY: Final = 0.0005
 
 Entry = tuple[str, Any]  # (op, JobRecord | TemplateRecord | (key, key))
 
@@ -148,13 +152,17 @@ def read_journal(path: Path, lineage: str | None) -> JournalContent:
 class JournalWriter:
     """Appends entries durably; thread-safe; concurrent appends share one fsync."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, commit_delay: float = COMMIT_DELAY) -> None:
         existed = path.exists()
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
         if not existed:
             fsync_dir(path.parent)
         self.path = path
-        self._cond = threading.Condition(threading.Lock())
+        mutex = threading.Lock()
+        self._cond = threading.Condition(mutex)
+        self._gathering = threading.Condition(mutex)  # where a leader waits for company
+        self._commit_delay = commit_delay
+        self._last_group = 1  # tickets in the previous flush: how many writers to expect
         self._queue: list[bytes] = []
         self._queued = 0  # tickets handed out
         self._durable = 0  # every ticket <= this is on disk
@@ -176,6 +184,7 @@ class JournalWriter:
             self.entries += len(lines)
             self._queued += 1
             ticket = self._queued
+            self._gathering.notify()
             while self._durable < ticket:
                 self._raise_if_failed()
                 if self._flushing:
@@ -186,8 +195,10 @@ class JournalWriter:
     def _lead(self) -> None:
         """Flush everything queued so far; called and returns with the lock held."""
         self._flushing = True
+        self._gather()
         batch, self._queue = b"".join(self._queue), []
         target = self._queued
+        self._last_group = target - self._durable
         self._cond.release()
         error: OSError | None = None
         try:
@@ -202,6 +213,23 @@ class JournalWriter:
             self._failure = f"writing journal {self.path} failed: {error}"
             raise StateError(self._failure) from error
         self._durable = target
+
+    def _gather(self) -> None:
+        """Wait briefly for as many writers as joined the previous flush (commit delay).
+
+        Threads woken by a flush need a moment to come back with their next entry; without
+        this wait the first one back would fsync alone. The wait ends as soon as the expected
+        number of writers queued, and never lasts more than ``commit_delay``; a lone writer
+        (previous group of one) never waits.
+        """
+        if self._last_group <= 1 or self._commit_delay <= 0:
+            return
+        deadline = time.monotonic() + self._commit_delay
+        while self._queued - self._durable < self._last_group:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._gathering.wait(remaining)
 
     def _flush(self, batch: bytes) -> None:
         start = os.lseek(self._fd, 0, os.SEEK_END)
