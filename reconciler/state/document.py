@@ -62,7 +62,7 @@ def refusal(path: Path, problem: str) -> StateError:
     backup = path.with_name(path.name + ".backup")
     return StateError(
         f"state file {path}: {problem}; it was left untouched. Fix it, or restore the previous "
-        f"state from {backup} (for example: cp {backup} {path})"
+        f"state with: cp {backup} {path}"
     )
 
 
@@ -118,12 +118,14 @@ def _records(raw: Any, kind: type[TemplateRecord] | type[JobRecord], path: Path)
 def parse_document(data: bytes, path: Path) -> Document:
     """Parse and validate a state file; raises ``StateError`` naming ``path`` on any problem."""
     try:
-        raw = strict_json(data)
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise refusal(path, "it is not UTF-8 text (damaged or not a state file)") from None
+    try:
+        raw = strict_json(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
-        what = "truncated" if exc.pos >= len(data.rstrip()) else "not valid JSON"
+        what = "truncated" if exc.pos >= len(text.rstrip()) else "not valid JSON"
         raise refusal(path, f"{what} ({where}: {exc.msg})") from None
     except (ValueError, RecursionError) as exc:
         raise refusal(path, f"not acceptable JSON ({exc})") from None
