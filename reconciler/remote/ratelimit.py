@@ -53,4 +53,5 @@ class RateLimiter:
             self._tokens = min(self.burst, self._tokens + elapsed * self.rate)
             self._updated = now
             self._tokens -= 1.0
-            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+            # Float drift can leave a debt of 1e-15 tokens; that is not worth a sleep.
+            return 0.0 if self._tokens > -1e-9 else -self._tokens / self.rate

@@ -21,6 +21,7 @@ DEFAULT_MAX_BYTES = 8 << 20
 Element = etree._Element
 
 _DECLARATION_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([^\"']+)[\"']", re.I)
+_HTML_TITLE = re.compile(rb"<title[^>]*>([^<]{0,200})", re.I)
 _FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
 
 
@@ -74,6 +75,11 @@ def _precheck(body: bytes, operation: str, max_bytes: int) -> None:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise bad(operation, f"body is not UTF-8 (byte {exc.start})") from None
+    head = body.lstrip()[:512].lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        title = _HTML_TITLE.search(body[:4096])
+        shown = title.group(1).decode("utf-8", "replace").strip() if title else "no title"
+        raise bad(operation, f"got an HTML page, not XML ({shown[:80]})")
     declared = _DECLARATION_ENCODING.match(body)
     if declared and declared.group(1).decode("ascii", "replace").lower() not in ("utf-8", "utf8"):
         raise bad(operation, f"declared encoding {declared.group(1).decode('ascii', 'replace')}")
