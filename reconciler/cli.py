@@ -8,7 +8,9 @@ Failed, 4 timed out waiting.
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,29 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.errors import ManifestError, ReconcilerError
+from reconciler.errors import ConfigError, ManifestError, ReconcilerError
+from reconciler.manifest import load, summarize
+from reconciler.model import DesiredState
+from reconciler.plan import Plan, PlanOptions
+from reconciler.planfile import plan_document, read_plan, write_plan
+from reconciler.render import render_markdown, render_text
+from reconciler.state.lock import break_lock
+from reconciler.ui import (
+    ProgressReporter,
+    counts_line,
+    make_console,
+    print_apply_result,
+    print_status,
+    status_document,
+)
+from reconciler.workflow import (
+    DEFAULT_STATE,
+    Settings,
+    apply_plan,
+    job_status,
+    make_plan,
+    wait_jobs,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,10 +114,185 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     """Check manifests (files or directories) without contacting the service."""
 
     def action() -> int:
-        from reconciler.manifest import load, summarize
-
         desired = load(paths)
         click.echo(summarize(desired))
+        return 0
+
+    _run(ctx, action)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    opts: Globals = ctx.obj
+    return Settings(
+        state_path=Path(opts.state) if opts.state else DEFAULT_STATE, endpoint=opts.endpoint
+    )
+
+
+def _style(ctx: click.Context) -> Callable[[str, str | None], str]:
+    color = ctx.obj.color
+
+    def style(text: str, fg: str | None) -> str:
+        return click.style(text, fg=fg) if color and fg else text
+
+    return style
+
+
+def _is_plan_file(paths: tuple[Path, ...]) -> bool:
+    return len(paths) == 1 and paths[0].is_file() and paths[0].suffix not in (".yaml", ".yml")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as a JSON document.")
+@click.option("--markdown", is_flag=True, help="Print the plan as Markdown (PR comments).")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
+@click.option("--prune", is_flag=True, help="Delete templates / cancel jobs left the manifests.")
+@click.option("--retry-failed", is_flag=True, help="Re-submit jobs whose last run Failed.")
+@click.pass_context
+def plan(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    out: Path | None,
+    as_json: bool,
+    markdown: bool,
+    detailed_exitcode: bool,
+    prune: bool,
+    retry_failed: bool,
+) -> None:
+    """Show what apply would do, without changing anything."""
+
+    def action() -> int:
+        _, the_plan = make_plan(paths, _settings(ctx), PlanOptions(prune, retry_failed))
+        if out is not None:
+            write_plan(the_plan, out)
+        if as_json:
+            click.echo(json.dumps(plan_document(the_plan), indent=1, sort_keys=True))
+        elif markdown:
+            click.echo(render_markdown(the_plan))
+        else:
+            sample = 5 + 20 * max(ctx.obj.verbosity, 0)
+            click.echo(render_text(the_plan, style=_style(ctx), sample=sample))
+            if out is not None:
+                click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}")
+        return 2 if detailed_exitcode and the_plan.changes else 0
+
+    _run(ctx, action)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--prune", is_flag=True, help="Delete templates / cancel jobs left the manifests.")
+@click.option("--retry-failed", is_flag=True, help="Re-submit jobs whose last run Failed.")
+@click.option("--wait", "wait_", is_flag=True, help="Wait for the jobs to finish.")
+@click.option("--timeout", default=3600.0, type=float, help="Seconds to wait at most.")
+@click.pass_context
+def apply(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    auto_approve: bool,
+    prune: bool,
+    retry_failed: bool,
+    wait_: bool,
+    timeout: float,
+) -> None:
+    """Apply manifests (plan, confirm, execute), or exactly a plan saved with plan --out."""
+
+    def action() -> int:
+        settings = _settings(ctx)
+        saved = _is_plan_file(paths)
+        if saved:
+            the_plan = read_plan(paths[0])
+        else:
+            _, the_plan = make_plan(paths, settings, PlanOptions(prune, retry_failed))
+        if ctx.obj.verbosity >= 0:
+            click.echo(render_text(the_plan, style=_style(ctx)))
+        code = 0
+        if the_plan.changes or the_plan.refreshed:
+            if not (saved or auto_approve or _confirm()):
+                _fail("apply cancelled (use --auto-approve in scripts)")
+                return 1
+            console = make_console(ctx.obj.color)
+            reporter = ProgressReporter(console, quiet=ctx.obj.verbosity < 0)
+            result = apply_plan(the_plan, settings, saved=saved, progress=reporter)
+            reporter.close()
+            print_apply_result(console, result)
+            code = 1 if result.failures else 0
+        if wait_:
+            code = code or _wait(ctx, the_plan.targets, _plan_batches(the_plan), timeout)
+        return code
+
+    _run(ctx, action)
+
+
+def _confirm() -> bool:
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            "refusing to apply without confirmation: stdin is not a terminal (use --auto-approve)"
+        )
+    return click.confirm("Apply these changes?", default=False)
+
+
+def _plan_batches(the_plan: Plan) -> set[str]:
+    return {a.batch for a in the_plan.jobs}
+
+
+def _wait(ctx: click.Context, targets: Any, batches: set[str], timeout: float) -> int:
+    desired = DesiredState(targets={t.name: t for t in targets})
+    console = make_console(ctx.obj.color)
+    outcome = wait_jobs(
+        desired, batches, _settings(ctx), timeout=timeout,
+        on_counts=lambda c: console.print(counts_line(c)),
+    )  # fmt: skip
+    print_status(console, outcome.records, ctx.obj.verbosity)
+    if outcome.timed_out:
+        _fail(f"timed out after {timeout:g}s waiting for jobs")
+        return 4
+    return 3 if outcome.failed else 0
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--timeout", default=3600.0, type=float, help="Seconds to wait at most.")
+@click.pass_context
+def wait(ctx: click.Context, paths: tuple[Path, ...], timeout: float) -> None:
+    """Wait until the manifests' jobs finish (exit 3: some Failed; 4: timed out)."""
+
+    def action() -> int:
+        desired = load(paths)
+        return _wait(ctx, desired.targets.values(), set(desired.batches), timeout)
+
+    _run(ctx, action)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Everything, as JSON.")
+@click.pass_context
+def status(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Per batch: job counts by state, failures with their code, outputs (-v)."""
+
+    def action() -> int:
+        _, records = job_status(paths, _settings(ctx))
+        if as_json:
+            click.echo(json.dumps(status_document(records), indent=1, sort_keys=True))
+        else:
+            print_status(make_console(ctx.obj.color), records, ctx.obj.verbosity)
+        return 0
+
+    _run(ctx, action)
+
+
+@cli.command("force-unlock")
+@click.argument("lock_id")
+@click.pass_context
+def force_unlock(ctx: click.Context, lock_id: str) -> None:
+    """Remove the state lock left by a holder that died (LOCK_ID from the error message)."""
+
+    def action() -> int:
+        break_lock(_settings(ctx).state_path, lock_id)
+        click.echo(f"Lock {lock_id} removed.")
         return 0
 
     _run(ctx, action)

@@ -1,0 +1,189 @@
+"""The plan's vocabulary: immutable, typed actions, each carrying the reason it exists.
+
+``kind`` names the visitor method (``visit_<kind>``) so that apply and explain are two walkers
+over the same values. ``CHANGES`` says which kinds change something; the rest are recorded
+no-ops that explain why nothing happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from reconciler.model import JobRequest, SnapshotSettings
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One attribute of a template that differs: manifest-style path, old and new values."""
+
+    path: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class CreateTemplate:
+    kind: ClassVar[str] = "create_template"
+    target: str
+    name: str
+    settings: SnapshotSettings
+    fingerprint: str
+    reason: str = "not on the service"
+
+
+@dataclass(frozen=True)
+class AdoptTemplate:
+    """An existing remote template with exactly this name becomes ours (then updated if needed)."""
+
+    kind: ClassVar[str] = "adopt_template"
+    target: str
+    name: str
+    template_id: str
+    settings: SnapshotSettings
+    fingerprint: str
+    changes: tuple[FieldChange, ...] = ()
+    reason: str = "exists on the service with this name"
+
+
+@dataclass(frozen=True)
+class UpdateTemplate:
+    kind: ClassVar[str] = "update_template"
+    target: str
+    name: str
+    template_id: str
+    settings: SnapshotSettings
+    fingerprint: str
+    changes: tuple[FieldChange, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecreateTemplate:
+    kind: ClassVar[str] = "recreate_template"
+    target: str
+    name: str
+    old_template_id: str
+    settings: SnapshotSettings
+    fingerprint: str
+    reason: str = "deleted out of band"
+
+
+@dataclass(frozen=True)
+class DeleteTemplate:
+    kind: ClassVar[str] = "delete_template"
+    target: str
+    name: str
+    template_id: str
+    reason: str = "removed from the manifests (--prune)"
+
+
+@dataclass(frozen=True)
+class ForgetTemplate:
+    kind: ClassVar[str] = "forget_template"
+    target: str
+    name: str
+    template_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class KeepTemplate:
+    kind: ClassVar[str] = "keep_template"
+    target: str
+    name: str
+    template_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SubmitJob:
+    """Submit one job. ``template`` names the manifest template whose ID is filled in at apply;
+    ``resolve_first`` means an earlier submission may exist and must be looked up first."""
+
+    kind: ClassVar[str] = "submit_job"
+    batch: str
+    input_object: str
+    target: str
+    template: str | None
+    request: JobRequest
+    fingerprint: str
+    reason: str
+    previous_job_id: str | None = None
+    resolve_first: bool = False
+
+
+@dataclass(frozen=True)
+class CancelJob:
+    kind: ClassVar[str] = "cancel_job"
+    batch: str
+    input_object: str
+    target: str
+    job_id: str
+    reason: str = "removed from the manifests (--prune)"
+
+
+@dataclass(frozen=True)
+class ForgetJob:
+    kind: ClassVar[str] = "forget_job"
+    batch: str
+    input_object: str
+    job_id: str | None
+    reason: str = "removed from the manifests"
+
+
+@dataclass(frozen=True)
+class KeepJob:
+    kind: ClassVar[str] = "keep_job"
+    batch: str
+    input_object: str
+    job_id: str | None
+    state: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Fresh service facts about a recorded job (refreshed during observation)."""
+
+    batch: str
+    input_object: str
+    job_id: str
+    state: str
+    code: str = ""
+    message: str = ""
+    end_time: str = ""
+    outputs: tuple[str, ...] = field(default=())
+    sprites: tuple[str, ...] = field(default=())
+
+
+TemplateAction = (
+    CreateTemplate
+    | AdoptTemplate
+    | UpdateTemplate
+    | RecreateTemplate
+    | DeleteTemplate
+    | ForgetTemplate
+    | KeepTemplate
+)
+JobAction = SubmitJob | CancelJob | ForgetJob | KeepJob
+Action = TemplateAction | JobAction
+
+ACTION_TYPES: dict[str, type[Any]] = {
+    cls.kind: cls
+    for cls in (
+        CreateTemplate,
+        AdoptTemplate,
+        UpdateTemplate,
+        RecreateTemplate,
+        DeleteTemplate,
+        ForgetTemplate,
+        KeepTemplate,
+        SubmitJob,
+        CancelJob,
+        ForgetJob,
+        KeepJob,
+    )
+}
+NO_OPS = frozenset({"keep_template", "keep_job"})
+CHANGES = frozenset(ACTION_TYPES) - NO_OPS

@@ -1,0 +1,251 @@
+"""Execute a plan: templates first (their IDs feed the jobs), then jobs, concurrently.
+
+The Applier is one of two walkers over a Plan (the other is the renderer): ``visit_<kind>`` per
+action. Every success is written to the state as it happens, so an interrupted apply loses
+nothing; one job's failure never stops the others, and each failure is reported with the
+service's code and request id.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler.actions import (
+    Action,
+    AdoptTemplate,
+    CancelJob,
+    CreateTemplate,
+    DeleteTemplate,
+    ForgetJob,
+    ForgetTemplate,
+    JobStatus,
+    KeepJob,
+    KeepTemplate,
+    RecreateTemplate,
+    SubmitJob,
+    UpdateTemplate,
+)
+from reconciler.errors import ApiError, ApplyError, RemoteError
+from reconciler.model import RemoteTemplate, SnapshotSettings
+from reconciler.plan import Plan
+from reconciler.remote import RemoteWriter
+from reconciler.state.records import FINISHED_STATES, JobRecord, TemplateRecord
+from reconciler.state.store import StateWriter
+from reconciler.submit import SubmitFailed, SubmitPolicy, Submitter, iso
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One action that did not succeed, with what the service said."""
+
+    what: str
+    message: str
+    code: str = ""
+    request_id: str = ""
+
+
+@dataclass
+class ApplyResult:
+    done: dict[str, int] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+
+    def count(self, kind: str) -> None:
+        self.done[kind] = self.done.get(kind, 0) + 1
+
+
+def _failure(what: str, error: BaseException) -> Failure:
+    if isinstance(error, ApiError):
+        return Failure(what, error.message, error.code, error.request_id)
+    return Failure(what, str(error))
+
+
+class Applier:
+    """Walks a plan and executes each action through the target's RemoteWriter."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        writers: Mapping[str, RemoteWriter],
+        state: StateWriter,
+        *,
+        workers: int = 16,
+        policy: SubmitPolicy | None = None,
+        progress: Progress | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.plan = plan
+        self.writers = writers
+        self.state = state
+        self.workers = workers
+        self.policy = policy or SubmitPolicy()
+        self.progress = progress or (lambda phase, done, total: None)
+        self.now = now
+        self.result = ApplyResult()
+        self._lock = threading.Lock()
+
+    def run(self) -> ApplyResult:
+        for action in self.plan.templates:
+            self._visit(action)
+        self._record_statuses(self.plan.refreshed)
+        jobs = [a for a in self.plan.jobs if a.kind != "keep_job"]
+        total, finished = len(jobs), 0
+        self.progress("jobs", 0, total)
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for _ in pool.map(self._visit, jobs):
+                finished += 1
+                self.progress("jobs", finished, total)
+        return self.result
+
+    def _visit(self, action: Action) -> None:
+        method: Callable[[Any], None] = getattr(self, f"visit_{action.kind}")
+        try:
+            method(action)
+        except (RemoteError, ApplyError) as error:
+            self._fail(_what(action), error)
+        else:
+            with self._lock:
+                self.result.count(action.kind)
+
+    def _fail(self, what: str, error: BaseException) -> None:
+        with self._lock:
+            self.result.failures.append(_failure(what, error))
+
+    # -- templates -------------------------------------------------------------------------
+
+    def _remember(self, target: str, name: str, tpl: RemoteTemplate, fingerprint: str) -> None:
+        self.state.put_template(
+            TemplateRecord(target, name, tpl.template_id, fingerprint, iso(self.now()))
+        )
+
+    def _create(self, target: str, name: str, settings: SnapshotSettings, fp: str) -> None:
+        """Create; when the name is taken (a lost reply, a racing run) adopt and update instead."""
+        writer = self.writers[target]
+        try:
+            tpl = writer.create_template(name, settings)
+        except RemoteError as error:
+            if isinstance(error, ApiError) and error.code != "TemplateNameDuplicate":
+                raise
+            existing = _exact(writer, name)
+            if existing is None:
+                raise
+            tpl = writer.update_template(existing.template_id, name, settings)
+        self._remember(target, name, tpl, fp)
+
+    def visit_create_template(self, a: CreateTemplate) -> None:
+        self._create(a.target, a.name, a.settings, a.fingerprint)
+
+    def visit_recreate_template(self, a: RecreateTemplate) -> None:
+        self._create(a.target, a.name, a.settings, a.fingerprint)
+
+    def visit_adopt_template(self, a: AdoptTemplate) -> None:
+        writer = self.writers[a.target]
+        tpl = writer.update_template(a.template_id, a.name, a.settings) if a.changes else None
+        tpl = tpl or RemoteTemplate(a.template_id, a.name, a.settings)
+        self._remember(a.target, a.name, tpl, a.fingerprint)
+
+    def visit_update_template(self, a: UpdateTemplate) -> None:
+        try:
+            tpl = self.writers[a.target].update_template(a.template_id, a.name, a.settings)
+        except ApiError as error:
+            if error.code != "TemplateNotFound":
+                raise
+            self._create(a.target, a.name, a.settings, a.fingerprint)
+            return
+        self._remember(a.target, a.name, tpl, a.fingerprint)
+
+    def visit_delete_template(self, a: DeleteTemplate) -> None:
+        try:
+            self.writers[a.target].delete_template(a.template_id)
+        except ApiError as error:
+            if error.code != "TemplateNotFound":
+                raise
+        self.state.drop_template(a.target, a.name)
+
+    def visit_forget_template(self, a: ForgetTemplate) -> None:
+        self.state.drop_template(a.target, a.name)
+
+    def visit_keep_template(self, a: KeepTemplate) -> None:
+        """Nothing to do on the service."""
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def _record_statuses(self, statuses: tuple[JobStatus, ...]) -> None:
+        """Write the fresh job states observed while planning (only for the same job ID)."""
+        updates = []
+        for s in statuses:
+            rec = self.state.job(s.batch, s.input_object)
+            if rec is not None and rec.job_id == s.job_id:
+                updates.append(apply_status(rec, s, iso(self.now())))
+        if updates:
+            self.state.put_jobs(updates)
+
+    def visit_submit_job(self, a: SubmitJob) -> None:
+        request = a.request
+        if a.template is not None:
+            record = self.state.template(a.target, a.template)
+            if record is None:
+                raise ApplyError(f"template {a.template} was not applied, so its ID is unknown")
+            request = replace(request, template_id=record.template_id)
+        submitter = Submitter(self.writers[a.target], self.state.put_job, self.policy, self.now)
+        previous = self.state.job(a.batch, a.input_object)
+        if a.resolve_first and previous is not None and previous.state == "Pending":
+            pending = previous
+        else:
+            pending = submitter.intent(request, a.batch, a.target, a.fingerprint, previous)
+            self.state.put_job(pending)
+        try:
+            submitter.run(pending, request, a.resolve_first)
+        except SubmitFailed as failed:
+            if not failed.maybe_created:
+                self._withdraw(pending, previous)
+            raise failed.error from failed
+
+    def _withdraw(self, pending: JobRecord, previous: JobRecord | None) -> None:
+        """The service certainly created nothing: put the key back as it was."""
+        if previous is not None:
+            self.state.put_job(previous)
+        else:
+            self.state.drop_job(pending.batch, pending.input_object)
+
+    def visit_cancel_job(self, a: CancelJob) -> None:
+        self.writers[a.target].cancel_job(a.job_id)
+        self.state.drop_job(a.batch, a.input_object)
+
+    def visit_forget_job(self, a: ForgetJob) -> None:
+        self.state.drop_job(a.batch, a.input_object)
+
+    def visit_keep_job(self, a: KeepJob) -> None:
+        """Nothing to do."""
+
+
+def _what(action: Action) -> str:
+    name = getattr(action, "name", None)
+    if name is not None:
+        return f"template {name}"
+    return f"job {action.batch}/{action.input_object}"  # type: ignore[union-attr]
+
+
+def _exact(writer: RemoteWriter, name: str) -> RemoteTemplate | None:
+    page = writer.list_templates(name_prefix=name, page_size=100)
+    return next((t for t in page.templates if t.name == name), None)
+
+
+def apply_status(rec: JobRecord, status: JobStatus, now: str) -> JobRecord:
+    """A record updated with fresh service facts (result fields only once finished)."""
+    finished = status.state in FINISHED_STATES
+    return replace(
+        rec,
+        state=status.state,
+        code=status.code,
+        message=status.message,
+        outputs=status.outputs or rec.outputs,
+        sprites=status.sprites or rec.sprites,
+        finished_at=(rec.finished_at or now) if finished else None,
+    )

@@ -1,0 +1,103 @@
+"""Build one CIClient per target, sharing one connection pool and one submission rate limit.
+
+Endpoints: the real service by default; a URL from ``--endpoint``/``RECONCILER_ENDPOINT`` or the
+target's ``endpoint`` (the override wins); ``embedded`` runs the emulator in this process through
+httpx's WSGI transport, keeping its data under ``.reconciler/emulator/``. Credentials only ever
+come from the environment; the fixed demo pair is used only for the embedded emulator.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import ConfigError
+from reconciler.model import EMBEDDED, TargetSpec
+from reconciler.remote.client import CIClient
+from reconciler.remote.credentials import Credentials
+from reconciler.remote.ratelimit import RateLimiter
+
+EMBEDDED_DATA = Path(".reconciler") / "emulator"
+EMBEDDED_BASE = "http://embedded.invalid"
+
+
+@dataclass
+class Connections:
+    """Clients by target name; closes everything it opened."""
+
+    clients: dict[str, CIClient] = field(default_factory=dict)
+    apps: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        for app in self.apps:
+            app.close()
+
+    def __enter__(self) -> Connections:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _has_credentials(env: Mapping[str, str]) -> bool:
+    return bool(env.get("TENCENTCLOUD_SECRET_ID") and env.get("TENCENTCLOUD_SECRET_KEY"))
+
+
+def embedded_app(env: Mapping[str, str], data_dir: Path = EMBEDDED_DATA) -> tuple[Any, Credentials]:
+    """The in-process emulator and the credentials both sides use."""
+    from reconciler.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatorConfig, create_app
+
+    config = EmulatorConfig.from_env(dict(env), allow_demo=True, data_dir=str(data_dir))
+    if _has_credentials(env):
+        creds = Credentials.from_env(env)
+    else:
+        creds = Credentials(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+    return create_app(config), creds
+
+
+def connect(
+    targets: Mapping[str, TargetSpec],
+    *,
+    endpoint: str | None = None,
+    env: Mapping[str, str] | None = None,
+    submit_qps: float = 10.0,
+    transport: Any = None,
+) -> Connections:
+    """Clients for every target. ``transport`` (tests) replaces the network for all of them."""
+    import httpx
+
+    env = os.environ if env is None else env
+    conns = Connections()
+    limiter = RateLimiter(rate=submit_qps)
+    embedded: tuple[Any, Credentials] | None = None
+    try:
+        for name, target in sorted(targets.items()):
+            where = endpoint or target.endpoint
+            tp = transport
+            if tp is None and where == EMBEDDED:
+                if embedded is None:
+                    embedded = embedded_app(env)
+                    conns.apps.append(embedded[0])
+                tp = httpx.WSGITransport(app=embedded[0])
+                creds = embedded[1]
+            elif _has_credentials(env):
+                creds = Credentials.from_env(env)
+            else:
+                raise ConfigError(
+                    f"target {name}: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY "
+                    "(or use endpoint: embedded)"
+                )
+            base = EMBEDDED_BASE if where == EMBEDDED else where
+            conns.clients[name] = CIClient(
+                target.bucket, target.region, creds, endpoint=base, transport=tp,
+                submit_limiter=limiter,
+            )  # fmt: skip
+    except BaseException:
+        conns.close()
+        raise
+    return conns

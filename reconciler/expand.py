@@ -1,0 +1,142 @@
+"""Expand batches into concrete jobs: one rendered request, fingerprint and marker per input.
+
+Pure: it takes the desired state, the prefix listings already fetched and the content hashes of
+the templates, and returns values. The *marker* is a deterministic token derived from the job key
+and fingerprint that reconciler appends to the job's UserData; after a lost reply or a crash the
+job is found again by listing jobs for the input object and matching the marker exactly, so a
+submission is never repeated blindly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from reconciler import naming
+from reconciler.errors import PlanError
+from reconciler.fingerprint import job_fingerprint, request_part
+from reconciler.model import BatchSpec, DesiredState, JobOutput, JobRequest, ObjectInfo
+
+MARKER_PREFIX = "rcn:"
+USER_DATA_LIMIT = 1024
+
+
+@dataclass(frozen=True)
+class DesiredJob:
+    """One job the manifests ask for. ``template`` names a manifest template whose ID is only
+    known at apply time; ``request.template_id`` is set when the batch names an ID directly."""
+
+    batch: str
+    input_object: str
+    target: str
+    template: str | None
+    request: JobRequest
+    fingerprint: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.batch, self.input_object)
+
+
+def marker_for(batch: str, input_object: str, fingerprint: str) -> str:
+    """Deterministic marker for a job key and fingerprint (same inputs, same marker)."""
+    raw = f"{batch}\0{input_object}\0{fingerprint}".encode()
+    return MARKER_PREFIX + hashlib.sha256(raw).hexdigest()[:16]
+
+
+def with_marker(user_data: str | None, marker: str) -> str:
+    """UserData as sent: the user's text, a space, then the marker."""
+    return f"{user_data} {marker}" if user_data else marker
+
+
+def has_marker(user_data: str | None, marker: str) -> bool:
+    """Whether a job reported by the service carries exactly this marker."""
+    return bool(user_data) and (user_data == marker or str(user_data).endswith(" " + marker))
+
+
+def batch_inputs(batch: BatchSpec, listing: Iterable[ObjectInfo]) -> list[tuple[str, str | None]]:
+    """(key, etag) per input: explicit objects (etag unknown) plus the filtered prefix listing."""
+    etags = {obj.key: obj.etag for obj in listing}
+    keys = naming.select_inputs(etags.keys(), batch.inputs)
+    return [(key, etags.get(key)) for key in keys]
+
+
+def expand_batch(
+    batch: BatchSpec, inputs: list[tuple[str, str | None]], template_content: str
+) -> list[DesiredJob]:
+    """Render every job of one batch."""
+    part = request_part(
+        snapshot=batch.snapshot,
+        user_data=batch.user_data,
+        job_level=batch.job_level,
+        queue_id=batch.queue_id,
+        callback=batch.callback,
+    )
+    callback = batch.callback
+    base = JobRequest(
+        input_object="",
+        output=JobOutput(region=batch.output.region, bucket=batch.output.bucket),
+        template_id=batch.template_id,
+        snapshot=None if batch.template or batch.template_id else batch.snapshot,
+        user_data=batch.user_data,
+        job_level=batch.job_level,
+        queue_id=batch.queue_id,
+        callback=callback.url if callback else None,
+        callback_format=callback.format if callback else None,
+        callback_type=callback.type if callback else None,
+        mq_config=callback.mq if callback else None,
+    )
+    jobs = []
+    for key, etag in inputs:
+        obj, sprite = naming.output_keys(batch.output, key)
+        output = replace(base.output, object=obj, sprite_object=sprite)
+        fp = job_fingerprint(
+            request_part=part,
+            template_content=template_content,
+            output=output,
+            input_identity={"key": key, "etag": etag},
+        )
+        user_data = with_marker(batch.user_data, marker_for(batch.name, key, fp))
+        if len(user_data) > USER_DATA_LIMIT:
+            raise PlanError(
+                f"batch {batch.name}: userData leaves no room for reconciler's job marker "
+                f"({len(user_data)} > {USER_DATA_LIMIT} characters); shorten it"
+            )
+        request = replace(base, input_object=key, output=output, user_data=user_data)
+        jobs.append(DesiredJob(batch.name, key, batch.target, batch.template, request, fp))
+    return jobs
+
+
+def expand(
+    desired: DesiredState,
+    listings: Mapping[str, tuple[ObjectInfo, ...]],
+    template_content: Mapping[str, str],
+) -> list[DesiredJob]:
+    """All desired jobs. ``listings`` maps batch name -> prefix listing; ``template_content``
+    maps batch name -> content hash of the template it uses (inline settings hash to themselves)."""
+    jobs: list[DesiredJob] = []
+    for name in sorted(desired.batches):
+        batch = desired.batches[name]
+        inputs = batch_inputs(batch, listings.get(name, ()))
+        jobs.extend(expand_batch(batch, inputs, template_content[name]))
+    check_output_collisions(jobs)
+    return jobs
+
+
+def check_output_collisions(jobs: Iterable[DesiredJob]) -> None:
+    """Two jobs writing the same output key would overwrite each other: refuse the plan."""
+    owners: dict[tuple[str, str], tuple[str, str]] = {}
+    clashes: list[str] = []
+    for job in jobs:
+        out = job.request.output
+        for key in {k for k in (out.object, out.sprite_object) if k}:
+            slot = (out.bucket, key)
+            first = owners.setdefault(slot, job.key)
+            if first != job.key:
+                clashes.append(
+                    f"{key!r} written by {first[0]}/{first[1]} and {job.batch}/{job.input_object}"
+                )
+    if clashes:
+        more = f" (and {len(clashes) - 3} more)" if len(clashes) > 3 else ""
+        raise PlanError("output collision: " + "; ".join(clashes[:3]) + more)

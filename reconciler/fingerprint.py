@@ -1,0 +1,108 @@
+"""Stable hashes of what determines a job's output, and the settings normal form behind them.
+
+A job fingerprint has four components joined by dots, ``request.template.output.input``, so the
+planner can say *why* a job must be re-submitted (settings, template content, output, input
+object) instead of only *that* it must. Each component is the first 12 hex digits of a SHA-256
+over canonical JSON (sorted keys, no whitespace), so fingerprints never depend on dict order,
+Python version or float formatting.
+
+Settings are compared in a normal form where documented service defaults are filled in
+(``Mode`` Interval, ``Start`` 0, ...): a service that echoes defaults back must not look like drift.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any
+
+from reconciler.model import CallbackSpec, JobOutput, SnapshotSettings
+
+_SNAPSHOT_DEFAULTS: dict[str, Any] = {
+    "mode": "Interval",
+    "start": 0.0,
+    "is_check_count": False,
+    "is_check_black": False,
+    "snapshot_out_mode": "OnlySnapshot",
+}
+_SPRITE_DEFAULTS: dict[str, Any] = {"padding": 0, "margin": 0, "scale_method": "DirectScale"}
+
+COMPONENTS = ("request", "template", "output", "input")
+
+
+def digest(value: Any) -> str:
+    """First 12 hex digits of SHA-256 over canonical JSON of ``value``."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses to dicts without ``None`` members; floats that are whole become ints."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if item is not None:
+                out[f.name] = _plain(item)
+        return out
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def normal_settings(settings: SnapshotSettings) -> dict[str, Any]:
+    """Settings as a plain dict with documented defaults filled in (for comparison and hashing)."""
+    plain = _plain(settings)
+    for name, default in _SNAPSHOT_DEFAULTS.items():
+        plain.setdefault(name, _plain(default))
+    sprite = plain.get("sprite")
+    if sprite is not None:
+        for name, default in _SPRITE_DEFAULTS.items():
+            sprite.setdefault(name, default)
+    return dict(plain)
+
+
+def settings_fingerprint(settings: SnapshotSettings) -> str:
+    """Content hash of snapshot settings: equal for settings the service treats as equal."""
+    return digest(normal_settings(settings))
+
+
+def job_fingerprint(
+    *,
+    request_part: dict[str, Any],
+    template_content: str,
+    output: JobOutput,
+    input_identity: dict[str, Any],
+) -> str:
+    """Compose the four-part fingerprint (see module docstring)."""
+    parts = (digest(request_part), template_content, digest(_plain(output)), digest(input_identity))
+    return ".".join(parts)
+
+
+def request_part(
+    *,
+    snapshot: SnapshotSettings | None,
+    user_data: str | None,
+    job_level: int | None,
+    queue_id: str | None,
+    callback: CallbackSpec | None,
+) -> dict[str, Any]:
+    """The request fields other than template, output and input that shape the job."""
+    return {
+        "snapshot": normal_settings(snapshot) if snapshot else None,
+        "user_data": user_data,
+        "job_level": job_level or 0,
+        "queue_id": queue_id,
+        "callback": _plain(callback) if callback else None,
+    }
+
+
+def changed_components(old: str, new: str) -> list[str]:
+    """Which components differ between two fingerprints (all of them if the shapes differ)."""
+    a, b = old.split("."), new.split(".")
+    if len(a) != len(COMPONENTS) or len(b) != len(COMPONENTS):
+        return list(COMPONENTS)
+    return [name for name, x, y in zip(COMPONENTS, a, b, strict=True) if x != y]

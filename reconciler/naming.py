@@ -1,0 +1,113 @@
+"""Per-input naming: which objects a batch covers and where each job writes.
+
+Pure functions shared by the manifest checks (explicit input lists, at load time) and the planner
+(prefix listings, at plan time), so both agree exactly on what a job's input and outputs are.
+
+Output patterns carry two kinds of placeholders:
+
+* ``{path}`` ``{dir}`` ``{name}`` ``{stem}`` ``{ext}`` are ours, filled in per input key
+  (``videos/2026/a.mp4`` gives path ``videos/2026/a.mp4``, dir ``videos/2026``, name ``a.mp4``,
+  stem ``a``, ext ``mp4``). A ``{dir}`` followed by ``/`` swallows that slash when the key has no
+  directory, so ``frames/{dir}/{stem}.jpg`` never renders ``frames//a.jpg``.
+* ``${...}`` belong to the service (``${number}``, any case) and are left untouched.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections.abc import Iterable
+
+from reconciler.model import InputSelector, OutputSpec
+
+PLACEHOLDERS = ("path", "dir", "name", "stem", "ext")
+
+# ``{word}`` not preceded by ``$`` (``${number}`` is the service's).
+_OURS = re.compile(r"(?<!\$)\{([^{}]*)\}")
+_NUMBER = re.compile(r"\$\{number\}", re.IGNORECASE)
+
+
+def key_parts(key: str) -> dict[str, str]:
+    """The placeholder values for one input key."""
+    directory, name = posixpath.split(key)
+    stem, ext = posixpath.splitext(name)
+    return {"path": key, "dir": directory, "name": name, "stem": stem, "ext": ext.lstrip(".")}
+
+
+def render_output(pattern: str, key: str) -> str:
+    """Fill in our placeholders for ``key``; ``${..}`` stays for the service.
+
+    Unknown placeholders are left as written (the manifest checks reject them before this runs).
+    """
+    parts = key_parts(key)
+
+    def substitute(match: re.Match[str]) -> str:
+        return parts.get(match.group(1), match.group(0))
+
+    if not parts["dir"]:
+        pattern = pattern.replace("{dir}/", "{dir}")
+    return _OURS.sub(substitute, pattern)
+
+
+def placeholders(pattern: str) -> list[str]:
+    """Every ``{word}`` placeholder of ours in ``pattern``, in order of appearance."""
+    return _OURS.findall(pattern)
+
+
+def unknown_placeholders(pattern: str) -> list[str]:
+    """Placeholders in ``pattern`` that are not one of :data:`PLACEHOLDERS`."""
+    return [name for name in placeholders(pattern) if name not in PLACEHOLDERS]
+
+
+def has_number_placeholder(pattern: str) -> bool:
+    """True when the service will number the files (``${number}``, case-insensitive)."""
+    return _NUMBER.search(pattern) is not None
+
+
+def is_per_input(pattern: str) -> bool:
+    """True when the pattern uses at least one per-input placeholder (so inputs can differ)."""
+    return any(name in PLACEHOLDERS for name in placeholders(pattern))
+
+
+def _matches(relative: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(relative, pattern) for pattern in patterns)
+
+
+def select_inputs(keys: Iterable[str], selector: InputSelector) -> list[str]:
+    """The input keys of a batch: the explicit objects plus the listed ``keys`` under the prefix.
+
+    Listed keys are kept when they start with the prefix, are not "directory" markers (ending in
+    ``/``), match an ``include`` glob (if any) and no ``exclude`` glob; globs are matched against
+    the key with the prefix removed. Explicit objects are never filtered. Sorted, deduplicated.
+    """
+    chosen = set(selector.objects)
+    if selector.prefix is not None:
+        prefix = selector.prefix
+        for key in keys:
+            if not key.startswith(prefix) or key.endswith("/"):
+                continue
+            relative = key[len(prefix) :]
+            if selector.include and not _matches(relative, selector.include):
+                continue
+            if _matches(relative, selector.exclude):
+                continue
+            chosen.add(key)
+    return sorted(chosen)
+
+
+def output_keys(batch_output: OutputSpec, key: str) -> tuple[str | None, str | None]:
+    """The rendered (object, sprite_object) patterns of the job for input ``key``."""
+    obj = render_output(batch_output.object, key) if batch_output.object is not None else None
+    sprite = batch_output.sprite_object
+    return obj, render_output(sprite, key) if sprite is not None else None
+
+
+def output_locations(batch_output: OutputSpec, key: str) -> list[tuple[str, str, str]]:
+    """(region, bucket, rendered pattern) of everything the job for ``key`` writes.
+
+    Two jobs (or the frames and sprites of one job) collide exactly when they share an entry, which
+    is how the manifest checks and the planner detect overwrites.
+    """
+    region, bucket = batch_output.region, batch_output.bucket
+    return [(region, bucket, k) for k in output_keys(batch_output, key) if k is not None]

@@ -1,0 +1,152 @@
+"""Read what the planner needs from the service, with as few calls as possible.
+
+* Templates: one paged list per target (never one call per template).
+* Templates named by ID in batches (``templateId``): one ``ids=`` lookup per target.
+* Jobs: only recorded jobs that are not finished, many IDs per describe call; finished jobs are
+  history and cost nothing.
+* Prefix inputs: the bucket listing, paged, once per (target, prefix).
+
+Calls run concurrently on a small thread pool; the result is plain typed data (no XML, no HTTP).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from reconciler.model import (
+    FINISHED_STATES,
+    DesiredState,
+    JobDetail,
+    ObjectInfo,
+    RemoteTemplate,
+)
+from reconciler.remote import RemoteReader
+from reconciler.state.records import JobRecord
+
+DESCRIBE_BATCH = 100
+TEMPLATE_PAGE = 100
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the service reported, keyed for the planner."""
+
+    templates: Mapping[str, tuple[RemoteTemplate, ...]] = field(default_factory=dict)
+    external_templates: Mapping[str, RemoteTemplate] = field(default_factory=dict)
+    jobs: Mapping[str, JobDetail] = field(default_factory=dict)
+    missing_job_ids: frozenset[str] = frozenset()
+    listings: Mapping[str, tuple[ObjectInfo, ...]] = field(default_factory=dict)
+
+
+def list_all_templates(reader: RemoteReader) -> tuple[RemoteTemplate, ...]:
+    """Every custom snapshot template of the target, page by page."""
+    found: list[RemoteTemplate] = []
+    page_number = 1
+    while True:
+        page = reader.list_templates(page_number=page_number, page_size=TEMPLATE_PAGE)
+        found.extend(page.templates)
+        if not page.templates or len(found) >= page.total_count:
+            return tuple(found)
+        page_number += 1
+
+
+def list_prefix(reader: RemoteReader, prefix: str) -> tuple[ObjectInfo, ...]:
+    """Every object under ``prefix``, following NextMarker."""
+    found: list[ObjectInfo] = []
+    marker = ""
+    while True:
+        page = reader.list_objects(prefix=prefix, marker=marker)
+        found.extend(page.objects)
+        if not page.is_truncated:
+            return tuple(found)
+        marker = page.next_marker or (page.objects[-1].key if page.objects else "")
+        if not marker:
+            return tuple(found)
+
+
+def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def unfinished_ids(records: Iterable[JobRecord]) -> dict[str, list[str]]:
+    """Job IDs worth refreshing, per target: recorded, submitted, not finished."""
+    by_target: dict[str, list[str]] = defaultdict(list)
+    for rec in records:
+        if rec.job_id and rec.state not in FINISHED_STATES:
+            by_target[rec.target].append(rec.job_id)
+    return by_target
+
+
+def observe(
+    desired: DesiredState,
+    records: Iterable[JobRecord],
+    readers: Mapping[str, RemoteReader],
+    *,
+    workers: int = 8,
+) -> Observed:
+    """Fetch templates, external templates, unfinished jobs and prefix listings concurrently."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        tpl = {t: pool.submit(list_all_templates, r) for t, r in readers.items()}
+        ext = {t: pool.submit(_external, r, ids) for t, r, ids in _external_refs(desired, readers)}
+        listing_futures = {
+            key: pool.submit(list_prefix, readers[key[0]], key[1])
+            for key in _prefixes(desired, readers)
+        }
+        describe = [
+            pool.submit(readers[target].describe_jobs, list(batch))
+            for target, ids in unfinished_ids(records).items()
+            if target in readers
+            for batch in chunks(ids, DESCRIBE_BATCH)
+        ]
+        jobs: dict[str, JobDetail] = {}
+        missing: set[str] = set()
+        for described in describe:
+            result = described.result()
+            jobs.update((job.job_id, job) for job in result.jobs)
+            missing.update(result.non_exist_ids)
+        by_prefix = {key: fut.result() for key, fut in listing_futures.items()}
+        external: dict[str, RemoteTemplate] = {}
+        for found in ext.values():
+            external.update(found.result())
+        return Observed(
+            templates={t: f.result() for t, f in tpl.items()},
+            external_templates=external,
+            jobs=jobs,
+            missing_job_ids=frozenset(missing),
+            listings={
+                name: by_prefix[(b.target, b.inputs.prefix)]
+                for name, b in desired.batches.items()
+                if b.inputs.prefix is not None and (b.target, b.inputs.prefix) in by_prefix
+            },
+        )
+
+
+def _prefixes(desired: DesiredState, readers: Mapping[str, RemoteReader]) -> set[tuple[str, str]]:
+    return {
+        (b.target, b.inputs.prefix)
+        for b in desired.batches.values()
+        if b.inputs.prefix is not None and b.target in readers
+    }
+
+
+def _external_refs(
+    desired: DesiredState, readers: Mapping[str, RemoteReader]
+) -> list[tuple[str, RemoteReader, list[str]]]:
+    ids: dict[str, set[str]] = defaultdict(set)
+    for b in desired.batches.values():
+        if b.template_id and b.target in readers:
+            ids[b.target].add(b.template_id)
+    return [(t, readers[t], sorted(v)) for t, v in ids.items()]
+
+
+def _external(reader: RemoteReader, ids: list[str]) -> dict[str, RemoteTemplate]:
+    found: dict[str, RemoteTemplate] = {}
+    for batch in chunks(ids, DESCRIBE_BATCH):
+        found.update((t.template_id, t) for t in reader.get_templates(list(batch)))
+    return found

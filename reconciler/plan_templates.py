@@ -1,0 +1,111 @@
+"""Decide what happens to each template: pure, from (desired, recorded, observed).
+
+The service's ``name`` filter is a prefix match, so adoption compares names exactly here.
+A recorded template is followed by its ID (renames on the service do not lose it); a template
+deleted out of band is re-created; one removed from the manifests is deleted only with --prune.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from reconciler.actions import (
+    AdoptTemplate,
+    CreateTemplate,
+    DeleteTemplate,
+    ForgetTemplate,
+    KeepTemplate,
+    RecreateTemplate,
+    TemplateAction,
+    UpdateTemplate,
+)
+from reconciler.diff import settings_changes
+from reconciler.errors import PlanError
+from reconciler.fingerprint import settings_fingerprint
+from reconciler.model import RemoteTemplate, TemplateSpec
+from reconciler.state.records import TemplateRecord
+
+TemplateKey = tuple[str, str]
+
+
+def _by_name(remote: tuple[RemoteTemplate, ...], name: str) -> RemoteTemplate | None:
+    matches = [t for t in remote if t.name == name]
+    if len(matches) > 1:
+        ids = ", ".join(sorted(t.template_id for t in matches))
+        raise PlanError(f"template {name}: several templates on the service have this name ({ids})")
+    return matches[0] if matches else None
+
+
+def plan_desired_template(
+    spec: TemplateSpec, record: TemplateRecord | None, remote: tuple[RemoteTemplate, ...]
+) -> TemplateAction:
+    """One manifest template against its record and the target's remote templates."""
+    fp = settings_fingerprint(spec.snapshot)
+    by_id = {t.template_id: t for t in remote}
+    current = by_id.get(record.template_id) if record else None
+    if current is None:
+        named = _by_name(remote, spec.name)
+        if named is not None:
+            changes = settings_changes(named.snapshot, spec.snapshot)
+            return AdoptTemplate(
+                spec.target, spec.name, named.template_id, spec.snapshot, fp, changes
+            )
+        if record is not None:
+            return RecreateTemplate(spec.target, spec.name, record.template_id, spec.snapshot, fp)
+        return CreateTemplate(spec.target, spec.name, spec.snapshot, fp)
+    changes = settings_changes(current.snapshot, spec.snapshot)
+    if current.name != spec.name:
+        reason = f"renamed on the service to {current.name!r}"
+        return UpdateTemplate(
+            spec.target, spec.name, current.template_id, spec.snapshot, fp, changes, reason
+        )
+    if not changes:
+        return KeepTemplate(spec.target, spec.name, current.template_id, "up to date")
+    assert record is not None
+    reason = "manifest changed" if record.fingerprint != fp else "changed on the service (drift)"
+    return UpdateTemplate(
+        spec.target, spec.name, current.template_id, spec.snapshot, fp, changes, reason
+    )
+
+
+def plan_removed_template(
+    record: TemplateRecord, remote: tuple[RemoteTemplate, ...] | None, prune: bool
+) -> TemplateAction:
+    """A recorded template no longer in the manifests."""
+    if remote is None:
+        return KeepTemplate(
+            record.target, record.name, record.template_id, "target not in the manifests"
+        )
+    if record.template_id not in {t.template_id for t in remote}:
+        return ForgetTemplate(
+            record.target, record.name, record.template_id, "removed from the manifests and gone"
+        )
+    if prune:
+        return DeleteTemplate(record.target, record.name, record.template_id)
+    return KeepTemplate(
+        record.target,
+        record.name,
+        record.template_id,
+        "removed from the manifests; left alone (use --prune to delete)",
+    )
+
+
+def plan_templates(
+    desired: Mapping[str, TemplateSpec],
+    recorded: Mapping[TemplateKey, TemplateRecord],
+    observed: Mapping[str, tuple[RemoteTemplate, ...]],
+    *,
+    prune: bool,
+) -> list[TemplateAction]:
+    """All template actions, manifest templates first (sorted), then removed ones."""
+    actions: list[TemplateAction] = []
+    wanted = set()
+    for name in sorted(desired):
+        spec = desired[name]
+        wanted.add((spec.target, spec.name))
+        record = recorded.get((spec.target, spec.name))
+        actions.append(plan_desired_template(spec, record, observed.get(spec.target, ())))
+    for key in sorted(set(recorded) - wanted):
+        record = recorded[key]
+        actions.append(plan_removed_template(record, observed.get(record.target), prune))
+    return actions

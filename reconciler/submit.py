@@ -1,0 +1,171 @@
+"""Submit one job exactly once, whatever happens to the request, the reply or this process.
+
+The protocol:
+
+1. Durably record the *intent* (job key, fingerprint, marker, time) before ``POST /jobs``.
+2. Send. On a reply, record the JobId.
+3. On a lost reply (NoReplyError) or a 5xx (the server may have committed before failing), look
+   the job up: list jobs for the input object created after the intent (minus a clock-skew
+   allowance) and match the marker in UserData exactly. Found: adopt it. Truly absent (after a
+   second look, in case the service's listing lags): submit again.
+4. An intent left behind by a crash is resolved the same way on the next run, before any POST.
+
+Throttling (SlowDown) and connect failures never reached the service, so they are simply
+retried with backoff. A 4xx rejection means nothing was created: the intent is withdrawn.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from reconciler.errors import ApiError, NoReplyError, RemoteError, TransportError
+from reconciler.expand import has_marker, marker_for
+from reconciler.model import JobDetail, JobRequest
+from reconciler.remote import RemoteWriter
+from reconciler.state.records import JobRecord
+
+CLOCK_SKEW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class SubmitPolicy:
+    """Bounds of the retry loop; ``sleep`` is injectable so tests do not wait."""
+
+    attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    lookup_delay: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def backoff(self, attempt: int) -> float:
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+class SubmitFailed(Exception):
+    """The service refused the job (4xx) or retries ran out; nothing more will be tried now.
+
+    ``maybe_created`` is True when some attempt may have reached the service: the intent must
+    then stay recorded (Pending) so the next run looks the job up before submitting again.
+    """
+
+    def __init__(self, error: RemoteError, maybe_created: bool) -> None:
+        self.error = error
+        self.maybe_created = maybe_created
+        super().__init__(str(error))
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def find_submitted(
+    writer: RemoteWriter, record: JobRecord, exclude: frozenset[str]
+) -> JobDetail | None:
+    """The job carrying this record's marker, created after its intent; None when absent."""
+    since = parse_iso(record.intent_time) - CLOCK_SKEW
+    token = ""
+    found: list[JobDetail] = []
+    while True:
+        page = writer.list_jobs(
+            input_object=record.input_object, start_creation_time=since, next_token=token
+        )
+        found += [
+            j
+            for j in page.jobs
+            if has_marker(j.user_data, record.marker) and j.job_id not in exclude
+        ]
+        if not page.next_token or not page.jobs:
+            break
+        token = page.next_token
+    found.sort(key=lambda j: (j.creation_time, j.job_id))
+    return found[0] if found else None
+
+
+def _ambiguous(error: RemoteError) -> bool:
+    """Could the server have created the job although we got an error?"""
+    if isinstance(error, NoReplyError):
+        return True
+    return isinstance(error, ApiError) and error.status >= 500 and error.code != "SlowDown"
+
+
+def _never_sent(error: RemoteError) -> bool:
+    if isinstance(error, ApiError):
+        return error.code == "SlowDown"
+    return isinstance(error, TransportError) and not isinstance(error, NoReplyError)
+
+
+class Submitter:
+    """Runs the protocol for one job against one writer, recording through ``record``."""
+
+    def __init__(
+        self,
+        writer: RemoteWriter,
+        record: Callable[[JobRecord], None],
+        policy: SubmitPolicy,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.writer = writer
+        self.record = record
+        self.policy = policy
+        self.now = now
+
+    def intent(self, request: JobRequest, batch: str, target: str, fingerprint: str,
+               previous: JobRecord | None) -> JobRecord:  # fmt: skip
+        """A new Pending record, carrying forward the superseded job IDs."""
+        history = previous.previous_job_ids if previous else ()
+        if previous and previous.job_id:
+            history = (*history, previous.job_id)
+        return JobRecord(
+            batch=batch, input_object=request.input_object, target=target,
+            fingerprint=fingerprint, marker=marker_for(batch, request.input_object, fingerprint),
+            state="Pending", intent_time=iso(self.now()), previous_job_ids=history,
+        )  # fmt: skip
+
+    def adopt(self, pending: JobRecord, detail: JobDetail) -> JobRecord:
+        done = replace(
+            pending, job_id=detail.job_id, state=detail.state, submitted_at=iso(self.now())
+        )
+        self.record(done)
+        return done
+
+    def resolve(self, pending: JobRecord) -> JobRecord | None:
+        """Look for an earlier submission of this intent; adopt it when found."""
+        exclude = frozenset(pending.previous_job_ids)
+        found = find_submitted(self.writer, pending, exclude)
+        return self.adopt(pending, found) if found else None
+
+    def run(self, pending: JobRecord, request: JobRequest, resolve_first: bool) -> JobRecord:
+        """Submit ``request`` for the (already recorded) intent ``pending``."""
+        if resolve_first and (done := self.resolve(pending)):
+            return done
+        last: RemoteError | None = None
+        maybe_created = resolve_first
+        for attempt in range(self.policy.attempts):
+            try:
+                return self.adopt(pending, self.writer.submit_job(request))
+            except RemoteError as error:
+                last = error
+                if _ambiguous(error):
+                    maybe_created = True
+                    if done := self._look_twice(pending):
+                        return done
+                elif not _never_sent(error):
+                    raise SubmitFailed(error, maybe_created) from error
+            self.policy.sleep(self.policy.backoff(attempt))
+        assert last is not None
+        raise SubmitFailed(last, maybe_created) from last
+
+    def _look_twice(self, pending: JobRecord) -> JobRecord | None:
+        """Resolve after an ambiguous failure; look again after a pause before giving up."""
+        if done := self.resolve(pending):
+            return done
+        self.policy.sleep(self.policy.lookup_delay)
+        return self.resolve(pending)

@@ -1,0 +1,109 @@
+"""Follow submitted jobs until they finish: batched describes with backoff, results recorded.
+
+Only unfinished jobs are asked about (finished ones are history), up to 100 IDs per call.
+The caller decides whether fresh facts are written to the state (``wait``) or only shown
+(``status``, which must not take the lock an apply may be holding).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from reconciler.actions import JobStatus
+from reconciler.observe import DESCRIBE_BATCH, chunks
+from reconciler.remote import RemoteReader
+from reconciler.state.records import FINISHED_STATES, JobRecord
+
+Key = tuple[str, str]
+
+
+def status_of(rec: JobRecord, detail_state: str, code: str, message: str, end_time: str,
+              outputs: tuple[str, ...], sprites: tuple[str, ...]) -> JobStatus:  # fmt: skip
+    assert rec.job_id is not None
+    return JobStatus(rec.batch, rec.input_object, rec.job_id, detail_state, code, message,
+                     end_time, outputs, sprites)  # fmt: skip
+
+
+def refresh(records: Iterable[JobRecord], readers: Mapping[str, RemoteReader]) -> list[JobStatus]:
+    """Fresh statuses of the given unfinished, submitted records (one call per 100 IDs)."""
+    by_target: dict[str, dict[str, JobRecord]] = {}
+    for rec in records:
+        if rec.job_id and rec.state not in FINISHED_STATES and rec.target in readers:
+            by_target.setdefault(rec.target, {})[rec.job_id] = rec
+    out: list[JobStatus] = []
+    for target, recs in by_target.items():
+        for ids in chunks(sorted(recs), DESCRIBE_BATCH):
+            for d in readers[target].describe_jobs(list(ids)).jobs:
+                if (found := recs.get(d.job_id)) is None:
+                    continue
+                rec = found
+                mr = d.media_result
+                outputs = tuple(k for f in mr.output_files for k in f.keys) if mr else ()
+                sprites = tuple(k for f in mr.sprite_files for k in f.keys) if mr else ()
+                out.append(status_of(rec, d.state, d.code, d.message, d.end_time, outputs, sprites))
+    return out
+
+
+def counts(records: Iterable[JobRecord]) -> Counter[str]:
+    return Counter(rec.state for rec in records)
+
+
+@dataclass
+class WaitOutcome:
+    records: dict[Key, JobRecord]
+    timed_out: bool
+
+    @property
+    def failed(self) -> list[JobRecord]:
+        return [r for r in self.records.values() if r.state in ("Failed", "Cancel")]
+
+
+class Waiter:
+    """Polls until every tracked job is finished or the deadline passes."""
+
+    def __init__(
+        self,
+        readers: Mapping[str, RemoteReader],
+        *,
+        timeout: float,
+        on_counts: Callable[[Counter[str]], None],
+        save: Callable[[list[JobRecord]], None],
+        merge: Callable[[JobRecord, JobStatus], JobRecord],
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.readers = readers
+        self.timeout = timeout
+        self.on_counts = on_counts
+        self.save = save
+        self.merge = merge
+        self.sleep = sleep
+        self.clock = clock
+
+    def wait(self, records: dict[Key, JobRecord]) -> WaitOutcome:
+        deadline = self.clock() + self.timeout
+        delay = 0.5
+        last: Counter[str] | None = None
+        while True:
+            now_counts = counts(records.values())
+            if now_counts != last:
+                self.on_counts(now_counts)
+                last = now_counts
+            pending = [r for r in records.values() if r.state not in FINISHED_STATES]
+            if not pending:
+                return WaitOutcome(records, timed_out=False)
+            if self.clock() >= deadline:
+                return WaitOutcome(records, timed_out=True)
+            self.sleep(min(delay, max(0.0, deadline - self.clock())))
+            delay = min(delay * 1.5, 10.0)
+            updated = [
+                self.merge(records[(s.batch, s.input_object)], s)
+                for s in refresh(pending, self.readers)
+                if s.state != records[(s.batch, s.input_object)].state
+            ]
+            if updated:
+                self.save(updated)
+                records.update((r.key, r) for r in updated)

@@ -1,0 +1,133 @@
+"""Terminal output: progress (a bar on a terminal, plain periodic lines in CI logs) and tables.
+
+Only the CLI calls this module; everything here writes to the console it is given.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from reconciler.apply import ApplyResult
+from reconciler.state.records import JobRecord
+
+STATES = ("Pending", "Submitted", "Running", "Success", "Failed", "Cancel")
+
+
+def make_console(color: bool, stderr: bool = False) -> Console:
+    return Console(
+        file=sys.stderr if stderr else sys.stdout,
+        no_color=not color,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+class ProgressReporter:
+    """Callable ``(phase, done, total)``: a bar on a TTY, a line every few seconds otherwise."""
+
+    def __init__(self, console: Console, *, quiet: bool = False, every: float = 5.0) -> None:
+        self.console = console
+        self.quiet = quiet
+        self.every = every
+        self._bar: Progress | None = None
+        self._task: Any = None
+        self._last = 0.0
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if self.quiet or total == 0:
+            return
+        if self.console.is_terminal:
+            self._bar_update(phase, done, total)
+            return
+        now = time.monotonic()
+        if done in (0, total) or now - self._last >= self.every:
+            self._last = now
+            self.console.print(f"{phase}: {done}/{total}")
+
+    def _bar_update(self, phase: str, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), console=self.console, transient=False,
+            )  # fmt: skip
+            self._bar.start()
+            self._task = self._bar.add_task(phase, total=total)
+        self._bar.update(self._task, completed=done)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def counts_line(counts: Counter[str]) -> str:
+    parts = [f"{s} {counts[s]}" for s in STATES if counts.get(s)]
+    parts += [f"{s} {n}" for s, n in sorted(counts.items()) if s not in STATES]
+    return "jobs: " + (", ".join(parts) if parts else "none")
+
+
+def print_apply_result(console: Console, result: ApplyResult) -> None:
+    done = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in sorted(result.done.items()) if n)
+    console.print(f"Apply complete: {done or 'nothing to do'}; {len(result.failures)} failed.")
+    for f in result.failures:
+        code = f" [{f.code}]" if f.code else ""
+        rid = f" (request id {f.request_id})" if f.request_id else ""
+        console.print(f"  [red]failed[/red] {f.what}{code}: {f.message}{rid}", markup=True)
+
+
+def by_batch(records: Iterable[JobRecord]) -> dict[str, list[JobRecord]]:
+    groups: dict[str, list[JobRecord]] = {}
+    for rec in sorted(records, key=lambda r: r.key):
+        groups.setdefault(rec.batch, []).append(rec)
+    return groups
+
+
+def print_status(console: Console, records: Mapping[Any, JobRecord], verbose: int) -> None:
+    """A table per batch: counts by state, each failed job, and outputs with -v."""
+    groups = by_batch(records.values())
+    if not groups:
+        console.print("No jobs recorded for these manifests.")
+    for batch, recs in groups.items():
+        counts = Counter(r.state for r in recs)
+        table = Table(title=f"batch {batch}", title_justify="left")
+        for state in ("Submitted", "Running", "Success", "Failed"):
+            table.add_column(state, justify="right")
+        table.add_row(
+            *(str(counts.get(s, 0)) for s in ("Submitted", "Running", "Success", "Failed"))
+        )
+        console.print(table)
+        for rec in recs:
+            if rec.state in ("Failed", "Cancel"):
+                console.print(
+                    f"  {rec.state} {rec.input_object} ({rec.job_id}): {rec.code} {rec.message}"
+                )
+            elif verbose > 0:
+                outs = len(rec.outputs) + len(rec.sprites)
+                first = (rec.outputs or rec.sprites or ("",))[0]
+                console.print(
+                    f"  {rec.state} {rec.input_object} ({rec.job_id}) {outs} output(s) {first}"
+                )
+
+
+def status_document(records: Mapping[Any, JobRecord]) -> dict[str, Any]:
+    """``status --json``: every job with everything recorded, grouped by batch."""
+    return {
+        "format_version": 1,
+        "batches": {
+            batch: {
+                "counts": dict(Counter(r.state for r in recs)),
+                "jobs": [r.to_dict() for r in recs],
+            }
+            for batch, recs in by_batch(records.values()).items()
+        },
+    }

@@ -1,0 +1,157 @@
+"""The flows the CLI (and the Python API) run: load -> observe -> plan -> apply -> wait.
+
+A composition of calls and nothing more: every decision lives in the modules it calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reconciler import manifest
+from reconciler.actions import JobStatus
+from reconciler.apply import Applier, ApplyResult, Progress, apply_status
+from reconciler.connect import Connections, connect
+from reconciler.errors import PlanError
+from reconciler.model import DesiredState
+from reconciler.observe import list_prefix, observe
+from reconciler.plan import Plan, PlanOptions, StateRef, build_plan
+from reconciler.remote import RemoteReader
+from reconciler.state.records import JobRecord, StateSnapshot
+from reconciler.state.store import StateStore
+from reconciler.submit import iso
+from reconciler.track import Key, Waiter, WaitOutcome, refresh
+
+DEFAULT_STATE = Path(".reconciler") / "state.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every flow needs besides its own arguments (from global options and environment)."""
+
+    state_path: Path = DEFAULT_STATE
+    endpoint: str | None = None
+    env: Mapping[str, str] | None = None
+    transport: object = None
+    submit_qps: float = 10.0
+
+
+def state_digest(snapshot: StateSnapshot) -> str:
+    """Content hash of the recorded state: a saved plan is stale once this changes."""
+    h = hashlib.sha256()
+    for key in sorted(snapshot.templates):
+        h.update(repr(snapshot.templates[key]).encode())
+    for key in sorted(snapshot.jobs):
+        h.update(repr(snapshot.jobs[key]).encode())
+    return h.hexdigest()[:16]
+
+
+def state_ref(snapshot: StateSnapshot) -> StateRef:
+    return StateRef(snapshot.lineage, snapshot.serial, state_digest(snapshot))
+
+
+def open_connections(desired: DesiredState, settings: Settings) -> Connections:
+    return connect(
+        desired.targets,
+        endpoint=settings.endpoint,
+        env=settings.env,
+        submit_qps=settings.submit_qps,
+        transport=settings.transport,
+    )
+
+
+def make_plan(
+    paths: Sequence[str | Path], settings: Settings, options: PlanOptions
+) -> tuple[DesiredState, Plan]:
+    """Load manifests and state, observe the service, and build the plan."""
+    desired = manifest.load(paths)
+    snapshot = StateStore(settings.state_path).read()
+    with open_connections(desired, settings) as conns:
+        observed = observe(desired, snapshot.jobs.values(), conns.clients)
+    plan = build_plan(
+        desired, snapshot.templates, snapshot.jobs, observed, state_ref(snapshot), options,
+        created_at=iso(datetime.now(UTC)),
+    )  # fmt: skip
+    return desired, plan
+
+
+def check_fresh(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, RemoteReader]) -> None:
+    """Refuse a saved plan whose state or pinned listings moved since it was made."""
+    now = state_ref(snapshot)
+    if now.lineage != plan.state.lineage and plan.state.serial != 0:
+        raise PlanError("saved plan was made for another state (lineage differs); plan again")
+    if now.digest != plan.state.digest:
+        raise PlanError(
+            f"saved plan is stale: the state changed since it was made (serial "
+            f"{plan.state.serial} -> {now.serial}); plan again"
+        )
+    for pin in plan.listings:
+        fresh = tuple((o.key, o.etag) for o in list_prefix(readers[pin.target], pin.prefix))
+        if fresh != pin.objects:
+            raise PlanError(
+                f"saved plan is stale: the objects under {pin.prefix!r} changed; plan again"
+            )
+
+
+def apply_plan(
+    plan: Plan,
+    settings: Settings,
+    *,
+    saved: bool,
+    progress: Progress | None = None,
+) -> ApplyResult:
+    """Execute ``plan`` under the state lock; a saved plan is checked for staleness first."""
+    store = StateStore(settings.state_path)
+    targets = DesiredState(targets={t.name: t for t in plan.targets})
+    with open_connections(targets, settings) as conns:
+        with store.open(command="apply") as writer:
+            if saved:
+                check_fresh(plan, writer.snapshot, conns.clients)
+            return Applier(plan, conns.clients, writer, progress=progress).run()
+
+
+def merge_status(rec: JobRecord, status: JobStatus) -> JobRecord:
+    return apply_status(rec, status, iso(datetime.now(UTC)))
+
+
+def tracked(snapshot: StateSnapshot, batches: Collection[str]) -> dict[Key, JobRecord]:
+    """Submitted jobs of the given batches."""
+    return {k: r for k, r in snapshot.jobs.items() if r.batch in batches and r.job_id}
+
+
+def wait_jobs(
+    desired: DesiredState,
+    batches: Collection[str],
+    settings: Settings,
+    *,
+    timeout: float,
+    on_counts: Callable[[Counter[str]], None],
+) -> WaitOutcome:
+    """Poll unfinished jobs of ``batches`` until finished or ``timeout``; ``desired`` gives
+    the targets to connect to."""
+    store = StateStore(settings.state_path)
+    with open_connections(desired, settings) as conns:
+        with store.open(command="wait", wait_seconds=30.0) as writer:
+            waiter = Waiter(
+                conns.clients, timeout=timeout, on_counts=on_counts,
+                save=writer.put_jobs, merge=merge_status,
+            )  # fmt: skip
+            return waiter.wait(tracked(writer.snapshot, batches))
+
+
+def job_status(
+    paths: Sequence[str | Path], settings: Settings
+) -> tuple[DesiredState, dict[Key, JobRecord]]:
+    """Recorded jobs of the manifests' batches with fresh service facts (state not written)."""
+    desired = manifest.load(paths)
+    snapshot = StateStore(settings.state_path).read()
+    records = {k: r for k, r in snapshot.jobs.items() if r.batch in desired.batches}
+    with open_connections(desired, settings) as conns:
+        for status in refresh(records.values(), conns.clients):
+            key = (status.batch, status.input_object)
+            records[key] = merge_status(records[key], status)
+    return desired, records
