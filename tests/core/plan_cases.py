@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from reconciler.expand import expand
 from reconciler.fingerprint import COMPONENTS
 from reconciler.model import (
     BatchSpec,
@@ -25,7 +26,6 @@ from reconciler.model import (
 )
 from reconciler.observe import Observed
 from reconciler.plan import PlanOptions, StateRef, template_contents
-from reconciler.expand import expand
 from reconciler.planfile import from_data
 from reconciler.state.records import JobRecord, TemplateRecord
 
