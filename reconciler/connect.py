@@ -18,6 +18,7 @@ from reconciler.errors import ConfigError
 from reconciler.model import EMBEDDED, TargetSpec
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
+from reconciler.remote.inprocess import wsgi_transport
 from reconciler.remote.ratelimit import RateLimiter
 
 EMBEDDED_DATA = Path(".reconciler") / "emulator"
@@ -69,8 +70,6 @@ def connect(
     transport: Any = None,
 ) -> Connections:
     """Clients for every target. ``transport`` (tests) replaces the network for all of them."""
-    import httpx
-
     env = os.environ if env is None else env
     conns = Connections()
     limiter = RateLimiter(rate=submit_qps)
@@ -83,7 +82,7 @@ def connect(
                 if embedded is None:
                     embedded = embedded_app(env)
                     conns.apps.append(embedded[0])
-                tp = httpx.WSGITransport(app=embedded[0])
+                tp = wsgi_transport(embedded[0])
                 creds = embedded[1]
             elif _has_credentials(env):
                 creds = Credentials.from_env(env)
