@@ -1,0 +1,121 @@
+"""Manifests: YAML files in, a validated :class:`~reconciler.model.DesiredState` out.
+
+Nothing outside this package sees YAML or jsonschema. :func:`load` reports every problem of every
+file in one :class:`~reconciler.errors.ManifestError`, each located as ``file:line:col: field:``.
+
+    yamlload   files -> documents with a position for every key and value (safe, bounded)
+    schema     one document against the JSON Schema of its kind -> reworded, located problems
+    checks     single-document rules beyond the schema (outputs, keys, ignored settings)
+    resolve    cross-document rules (names, targets, template references, collisions) -> model
+    build      schema-valid mappings -> frozen model dataclasses
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from reconciler.errors import ManifestError, Problem
+from reconciler.manifest.resolve import Entry, assemble
+from reconciler.manifest.schema import schema_path, validate_document
+from reconciler.manifest.yamlload import load_file
+from reconciler.model import DesiredState
+
+__all__ = ["find_files", "load", "schema_path", "summarize"]
+
+SUFFIXES = (".yaml", ".yml")
+
+
+def find_files(
+    paths: Sequence[str | os.PathLike[str]], problems: list[Problem] | None = None
+) -> list[str]:
+    """Manifest files: given files as they are, directories searched recursively for *.yaml and
+    *.yml (hidden entries skipped), in sorted order so that every run reads them the same way."""
+    found: list[str] = []
+    problems = [] if problems is None else problems
+    for raw in paths:
+        path = os.fspath(raw)
+        if os.path.isdir(path):
+            inside = _walk(path)
+            if not inside:
+                problems.append(
+                    Problem(path, 1, 1, "", "no *.yaml or *.yml files in this directory")
+                )
+            found.extend(inside)
+        elif os.path.exists(path):
+            found.append(path)
+        else:
+            problems.append(Problem(path, 1, 1, "", "no such file or directory"))
+    return list(dict.fromkeys(found))
+
+
+def _walk(top: str) -> list[str]:
+    files = []
+    for root, dirs, names in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if name.endswith(SUFFIXES) and not name.startswith("."):
+                files.append(os.path.join(root, name))
+    return files
+
+
+def _not_covered(problems: list[Problem], covered: list[Problem]) -> list[Problem]:
+    """Drop schema problems about a field whose YAML already had a problem (no double reports)."""
+    fields = {p.field for p in covered}
+
+    def under(field: str) -> bool:
+        return any(field == f or field.startswith((f + ".", f + "[")) for f in fields if f)
+
+    return [p for p in problems if not under(p.field)]
+
+
+def load(paths: Sequence[str | os.PathLike[str]]) -> DesiredState:
+    """Read, validate and cross-check every manifest under ``paths``.
+
+    Raises :class:`ManifestError` carrying all problems found, sorted by file and position.
+    """
+    problems: list[Problem] = []
+    entries: list[Entry] = []
+    documents = 0
+    for file in find_files(paths, problems):
+        docs, file_problems = load_file(file)
+        problems.extend(file_problems)
+        for doc in docs:
+            documents += 1
+            kind, schema_problems = validate_document(doc)
+            problems.extend(doc.problems)
+            problems.extend(_not_covered(schema_problems, doc.problems))
+            if kind is not None:
+                valid = not schema_problems and not doc.problems
+                entries.append(Entry(doc, kind, valid))
+    if documents == 0 and not problems:
+        where = os.fspath(paths[0]) if paths else "."
+        problems.append(Problem(where, 1, 1, "", "no manifests found (all files are empty)"))
+    desired, cross = assemble(entries)
+    problems.extend(cross)
+    if problems:
+        unique = sorted(set(problems), key=lambda p: (p.file, p.line, p.column, p.field, p.message))
+        raise ManifestError(unique)
+    return desired
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
+def summarize(desired: DesiredState) -> str:
+    """One line: what the manifests define, with the jobs known before prefix expansion."""
+    jobs = sum(len(set(b.inputs.objects)) for b in desired.batches.values())
+    prefixed = sum(1 for b in desired.batches.values() if b.inputs.prefix is not None)
+    text = ", ".join(
+        [
+            _count(len(desired.targets), "target"),
+            _count(len(desired.templates), "template"),
+            _count(len(desired.batches), "batch").replace("batchs", "batches"),
+            _count(jobs, "job"),
+        ]
+    )
+    if prefixed:
+        text += f" (+{_count(prefixed, 'prefix batch').replace('batchs', 'batches')}"
+        text += " expanded at plan time)"
+    return f"ok: {text}"

@@ -1,0 +1,129 @@
+"""Schema-valid documents to the frozen desired-state dataclasses of :mod:`reconciler.model`.
+
+Runs only on documents that passed their schema, so shapes and types are known to be right here;
+the lowerCamelCase manifest names become the model's snake_case fields in exactly one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.model import (
+    BatchSpec,
+    CallbackSpec,
+    InputSelector,
+    MqConfig,
+    OutputSpec,
+    SnapshotSettings,
+    Source,
+    SpriteConfig,
+    TargetSpec,
+    TemplateSpec,
+)
+
+SPRITE_MODES = frozenset({"OnlySprite", "SnapshotAndSprite"})
+DEFAULT_MQ_MODE = "Queue"
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def sprite_config(raw: dict[str, Any]) -> SpriteConfig:
+    return SpriteConfig(
+        color=raw["color"],
+        columns=int(raw["columns"]),
+        lines=int(raw["lines"]),
+        cell_width=_int(raw.get("cellWidth")),
+        cell_height=_int(raw.get("cellHeight")),
+        padding=_int(raw.get("padding")),
+        margin=_int(raw.get("margin")),
+        scale_method=raw.get("scaleMethod"),
+    )
+
+
+def snapshot_settings(raw: dict[str, Any]) -> SnapshotSettings:
+    """A template spec or an inline ``snapshot`` mapping (``target`` is ignored)."""
+    sprite = raw.get("spriteSnapshotConfig")
+    return SnapshotSettings(
+        count=int(raw["count"]),
+        mode=raw.get("mode"),
+        start=_float(raw.get("start")),
+        time_interval=_float(raw.get("timeInterval")),
+        width=_int(raw.get("width")),
+        height=_int(raw.get("height")),
+        ci_param=raw.get("ciParam"),
+        is_check_count=raw.get("isCheckCount"),
+        is_check_black=raw.get("isCheckBlack"),
+        black_level=_int(raw.get("blackLevel")),
+        pixel_black_threshold=_int(raw.get("pixelBlackThreshold")),
+        snapshot_out_mode=raw.get("snapshotOutMode"),
+        sprite=sprite_config(sprite) if sprite is not None else None,
+    )
+
+
+def target_spec(doc: dict[str, Any], source: Source) -> TargetSpec:
+    spec = doc["spec"]
+    return TargetSpec(
+        name=doc["metadata"]["name"],
+        region=spec["region"],
+        bucket=spec["bucket"],
+        endpoint=spec.get("endpoint"),
+        source=source,
+    )
+
+
+def template_spec(doc: dict[str, Any], target: str, source: Source) -> TemplateSpec:
+    return TemplateSpec(
+        name=doc["metadata"]["name"],
+        target=target,
+        snapshot=snapshot_settings(doc["spec"]),
+        source=source,
+    )
+
+
+def _callback(raw: dict[str, Any] | None) -> CallbackSpec | None:
+    if raw is None:
+        return None
+    mq = raw.get("mq")
+    mq_config = None
+    if mq is not None:
+        mode = mq.get("mode", DEFAULT_MQ_MODE)
+        mq_config = MqConfig(mq_region=mq["region"], mq_name=mq["name"], mq_mode=mode)
+    return CallbackSpec(
+        url=raw.get("url"), format=raw.get("format"), type=raw.get("type"), mq=mq_config
+    )
+
+
+def batch_spec(doc: dict[str, Any], target: str, source: Source) -> BatchSpec:
+    spec = doc["spec"]
+    inputs, output = spec["inputs"], spec["output"]
+    inline = spec.get("snapshot")
+    return BatchSpec(
+        name=doc["metadata"]["name"],
+        target=target,
+        inputs=InputSelector(
+            objects=tuple(inputs.get("objects", ())),
+            prefix=inputs.get("prefix"),
+            include=tuple(inputs.get("include", ())),
+            exclude=tuple(inputs.get("exclude", ())),
+        ),
+        output=OutputSpec(
+            region=output["region"],
+            bucket=output["bucket"],
+            object=output.get("object"),
+            sprite_object=output.get("spriteObject"),
+        ),
+        template=spec.get("template"),
+        template_id=spec.get("templateId"),
+        snapshot=snapshot_settings(inline) if inline is not None else None,
+        job_level=_int(spec.get("jobLevel")),
+        user_data=spec.get("userData"),
+        queue_id=spec.get("queueId"),
+        callback=_callback(spec.get("callback")),
+        source=source,
+    )

@@ -1,0 +1,186 @@
+"""Rules a JSON Schema cannot express well, checked on one schema-valid document at a time.
+
+They catch settings that would be silently ignored by the service (a mistake the user would
+otherwise only notice in the output), output patterns that would overwrite their own files, and
+object keys the service would refuse.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler import naming
+from reconciler.errors import Problem
+from reconciler.manifest.build import SPRITE_MODES
+from reconciler.manifest.hints import did_you_mean, shorten
+from reconciler.manifest.yamlload import Document, JsonPath, dotted
+
+MAX_KEY_BYTES = 850
+SPEC: JsonPath = ("spec",)
+OUTPUT: JsonPath = ("spec", "output")
+INPUTS: JsonPath = ("spec", "inputs")
+
+
+@dataclass
+class Report:
+    """Problems found in one document, located through its position table."""
+
+    doc: Document
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, path: JsonPath, message: str, *, at: JsonPath | None = None) -> None:
+        """A problem about the field at ``path``, shown at the key of ``at`` (default ``path``)."""
+        pos = self.doc.key_at(path if at is None else at)
+        self.problems.append(Problem(self.doc.file, pos.line, pos.column, dotted(path), message))
+
+
+def key_problem(key: str, *, what: str = "object key") -> str | None:
+    """Why ``key`` cannot be an object key, or None when it can."""
+    if not key:
+        return f"{what} must not be empty"
+    if key.startswith("/"):
+        return f"{what} must not start with '/'"
+    if any(part in (".", "..") for part in key.split("/")):
+        return f"{what} must not contain '.' or '..' path segments"
+    if any(ord(char) < 32 or ord(char) == 127 for char in key):
+        return f"{what} must not contain control characters"
+    size = len(key.encode("utf-8"))
+    if size > MAX_KEY_BYTES:
+        return f"{what} is {size} bytes long; the limit is {MAX_KEY_BYTES} bytes (UTF-8)"
+    return None
+
+
+def _milliseconds(value: float) -> bool:
+    scaled = value * 1000
+    return math.isclose(scaled, round(scaled), abs_tol=1e-6)
+
+
+def check_settings(report: Report, raw: dict[str, Any], base: JsonPath) -> None:
+    """Settings that the service would ignore, and sub-millisecond times."""
+    for name in ("start", "timeInterval"):
+        if name in raw and not _milliseconds(float(raw[name])):
+            report.add((*base, name), f"has more than millisecond precision: {raw[name]}")
+    mode = raw.get("mode", "Interval")
+    if "timeInterval" in raw and mode != "Interval":
+        report.add((*base, "timeInterval"), f"is only used in Interval mode, not {mode}")
+    for name in ("blackLevel", "pixelBlackThreshold"):
+        if name in raw and raw.get("isCheckBlack") is not True:
+            report.add((*base, name), "only applies with isCheckBlack: true")
+    sprite = raw.get("spriteSnapshotConfig")
+    if sprite is not None and raw.get("snapshotOutMode") not in SPRITE_MODES:
+        message = "is ignored unless snapshotOutMode is OnlySprite or SnapshotAndSprite"
+        report.add((*base, "spriteSnapshotConfig"), message)
+    if sprite is not None and "scaleMethod" in sprite:
+        if not ("cellWidth" in sprite and "cellHeight" in sprite):
+            path = (*base, "spriteSnapshotConfig", "scaleMethod")
+            report.add(path, "only applies when both cellWidth and cellHeight are set")
+
+
+def check_inputs(report: Report, inputs: dict[str, Any]) -> None:
+    """Input keys the service would refuse, duplicates, and filters without a prefix."""
+    seen: dict[str, int] = {}
+    for index, key in enumerate(inputs.get("objects", ())):
+        path = (*INPUTS, "objects", index)
+        problem = key_problem(key)
+        if problem is None and key.endswith("/"):
+            problem = "ends with '/': that is a folder marker, not a video"
+        if problem is not None:
+            report.add(path, problem)
+        elif key in seen:
+            report.add(path, f"duplicate input '{shorten(key)}' (also item {seen[key]})")
+        seen.setdefault(key, index)
+    prefix = inputs.get("prefix")
+    if prefix:
+        problem = key_problem(prefix, what="prefix")
+        if problem is not None:
+            report.add((*INPUTS, "prefix"), problem)
+    for name in ("include", "exclude"):
+        if name in inputs and prefix is None:
+            report.add((*INPUTS, name), "only filters keys listed from a prefix; set prefix")
+
+
+def may_have_many_inputs(inputs: dict[str, Any]) -> bool:
+    return "prefix" in inputs or len(set(inputs.get("objects", ()))) > 1
+
+
+def _check_pattern(report: Report, name: str, pattern: str, many_inputs: bool) -> bool:
+    """Placeholders and key shape of one output pattern; True when it is usable."""
+    path = (*OUTPUT, name)
+    unknown = naming.unknown_placeholders(pattern)
+    for word in unknown:
+        hint = did_you_mean(word, naming.PLACEHOLDERS)
+        choices = ", ".join("{" + p + "}" for p in naming.PLACEHOLDERS)
+        report.add(path, f"unknown placeholder '{{{word}}}'{hint}; known: {choices}")
+    problem = key_problem(naming.render_output(pattern, "dir/name.ext"), what="output key")
+    if problem is not None:
+        report.add(path, problem)
+    if many_inputs and not naming.is_per_input(pattern):
+        message = "every input would write the same keys; use {stem}, {name}, {dir} or {path}"
+        report.add(path, message)
+        return False
+    return not unknown and problem is None
+
+
+def check_output(
+    report: Report, output: dict[str, Any], settings: dict[str, Any] | None, many: bool
+) -> bool:
+    """Output patterns against what the settings produce (``settings`` None: a remote template).
+
+    ``${number}`` rule (the safe one): frames need it when count > 1 or the count is unknown;
+    sprite sheets always need it, because their number depends on the video's length.
+    Returns True when the patterns are usable for collision checks.
+    """
+    obj, sprite = output.get("object"), output.get("spriteObject")
+    usable = True
+    for name, pattern in (("object", obj), ("spriteObject", sprite)):
+        if pattern is not None:
+            usable = _check_pattern(report, name, pattern, many) and usable
+    if obj is None and sprite is None and settings is None:
+        message = "needs object, spriteObject or both (the template's settings are not known)"
+        report.add((*OUTPUT, "object"), message, at=OUTPUT)
+        return False
+    out_mode = None if settings is None else settings.get("snapshotOutMode", "OnlySnapshot")
+    frames = out_mode != "OnlySprite"
+    sprites = out_mode is None or out_mode in SPRITE_MODES
+    _check_presence(report, obj, sprite, out_mode, frames, sprites)
+    count = None if settings is None else settings["count"]
+    if obj is not None and frames and (count is None or count > 1):
+        if not naming.has_number_placeholder(obj):
+            what = "the template's count is unknown" if count is None else f"count is {count}"
+            report.add((*OUTPUT, "object"), f"must contain ${{number}}: {what}")
+    if sprite is not None and sprites:
+        if not naming.has_number_placeholder(sprite):
+            message = "must contain ${number}: a long video can produce several sprite sheets"
+            report.add((*OUTPUT, "spriteObject"), message)
+        if not sprite.lower().endswith(".jpg"):
+            report.add((*OUTPUT, "spriteObject"), "must end in .jpg (sprite sheets are JPEG)")
+    if obj is not None and obj == sprite:
+        report.add(
+            (*OUTPUT, "spriteObject"), "is the same as object: sprites would overwrite frames"
+        )
+        usable = False
+    return usable and (obj is not None or sprite is not None)
+
+
+def _check_presence(
+    report: Report,
+    obj: str | None,
+    sprite: str | None,
+    out_mode: str | None,
+    frames: bool,
+    sprites: bool,
+) -> None:
+    if out_mode is None:
+        return
+    if frames and obj is None:
+        report.add((*OUTPUT, "object"), f"missing required field 'object' ({out_mode})", at=OUTPUT)
+    if sprites and sprite is None:
+        message = f"missing required field 'spriteObject' ({out_mode} writes sprite sheets)"
+        report.add((*OUTPUT, "spriteObject"), message, at=OUTPUT)
+    if not frames and obj is not None:
+        report.add((*OUTPUT, "object"), "is not used: snapshotOutMode OnlySprite writes no frames")
+    if not sprites and sprite is not None:
+        message = f"is not used: snapshotOutMode {out_mode} writes no sprite sheets"
+        report.add((*OUTPUT, "spriteObject"), message)

@@ -1,0 +1,231 @@
+"""Cross-document rules and assembly of the :class:`DesiredState`.
+
+Names are unique per kind; every template and batch resolves its target (named, or the only
+one); batch template references resolve to a template of the same target; and no two jobs of
+any batches write the same outputs (explicit input lists now; prefixes are expanded, and checked
+the same way through :mod:`reconciler.naming`, at plan time).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler import naming
+from reconciler.errors import Problem
+from reconciler.manifest import build, checks
+from reconciler.manifest.checks import SPEC, Report
+from reconciler.manifest.hints import did_you_mean, quoted_list, shorten
+from reconciler.manifest.yamlload import Document, JsonPath
+from reconciler.model import BatchSpec, DesiredState, Source, TargetSpec, TemplateSpec
+
+_TEMPLATE_ID = re.compile(r"^t[0-9A-Za-z]+$")
+
+
+@dataclass
+class Entry:
+    """One document with a known kind; ``valid`` when it passed loading and its schema."""
+
+    doc: Document
+    kind: str
+    valid: bool
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        value: dict[str, Any] = self.doc.value
+        return value
+
+    @property
+    def name(self) -> str | None:
+        metadata = self.raw.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        return name if isinstance(name, str) else None
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec = self.raw.get("spec")
+        return spec if isinstance(spec, dict) else {}
+
+    @property
+    def source(self) -> Source:
+        return Source(self.doc.file, self.doc.start.line)
+
+    def where(self) -> str:
+        pos = self.doc.key_at(("metadata", "name"))
+        return f"{self.doc.file}:{pos.line}"
+
+
+def _unique(entries: list[Entry], problems: list[Problem]) -> dict[str, dict[str, Entry]]:
+    """First entry per (kind, name); later ones are reported as duplicates."""
+    by_kind: dict[str, dict[str, Entry]] = {kind: {} for kind in ("Target", "SnapshotTemplate")}
+    by_kind["SnapshotJobBatch"] = {}
+    for entry in entries:
+        name = entry.name
+        if name is None:
+            continue
+        first = by_kind[entry.kind].get(name)
+        if first is None:
+            by_kind[entry.kind][name] = entry
+            continue
+        report = Report(entry.doc)
+        message = f"duplicate {entry.kind} name '{name}' (first defined at {first.where()})"
+        report.add(("metadata", "name"), message)
+        problems.extend(report.problems)
+        entry.valid = False
+    return by_kind
+
+
+def _target_of(entry: Entry, targets: dict[str, Entry], report: Report) -> str | None:
+    ref = entry.spec.get("target")
+    if isinstance(ref, str):
+        if ref in targets:
+            return ref
+        report.add(("spec", "target"), f"unknown target '{ref}'{did_you_mean(ref, targets)}")
+        return None
+    if len(targets) == 1:
+        return next(iter(targets))
+    if not targets:
+        report.add(
+            ("spec", "target"), "no Target is defined; add a document of kind Target", at=SPEC
+        )
+    else:
+        message = f"is required when there are several Targets ({quoted_list(sorted(targets))})"
+        report.add(("spec", "target"), message, at=SPEC)
+    return None
+
+
+class _Assembler:
+    """Builds the desired state, collecting every problem on the way."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.problems: list[Problem] = []
+        self.names = _unique(entries, self.problems)
+        self.entries = entries
+        self.targets: dict[str, TargetSpec] = {}
+        self.templates: dict[str, TemplateSpec] = {}
+        self.batches: dict[str, BatchSpec] = {}
+        self.collision_ready: list[BatchSpec] = []
+
+    def run(self) -> DesiredState:
+        for entry in self.entries:
+            if entry.kind == "Target" and entry.valid:
+                self.targets[entry.raw["metadata"]["name"]] = build.target_spec(
+                    entry.raw, entry.source
+                )
+        for entry in self.entries:
+            if entry.kind == "SnapshotTemplate":
+                self.template(entry)
+        for entry in self.entries:
+            if entry.kind == "SnapshotJobBatch":
+                self.batch(entry)
+        self.collisions()
+        return DesiredState(targets=self.targets, templates=self.templates, batches=self.batches)
+
+    def template(self, entry: Entry) -> None:
+        report = Report(entry.doc)
+        target = _target_of(entry, self.names["Target"], report)
+        if entry.valid:
+            checks.check_settings(report, entry.spec, SPEC)
+            if target is not None:
+                spec = build.template_spec(entry.raw, target, entry.source)
+                self.templates[spec.name] = spec
+        self.problems.extend(report.problems)
+
+    def batch(self, entry: Entry) -> None:
+        report = Report(entry.doc)
+        target = _target_of(entry, self.names["Target"], report)
+        if not entry.valid:
+            if isinstance(entry.spec.get("template"), str):
+                self.template_settings(entry.spec["template"], target, report)
+            self.problems.extend(report.problems)
+            return
+        spec = entry.spec
+        known, settings = self.settings_of(entry, target, report)
+        checks.check_inputs(report, spec["inputs"])
+        many = checks.may_have_many_inputs(spec["inputs"])
+        usable = True
+        if known:
+            usable = checks.check_output(report, spec["output"], settings, many)
+        if target is not None:
+            batch = build.batch_spec(entry.raw, target, entry.source)
+            self.batches[batch.name] = batch
+            if usable and not report.problems:
+                self.collision_ready.append(batch)
+        self.problems.extend(report.problems)
+
+    def settings_of(
+        self, entry: Entry, target: str | None, report: Report
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """(known, settings): settings None with known True means a remote templateId."""
+        spec = entry.spec
+        if "snapshot" in spec:
+            checks.check_settings(report, spec["snapshot"], (*SPEC, "snapshot"))
+            return True, spec["snapshot"]
+        if "templateId" in spec:
+            return True, None
+        return self.template_settings(spec["template"], target, report)
+
+    def template_settings(
+        self, ref: str, target: str | None, report: Report
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """Resolve ``spec.template``; (False, None) when it cannot be used."""
+        template = self.names["SnapshotTemplate"].get(ref)
+        if template is None:
+            hint = did_you_mean(ref, self.names["SnapshotTemplate"])
+            if not hint and _TEMPLATE_ID.match(ref):
+                hint = " (a template ID goes in templateId)"
+            report.add((*SPEC, "template"), f"unknown template '{shorten(ref)}'{hint}")
+            return False, None
+        other = self.templates.get(ref)
+        if target is not None and other is not None and other.target != target:
+            message = f"template '{ref}' belongs to target '{other.target}', not '{target}'"
+            report.add((*SPEC, "template"), message)
+        return template.valid, template.spec if template.valid else None
+
+    def collisions(self) -> None:
+        """No two jobs (of any batches) may write the same output keys."""
+        seen: dict[tuple[str, str, str], tuple[BatchSpec, str]] = {}
+        for batch in self.collision_ready:
+            entry_doc = self.doc_of(batch)
+            for index, key in enumerate(batch.inputs.objects):
+                for location in dict.fromkeys(naming.output_locations(batch.output, key)):
+                    first = seen.setdefault(location, (batch, key))
+                    if first != (batch, key):
+                        self.collision(entry_doc, index, location, first)
+                        break
+
+    def collision(
+        self,
+        doc: Document,
+        index: int,
+        location: tuple[str, str, str],
+        first: tuple[BatchSpec, str],
+    ) -> None:
+        other, other_key = first
+        where = (
+            f"batch '{other.name}'"
+            if other.source is None
+            else (f"batch '{other.name}' ({other.source.file}:{other.source.line})")
+        )
+        path: JsonPath = ("spec", "inputs", "objects", index)
+        message = (
+            f"writes '{shorten(location[2])}' in {location[1]}, "
+            f"as does the job for '{shorten(other_key)}' of {where}"
+        )
+        report = Report(doc)
+        report.add(path, message)
+        self.problems.extend(report.problems)
+
+    def doc_of(self, batch: BatchSpec) -> Document:
+        for entry in self.entries:
+            if entry.kind == "SnapshotJobBatch" and entry.name == batch.name and entry.valid:
+                return entry.doc
+        raise LookupError(batch.name)
+
+
+def assemble(entries: list[Entry]) -> tuple[DesiredState, list[Problem]]:
+    """The desired state of all documents and every cross-document problem."""
+    assembler = _Assembler(entries)
+    desired = assembler.run()
+    return desired, assembler.problems
