@@ -1,0 +1,63 @@
+"""Running the emulator for client tests: in-process (WSGITransport) or served on loopback."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from reconciler.remote.client import CIClient
+from reconciler.remote.credentials import Credentials
+
+from .conftest import REGION, quick_retry
+
+EMU_CREDS = Credentials("AKIDroundTripId0000000000000000000", "roundTripSecretKey000000000000")
+
+
+class FakeClock:
+    """The emulator's clock: real time plus an offset that tests move forward."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@dataclass
+class Emulated:
+    mode: str
+    app: Any
+    clock: FakeClock
+    url: str | None = None
+    stop: Callable[[], None] | None = None
+    clients: list[CIClient] = field(default_factory=list)
+
+    def client(self, bucket: str = "media-1250000000", **kwargs: Any) -> CIClient:
+        options: dict[str, Any] = {"retry": quick_retry(), "timeout": 10.0}
+        options.update(kwargs)
+        creds = options.pop("credentials", EMU_CREDS)
+        if "http" in options:
+            pass  # the borrowed httpx.Client already knows where to go
+        elif self.mode == "inprocess":
+            options.setdefault("transport", httpx.WSGITransport(app=self.app))
+        else:
+            options.setdefault("endpoint", self.url)
+        client = CIClient(bucket, REGION, creds, **options)
+        self.clients.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        if self.stop is not None:
+            self.stop()
+        close = getattr(self.app, "close", None)
+        if close is not None:
+            close()
