@@ -168,6 +168,7 @@ class JournalWriter:
         self._durable = 0  # every ticket <= this is on disk
         self._flushing = False
         self._failure: str | None = None
+        self._sealed = False
         self.fsyncs = 0
         self.entries = 0  # entries appended since the last truncate
 
@@ -243,7 +244,7 @@ class JournalWriter:
         self.fsyncs += 1
 
     def _raise_if_failed(self) -> None:
-        if self._fd < 0:
+        if self._fd < 0 or self._sealed:
             raise StateError(f"journal {self.path} is closed; open the state again to write")
         if self._failure is not None:
             raise StateError(self._failure + "; later writes are refused, rerun the command")
@@ -262,6 +263,11 @@ class JournalWriter:
         os.ftruncate(self._fd, 0)
         _datasync(self._fd)
         self.entries = 0
+
+    def seal(self) -> None:
+        """Refuse appends from now on; every append accepted before is flushed first."""
+        with self.quiesced():
+            self._sealed = True
 
     def close(self) -> None:
         """Close the file once no flush is in flight; later appends raise ``StateError``."""

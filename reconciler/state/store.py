@@ -265,6 +265,7 @@ class StateWriter:
                 return
             self._closed = True
             try:
+                self._journal.seal()  # later puts fail; earlier ones are in the compaction
                 self.compact()
                 self._journal.close()
                 self._store.journal_path.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import StateError
-from reconciler.state import JobRecord, StateStore, TemplateRecord, fileio
+from reconciler.state import JobRecord, StateStore, TemplateRecord
 
 from .conftest import job, template
 
@@ -140,7 +140,7 @@ def test_failed_compaction_leaves_file_and_journal_to_recover(
     def crash(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fileio.os, "replace", crash)
+    monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError):
         w.close()
     monkeypatch.undo()
