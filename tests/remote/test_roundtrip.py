@@ -44,12 +44,11 @@ def start(mode: str, **config: Any) -> Emulated:
     cfg = emulator_pkg.EmulatorConfig(
         credentials={EMU_CREDS.secret_id: EMU_CREDS.secret_key}, **options
     )
-    app = emulator_pkg.create_app(cfg)
     if mode == "inprocess":
-        return Emulated(mode, app, clock)
+        return Emulated(mode, emulator_pkg.create_app(cfg), clock)
     server_mod = pytest.importorskip("reconciler.emulator.server")
-    served = server_mod.start_background(app)
-    return Emulated(mode, app, clock, url=served.url, stop=served.stop)
+    served = server_mod.start_background(cfg)
+    return Emulated(mode, served.app, clock, url=served.url, stop=served.stop)
 
 
 @pytest.fixture(params=["inprocess", pytest.param("served", marks=pytest.mark.served)])

@@ -9,12 +9,14 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reconciler.errors import ApiError, BadReplyError, NoReplyError, TransportError
+from reconciler.errors import ApiError, BadReplyError, NoReplyError, RemoteError, TransportError
 from reconciler.model import JobOutput, JobRequest
 from reconciler.remote.client import CIClient
 
-from .conftest import RawServer, quick_retry
+from .conftest import TEST_CREDS, RawServer, quick_retry
 
 Factory = Callable[..., CIClient]
 JOB = JobRequest(
@@ -305,3 +307,52 @@ def test_argument_checks(make_client: Factory):
     with pytest.raises(ValueError):
         client.list_jobs(size=0)
     assert client.describe_jobs([]).jobs == ()
+
+
+def test_default_endpoints_and_query_encoding(make_client: Factory):
+    script = Script(
+        httpx.Response(200, content=b"<Response/>"),
+        httpx.Response(200, content=b"<ListBucketResult/>"),
+    )
+    client = make_client(transport=httpx.MockTransport(script))
+    client.list_jobs(input_object="v/a b+c.mp4", states=["Submitted", "Running"])
+    client.list_objects(prefix="视频/")
+    jobs, objects = script.seen
+    assert str(jobs.url).startswith("https://media-1250000000.ci.ap-chongqing.myqcloud.com/jobs?")
+    assert b"inputObject=v%2Fa%20b%2Bc.mp4" in jobs.url.query
+    assert b"states=Submitted%2CRunning" in jobs.url.query
+    assert (
+        "q-url-param-list=inputobject;orderbytime;size;states;tag&" in jobs.headers["Authorization"]
+    )
+    assert objects.url.host == "media-1250000000.cos.ap-chongqing.myqcloud.com"
+    assert objects.url.query == b"prefix=%E8%A7%86%E9%A2%91%2F&max-keys=1000"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    status=st.sampled_from([200, 200, 204, 301, 400, 404, 500, 503]),
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.sampled_from(
+            [
+                b"<Response><JobsDetail><JobId>j</JobId></JobsDetail></Response>",
+                b"<Error><Code>SlowDown</Code></Error>",
+                b"<!DOCTYPE x><Response/>",
+            ]
+        ),
+    ),
+)
+def test_fuzz_any_reply_is_a_remote_error(status: int, body: bytes):
+    transport = httpx.MockTransport(lambda _r: httpx.Response(status, content=body))
+    with CIClient("b-1", "r", TEST_CREDS, transport=transport, retry=quick_retry(2)) as client:
+        for call in (
+            client.list_jobs,
+            client.list_queues,
+            client.list_templates,
+            lambda: client.describe_jobs(["j"]),
+            lambda: client.submit_job(JOB),
+        ):
+            try:
+                call()
+            except RemoteError as exc:
+                assert "\n" not in str(exc)
