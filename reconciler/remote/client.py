@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -269,3 +269,11 @@ def _api_time(value: datetime | None) -> str:
         return ""
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     return aware.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+if TYPE_CHECKING:
+    from reconciler.remote import RemoteWriter
+
+    def _conforms(client: CIClient) -> RemoteWriter:
+        """mypy proves here that CIClient satisfies the RemoteWriter Protocol."""
+        return client

@@ -356,3 +356,16 @@ def test_fuzz_any_reply_is_a_remote_error(status: int, body: bytes):
                 call()
             except RemoteError as exc:
                 assert "\n" not in str(exc)
+
+
+def test_stall_inside_the_headers(raw_server: Callable[..., RawServer], make_client: Factory):
+    def stall(conn: socket.socket, _req: bytes, stop: threading.Event) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Ty")
+        stop.wait(3)
+
+    server = raw_server(stall)
+    client = make_client(endpoint=server.url, timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(NoReplyError):
+        client.submit_job(JOB)
+    assert time.monotonic() - started < 2 and len(server.requests) == 1
