@@ -18,12 +18,13 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.apply import ApplyResult
 from reconciler.errors import ConfigError, ManifestError, ReconcilerError
 from reconciler.manifest import load, summarize
 from reconciler.model import DesiredState
 from reconciler.plan import Plan, PlanOptions
 from reconciler.planfile import plan_document, read_plan, write_plan
-from reconciler.render import render_markdown, render_text
+from reconciler.render import render_markdown, render_text, summary_line
 from reconciler.state.lock import break_lock
 from reconciler.ui import (
     ProgressReporter,
@@ -36,6 +37,7 @@ from reconciler.ui import (
 from reconciler.workflow import (
     DEFAULT_STATE,
     Settings,
+    apply_manifests,
     apply_plan,
     job_status,
     make_plan,
@@ -51,6 +53,7 @@ class Globals:
 
     endpoint: str | None
     state: str | None
+    submit_qps: float
     debug: bool
     color: bool
     verbosity: int
@@ -86,6 +89,14 @@ def _run(ctx: click.Context, action: Callable[[], int]) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--endpoint", envvar="RECONCILER_ENDPOINT", help="Base URL overriding every target.")
 @click.option("--state", envvar="RECONCILER_STATE", help="State file (.reconciler/state.json).")
+@click.option(
+    "--submit-qps",
+    envvar="RECONCILER_SUBMIT_QPS",
+    default=10.0,
+    type=click.FloatRange(min=0.1),
+    show_default=True,
+    help="Job submissions per second (the service's default limit is 10).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and request logs (never secrets).")
 @click.option("--no-color", is_flag=True, help="Plain output (also NO_COLOR).")
 @click.option("-v", "--verbose", count=True, help="More detail; repeat for more.")
@@ -96,6 +107,7 @@ def cli(
     ctx: click.Context,
     endpoint: str | None,
     state: str | None,
+    submit_qps: float,
     debug: bool,
     no_color: bool,
     verbose: int,
@@ -103,8 +115,8 @@ def cli(
 ) -> None:
     """Tencent Cloud CI snapshot templates and snapshot jobs as code."""
     color = not no_color and "NO_COLOR" not in os.environ
-    ctx.color = color if color else False
-    ctx.obj = Globals(endpoint, state, debug, color, -1 if quiet else verbose)
+    ctx.color = None if color else False
+    ctx.obj = Globals(endpoint, state, submit_qps, debug, color, -1 if quiet else verbose)
 
 
 @cli.command()
@@ -124,7 +136,9 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 def _settings(ctx: click.Context) -> Settings:
     opts: Globals = ctx.obj
     return Settings(
-        state_path=Path(opts.state) if opts.state else DEFAULT_STATE, endpoint=opts.endpoint
+        state_path=Path(opts.state) if opts.state else DEFAULT_STATE,
+        endpoint=opts.endpoint,
+        submit_qps=opts.submit_qps,
     )
 
 
@@ -201,24 +215,34 @@ def apply(
 
     def action() -> int:
         settings = _settings(ctx)
-        saved = _is_plan_file(paths)
-        if saved:
+        console = make_console(ctx.obj.color)
+        reporter = ProgressReporter(console, quiet=ctx.obj.verbosity < 0)
+
+        def approve(the_plan: Plan) -> bool:
+            if ctx.obj.verbosity >= 0:
+                click.echo(render_text(the_plan, style=_style(ctx)))
+            return auto_approve or _confirm()
+
+        if _is_plan_file(paths):
             the_plan = read_plan(paths[0])
+            if ctx.obj.verbosity >= 0:
+                click.echo(render_text(the_plan, style=_style(ctx)))
+            result: ApplyResult | None = apply_plan(the_plan, settings, progress=reporter)
         else:
-            _, the_plan = make_plan(paths, settings, PlanOptions(prune, retry_failed))
-        if ctx.obj.verbosity >= 0:
-            click.echo(render_text(the_plan, style=_style(ctx)))
+            options = PlanOptions(prune, retry_failed)
+            the_plan, result = apply_manifests(
+                paths, settings, options, approve=approve, progress=reporter
+            )
+        reporter.close()
         code = 0
-        if the_plan.changes or the_plan.refreshed:
-            if not (saved or auto_approve or _confirm()):
-                _fail("apply cancelled (use --auto-approve in scripts)")
-                return 1
-            console = make_console(ctx.obj.color)
-            reporter = ProgressReporter(console, quiet=ctx.obj.verbosity < 0)
-            result = apply_plan(the_plan, settings, saved=saved, progress=reporter)
-            reporter.close()
+        if result is not None:
             print_apply_result(console, result)
             code = 1 if result.failures else 0
+        elif the_plan.changes:
+            _fail("apply cancelled")
+            return 1
+        else:
+            click.echo(summary_line(the_plan))
         if wait_:
             code = code or _wait(ctx, the_plan.targets, _plan_batches(the_plan), timeout)
         return code

@@ -59,7 +59,7 @@ def _template_line(action: TemplateAction, style: Style) -> list[str]:
     symbol, color = SYMBOLS[action.kind]
     ident = getattr(action, "template_id", None) or getattr(action, "old_template_id", "")
     ident = f" ({ident})" if ident else ""
-    head = f"  {style(symbol, color):>3} {VERBS[action.kind]} {action.name}{ident}"
+    head = f"  {style(symbol.rjust(3), color)} {VERBS[action.kind]} {action.name}{ident}"
     lines = [f"{head} [{action.target}]: {action.reason}"]
     lines += _change_lines(getattr(action, "changes", ()))
     return lines
@@ -99,7 +99,7 @@ def render_text(plan: Plan, *, style: Style = plain, sample: int = 5) -> str:
         lines.append("Jobs:")
     for (kind, reason), group in _job_groups(plan.jobs).items():
         symbol, color = SYMBOLS[kind]
-        lines.append(f"  {style(symbol, color):>3} {VERBS[kind]}: {reason}  [{len(group)}]")
+        lines.append(f"  {style(symbol.rjust(3), color)} {VERBS[kind]}: {reason}  [{len(group)}]")
         limit = sample if kind in CHANGES else min(sample, 3)
         lines += [f"        {j.batch}/{j.input_object}" for j in group[:limit]]
         if len(group) > limit:

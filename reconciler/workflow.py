@@ -64,19 +64,51 @@ def open_connections(desired: DesiredState, settings: Settings) -> Connections:
     )
 
 
-def make_plan(
-    paths: Sequence[str | Path], settings: Settings, options: PlanOptions
-) -> tuple[DesiredState, Plan]:
-    """Load manifests and state, observe the service, and build the plan."""
-    desired = manifest.load(paths)
-    snapshot = StateStore(settings.state_path).read()
-    with open_connections(desired, settings) as conns:
-        observed = observe(desired, snapshot.jobs.values(), conns.clients)
-    plan = build_plan(
+def plan_with(
+    desired: DesiredState,
+    snapshot: StateSnapshot,
+    readers: Mapping[str, RemoteReader],
+    options: PlanOptions,
+) -> Plan:
+    """Observe the service for ``desired`` and build the plan against ``snapshot``."""
+    observed = observe(desired, snapshot.jobs.values(), readers)
+    return build_plan(
         desired, snapshot.templates, snapshot.jobs, observed, state_ref(snapshot), options,
         created_at=iso(datetime.now(UTC)),
     )  # fmt: skip
-    return desired, plan
+
+
+def make_plan(
+    paths: Sequence[str | Path], settings: Settings, options: PlanOptions
+) -> tuple[DesiredState, Plan]:
+    """Load manifests and state (without locking), observe the service, build the plan."""
+    desired = manifest.load(paths)
+    snapshot = StateStore(settings.state_path).read()
+    with open_connections(desired, settings) as conns:
+        return desired, plan_with(desired, snapshot, conns.clients, options)
+
+
+def apply_manifests(
+    paths: Sequence[str | Path],
+    settings: Settings,
+    options: PlanOptions,
+    *,
+    approve: Callable[[Plan], bool],
+    progress: Progress | None = None,
+) -> tuple[Plan, ApplyResult | None]:
+    """Plan and apply under one hold of the state lock, so no other run can slip in between.
+
+    ``approve`` sees the plan (to show it and ask); nothing is changed when it says no or
+    when there is nothing to do.
+    """
+    desired = manifest.load(paths)
+    store = StateStore(settings.state_path)
+    with open_connections(desired, settings) as conns:
+        with store.open(command="apply") as writer:
+            plan = plan_with(desired, writer.snapshot, conns.clients, options)
+            if not (plan.changes or plan.refreshed) or not approve(plan):
+                return plan, None
+            return plan, Applier(plan, conns.clients, writer, progress=progress).run()
 
 
 def check_fresh(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, RemoteReader]) -> None:
@@ -101,16 +133,15 @@ def apply_plan(
     plan: Plan,
     settings: Settings,
     *,
-    saved: bool,
     progress: Progress | None = None,
 ) -> ApplyResult:
-    """Execute ``plan`` under the state lock; a saved plan is checked for staleness first."""
+    """Execute ``plan`` under the state lock after checking it is not stale (the state and the
+    pinned listings must be what the plan was made against)."""
     store = StateStore(settings.state_path)
     targets = DesiredState(targets={t.name: t for t in plan.targets})
     with open_connections(targets, settings) as conns:
         with store.open(command="apply") as writer:
-            if saved:
-                check_fresh(plan, writer.snapshot, conns.clients)
+            check_fresh(plan, writer.snapshot, conns.clients)
             return Applier(plan, conns.clients, writer, progress=progress).run()
 
 
