@@ -153,3 +153,29 @@ def test_kill9_at_random_instants_never_loses_a_durable_record(
     with store.open() as w:  # and a writer can take over
         assert len(w.snapshot.jobs) >= len(durable) > 100
     assert store.read().serial >= last_serial
+
+
+def test_unlocked_reads_during_compactions_always_load_and_never_go_back(
+    store: StateStore,
+) -> None:
+    stop = threading.Event()
+    with store.open() as w:
+
+        def churn() -> None:
+            for i in range(200):
+                w.put_job(job(i))
+                if i % 5 == 4:
+                    w.compact()
+            stop.set()
+
+        writer = threading.Thread(target=churn)
+        writer.start()
+        seen = serial = 0
+        while not stop.is_set():
+            snap = store.read()
+            assert len(snap.jobs) >= seen and snap.serial >= serial
+            seen, serial = len(snap.jobs), snap.serial
+            time.sleep(0.001)
+        writer.join()
+    final = store.read()
+    assert len(final.jobs) == 200 and final.serial == 40 >= serial
