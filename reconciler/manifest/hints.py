@@ -30,6 +30,34 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+# Names people reach for (from other APIs or habit) and the field that does the job here.
+_FIELD_ALIASES = {
+    "format": "ciParam",
+    "quality": "ciParam",
+    "interval": "timeInterval",
+    "frames": "count",
+    "number": "count",
+    "time": "start",
+    "rows": "lines",
+    "templatename": "template",
+    "templateid": "templateId",
+    "input": "inputs",
+    "outputs": "output",
+    "priority": "jobLevel",
+    "queue": "queueId",
+}
+
+
+def field_hint(word: str, known: Iterable[str]) -> str:
+    """did-you-mean for an unknown field, including well-known synonyms."""
+    options = list(known)
+    hint = did_you_mean(word, options)
+    alias = _FIELD_ALIASES.get(word.lower())
+    if not hint and alias in options:
+        hint = f" (did you mean '{alias}'?)"
+    return hint
+
+
 def type_phrase(name: str) -> str:
     """'an integer' for 'integer'."""
     return _TYPE_NAMES.get(name, name)

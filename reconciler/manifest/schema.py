@@ -18,7 +18,7 @@ import jsonschema
 from referencing import Registry, Resource
 
 from reconciler.errors import Problem
-from reconciler.manifest.hints import describe, did_you_mean, quoted_list, type_phrase
+from reconciler.manifest.hints import describe, did_you_mean, field_hint, quoted_list, type_phrase
 from reconciler.manifest.yamlload import Document, JsonPath, dotted
 
 API_VERSION = "reconciler/v1"
@@ -135,7 +135,7 @@ def _problems_for(doc: Document, error: jsonschema.ValidationError) -> Iterator[
         known = list(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
         for name in error.instance:
             if name not in known:
-                hint = did_you_mean(name, known)
+                hint = field_hint(name, known)
                 yield _problem(doc, (*path, name), f"unknown field '{name}'{hint}", key=True)
         return
     if custom is not None:  # about the mapping as a whole: point at its key

@@ -66,12 +66,13 @@ class Document:
 
 
 class _Abort(Exception):
-    """Stop reading a file: the problem is located at ``pos``."""
+    """Stop reading a file: the problem is located at ``pos`` (field ``path``)."""
 
-    def __init__(self, message: str, pos: Pos) -> None:
+    def __init__(self, message: str, pos: Pos, path: JsonPath = ()) -> None:
         super().__init__(message)
         self.message = message
         self.pos = pos
+        self.path = path
 
 
 def dotted(path: JsonPath) -> str:
@@ -138,19 +139,20 @@ class _Walker:
     def value(self, node: Node, path: JsonPath, depth: int = 0) -> Any:
         pos = _pos(node.start_mark)
         if id(node) in self.stack:
-            raise _Abort("recursive alias: a node contains itself", pos)
+            raise _Abort("recursive alias: a node contains itself", pos, path)
         if depth > MAX_DEPTH:
-            raise _Abort(f"nesting deeper than {MAX_DEPTH} levels (through aliases)", pos)
+            raise _Abort(f"nesting deeper than {MAX_DEPTH} levels (through aliases)", pos, path)
         if id(node) in self.seen:
             self.alias_budget -= 1
             if self.alias_budget < 0:
-                raise _Abort(f"aliases expand to more than {MAX_ALIAS_NODES} nodes", pos)
+                raise _Abort(f"aliases expand to more than {MAX_ALIAS_NODES} nodes", pos, path)
         self.seen.add(id(node))
         self.doc.values[path] = pos
         if isinstance(node, ScalarNode):
             return self.scalar(node, path, pos)
         if node.tag not in _STANDARD_TAGS:
-            raise _Abort(f"unsupported YAML tag {node.tag!r}", pos)
+            self.problem(pos, path, f"unsupported YAML tag {node.tag!r}")
+            return None
         self.stack.add(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -165,11 +167,12 @@ class _Walker:
     def scalar(self, node: ScalarNode, path: JsonPath, pos: Pos) -> Any:
         try:
             value = self.loader.construct_object(node)
-        except yaml.MarkedYAMLError as exc:
-            raise _Abort(str(exc.problem or exc.context), pos) from exc
+        except yaml.MarkedYAMLError:
+            self.problem(pos, path, f"unsupported YAML tag {node.tag!r}")
+            return None
         except (ValueError, OverflowError) as exc:
-            self.problem(pos, path, f"cannot read {node.value!r}: {exc}")
-            return node.value
+            self.problem(pos, path, f"cannot read {node.value!r} ({exc}); quote it for a string")
+            return None
         if isinstance(value, float) and not math.isfinite(value):
             self.problem(pos, path, f"must be a finite number, got {node.value}")
         return value
@@ -214,7 +217,7 @@ class _Walker:
         sources = node.value if isinstance(node, SequenceNode) else [node]
         for source in reversed(sources):
             if not isinstance(source, MappingNode):
-                raise _Abort("'<<' merges only mappings", _pos(source.start_mark))
+                raise _Abort("'<<' merges only mappings", _pos(source.start_mark), path)
             merged = self.value(source, path, depth)
             into.update(merged)
             for key_node, _ in source.value:
@@ -282,7 +285,8 @@ def load_file(path: str) -> tuple[list[Document], list[Problem]]:
     try:
         docs.extend(_documents(path, _read_text(path)))
     except _Abort as exc:
-        return docs, [Problem(path, exc.pos.line, exc.pos.column, "", exc.message)]
+        where = dotted(exc.path)
+        return docs, [Problem(path, exc.pos.line, exc.pos.column, where, exc.message)]
     except OSError as exc:
         return docs, [Problem(path, 1, 1, "", f"cannot read: {exc.strerror or exc}")]
     return docs, []
