@@ -79,7 +79,9 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     clock = Clock()
-    app = create_app(EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}, job_seconds=5, clock=clock))
+    app = create_app(
+        EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}, job_seconds=5, clock=clock)
+    )
     manifests = tmp_path / "manifests"
     manifests.mkdir()
     for name in ("target.yaml", "templates.yaml", "batches.yaml"):

@@ -84,7 +84,10 @@ def test_adding_inputs_submits_only_those(world: World) -> None:
     )
     _, plan = make_plan([world.manifests], world.settings, PlanOptions())
     submits = sorted(f"{a.batch}/{a.input_object}" for a in plan.jobs if a.kind == "submit_job")
-    assert submits == ["archive-2026/videos/2026/new.mp4", "launch-trailers/videos/launch/extra.mp4"]
+    assert submits == [
+        "archive-2026/videos/2026/new.mp4",
+        "launch-trailers/videos/launch/extra.mp4",
+    ]
     assert _kinds(plan.templates) == Counter({"keep_template": 2})
     assert apply_plan(plan, world.settings).failures == []
     assert len(world.jobs_on_service()) == 6
