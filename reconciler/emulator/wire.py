@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .exceptions import EntityTooLarge
+from .exceptions import EntityTooLarge, InvalidContent
 
 #: Largest body accepted at all (objects included); the emulator keeps bodies in SQLite.
 MAX_BODY_BYTES = 64 << 20
@@ -59,7 +59,10 @@ class Request:
 
     def body(self) -> bytes:
         if self._body is None:
-            length = int(self.headers.get("content-length") or 0)
+            raw = self.headers.get("content-length") or "0"
+            if not raw.strip().isdigit():
+                raise InvalidContent(f"Content-Length {raw!r} is not a number")
+            length = int(raw)
             if length > MAX_BODY_BYTES:
                 raise EntityTooLarge(f"bodies larger than {MAX_BODY_BYTES} bytes are refused")
             stream = self.environ.get("wsgi.input")
