@@ -52,11 +52,11 @@ def find_files(
 def _walk(top: str) -> list[str]:
     files = []
     for root, dirs, names in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
             if name.endswith(SUFFIXES) and not name.startswith("."):
                 files.append(os.path.join(root, name))
-    return files
+    return sorted(files, key=lambda f: os.path.relpath(f, top).split(os.sep))
 
 
 def _not_covered(problems: list[Problem], covered: list[Problem]) -> list[Problem]:

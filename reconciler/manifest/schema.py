@@ -154,7 +154,7 @@ def validate_document(doc: Document) -> tuple[str | None, list[Problem]]:
         message = "a manifest must be a mapping with apiVersion, kind, metadata and spec"
         return None, [_problem(doc, (), f"{message}, got {describe(value)}")]
     kind = value.get("kind")
-    if kind not in KIND_SCHEMAS:
+    if not isinstance(kind, str) or kind not in KIND_SCHEMAS:
         return None, _kind_problems(doc, value)
     problems: list[Problem] = []
     for error in validator(KIND_SCHEMAS[str(kind)]).iter_errors(value):

@@ -9,6 +9,7 @@ libyaml scans and parses when available (fast on large scalars); PyYAML's compos
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 from collections.abc import Iterator
@@ -104,7 +105,10 @@ class _DepthLimit(Composer):
 
 
 # libyaml's parser (C) when present; PyYAML's composer on top of it either way.
-_CParser: Any = getattr(yaml, "CParser", None)
+try:
+    _CParser: Any = importlib.import_module("yaml.cyaml").CParser
+except (ImportError, AttributeError):  # pragma: no cover - PyYAML built without libyaml
+    _CParser = None
 
 if _CParser is not None:
 
@@ -243,7 +247,17 @@ def _read_text(path: str) -> str:
         raise _Abort("not valid UTF-8 text", Pos(line, column)) from exc
 
 
-def _yaml_error(exc: yaml.YAMLError) -> _Abort:
+def _offset_pos(text: str, offset: int) -> Pos:
+    before = text[:offset]
+    return Pos(before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str) -> _Abort:
+    if isinstance(exc, yaml.reader.ReaderError):
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "byte"
+        return _Abort(
+            f"invalid YAML: character {character} is not allowed", _offset_pos(text, exc.position)
+        )
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     pos = _pos(mark) if mark is not None else Pos(1, 1)
     problem = getattr(exc, "problem", None)
@@ -256,7 +270,10 @@ def _yaml_error(exc: yaml.YAMLError) -> _Abort:
 
 
 def _documents(path: str, text: str) -> Iterator[Document]:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:  # the pure-Python reader checks characters up front
+        raise _yaml_error(exc, text) from exc
     try:
         while True:
             try:
@@ -264,14 +281,15 @@ def _documents(path: str, text: str) -> Iterator[Document]:
                     return
                 node = loader.get_node()
             except yaml.YAMLError as exc:
-                raise _yaml_error(exc) from exc
+                raise _yaml_error(exc, text) from exc
             except RecursionError as exc:
                 raise _Abort("nesting too deep", Pos(1, 1)) from exc
             if node is None:
                 continue
             doc = Document(path, None, _pos(node.start_mark))
             doc.value = _Walker(loader, doc).value(node, ())
-            yield doc
+            if doc.value is not None or doc.problems:  # empty documents are skipped
+                yield doc
     finally:
         loader.dispose()
 
