@@ -29,7 +29,6 @@ demo: install
 	$(BIN)/python examples/seed_demo.py
 	$(BIN)/reconciler plan examples/
 	$(BIN)/reconciler apply examples/ --auto-approve --wait --timeout 120
-	$(BIN)/reconciler status examples/
 
 clean:
 	rm -rf $(VENV) .reconciler .pytest_cache .mypy_cache .ruff_cache

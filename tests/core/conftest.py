@@ -27,6 +27,18 @@ SECRET_KEY = "e2eTestSecretKeyNeverPrinted0123"
 ENV = {"TENCENTCLOUD_SECRET_ID": SECRET_ID, "TENCENTCLOUD_SECRET_KEY": SECRET_KEY}
 
 
+def list_all_jobs(client: CIClient) -> list[JobDetail]:
+    """Every job of the client's bucket, listed over the API page by page."""
+    jobs: list[JobDetail] = []
+    token = ""
+    while True:
+        page = client.list_jobs(size=100, next_token=token)
+        jobs.extend(page.jobs)
+        if not page.next_token or not page.jobs:
+            return jobs
+        token = page.next_token
+
+
 @dataclass
 class Clock:
     """Emulator time that only moves when a test says so."""
@@ -64,16 +76,7 @@ class World:
                 media.put_object(key, b"video " + key.encode())
 
     def jobs_on_service(self) -> list[JobDetail]:
-        """Every job the emulator holds, listed over the API page by page."""
-        client = self.client()
-        jobs: list[JobDetail] = []
-        token = ""
-        while True:
-            page = client.list_jobs(size=100, next_token=token)
-            jobs.extend(page.jobs)
-            if not page.next_token or not page.jobs:
-                return jobs
-            token = page.next_token
+        return list_all_jobs(self.client())
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from reconciler.state.store import StateStore
 from reconciler.workflow import Settings, apply_manifests
-from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY
+from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY, list_all_jobs
 
 BUCKET = "load-1250000000"
 
@@ -75,14 +75,7 @@ def server() -> Iterator[RunningServer]:
 
 def jobs_on_service(url: str) -> list[JobDetail]:
     with CIClient(BUCKET, "ap-chongqing", Credentials(SECRET_ID, SECRET_KEY), endpoint=url) as c:
-        jobs: list[JobDetail] = []
-        token = ""
-        while True:
-            page = c.list_jobs(size=100, next_token=token)
-            jobs.extend(page.jobs)
-            if not page.next_token or not page.jobs:
-                return jobs
-            token = page.next_token
+        return list_all_jobs(c)
 
 
 def assert_exactly_once(url: str, state_path: Path, n: int) -> None:
