@@ -1,5 +1,66 @@
-"""reconciler: Tencent Cloud CI snapshot templates and snapshot jobs as code."""
+"""reconciler: Tencent Cloud CI snapshot templates and snapshot jobs as code.
+
+The Python API lives in :mod:`reconciler.api` and is re-exported here::
+
+    from reconciler import Reconciler
+
+The names are imported lazily, so that ``import reconciler.model`` (or the emulator) does not
+pull in the whole client stack.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.api import ApplyOutcome, BatchStatus, Reconciler, StatusReport
+    from reconciler.apply import ApplyResult, Failure
+    from reconciler.errors import ReconcilerError
+    from reconciler.model import DesiredState
+    from reconciler.plan import Plan, PlanOptions
+    from reconciler.state.records import JobRecord
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+_LAZY = {
+    "ApplyOutcome": "reconciler.api",
+    "ApplyResult": "reconciler.apply",
+    "BatchStatus": "reconciler.api",
+    "DesiredState": "reconciler.model",
+    "Failure": "reconciler.apply",
+    "JobRecord": "reconciler.state.records",
+    "Plan": "reconciler.plan",
+    "PlanOptions": "reconciler.plan",
+    "Reconciler": "reconciler.api",
+    "ReconcilerError": "reconciler.errors",
+    "StatusReport": "reconciler.api",
+}
+
+__all__ = [
+    "ApplyOutcome",
+    "ApplyResult",
+    "BatchStatus",
+    "DesiredState",
+    "Failure",
+    "JobRecord",
+    "Plan",
+    "PlanOptions",
+    "Reconciler",
+    "ReconcilerError",
+    "StatusReport",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reconciler' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,191 @@
+"""The Python API: the same flow as the command line (load, plan, apply, wait, status).
+
+Entry point::
+
+    from reconciler import Reconciler
+
+    rc = Reconciler(state_path="state.json")
+    plan = rc.plan(["manifests/"])
+    if plan.changes:
+        outcome = rc.apply(["manifests/"])
+        rc.wait(["manifests/"], timeout=600)
+    report = rc.status(["manifests/"])
+
+A thin facade over :mod:`reconciler.workflow`, on purpose: the CLI and the API must never
+disagree about what a plan or an apply does, so neither holds logic of its own. Errors are the
+:mod:`reconciler.errors` tree (``ManifestError``, ``PlanError``, ``LockError``, ...), exactly
+as the CLI sees them before it turns them into exit codes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler import manifest, workflow
+from reconciler.apply import ApplyResult, Progress
+from reconciler.model import DesiredState
+from reconciler.plan import Plan, PlanOptions
+from reconciler.planfile import read_plan, write_plan
+from reconciler.state.records import FINISHED_STATES, JobRecord
+from reconciler.track import Key
+
+Paths = Sequence[str | Path] | str | Path
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    """What ``apply`` did: the plan it executed and its result (``None``: nothing was applied,
+    because there was nothing to do or ``approve`` said no)."""
+
+    plan: Plan
+    result: ApplyResult | None
+
+    @property
+    def ok(self) -> bool:
+        """True when every action succeeded (or there was nothing to do)."""
+        return self.result is None or not self.result.failures
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    """One batch's jobs as last recorded or observed."""
+
+    name: str
+    jobs: tuple[JobRecord, ...]
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(job.state for job in self.jobs)
+
+    @property
+    def failed(self) -> tuple[JobRecord, ...]:
+        return tuple(job for job in self.jobs if job.state in ("Failed", "Cancel"))
+
+    @property
+    def finished(self) -> bool:
+        return all(job.state in FINISHED_STATES for job in self.jobs)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """Jobs per batch; ``timed_out`` is only ever true for the result of ``wait``."""
+
+    batches: dict[str, BatchStatus] = field(default_factory=dict)
+    timed_out: bool = False
+
+    @classmethod
+    def of(cls, records: Iterable[JobRecord], timed_out: bool = False) -> StatusReport:
+        groups: dict[str, list[JobRecord]] = {}
+        for rec in sorted(records, key=lambda r: r.key):
+            groups.setdefault(rec.batch, []).append(rec)
+        return cls({b: BatchStatus(b, tuple(jobs)) for b, jobs in groups.items()}, timed_out)
+
+    @property
+    def jobs(self) -> dict[Key, JobRecord]:
+        return {job.key: job for batch in self.batches.values() for job in batch.jobs}
+
+    @property
+    def failed(self) -> tuple[JobRecord, ...]:
+        return tuple(job for batch in self.batches.values() for job in batch.failed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The same document as ``reconciler status --json``."""
+        return {
+            "format_version": 1,
+            "batches": {
+                name: {"counts": dict(b.counts), "jobs": [j.to_dict() for j in b.jobs]}
+                for name, b in self.batches.items()
+            },
+        }
+
+
+def _paths(paths: Paths) -> list[str | Path]:
+    return [paths] if isinstance(paths, str | Path) else list(paths)
+
+
+class Reconciler:
+    """Plan and apply manifests against a state file, as ``reconciler`` does.
+
+    ``endpoint`` overrides every target's endpoint (like ``--endpoint``); ``env`` supplies the
+    credentials (``TENCENTCLOUD_SECRET_ID``/``KEY``; default: ``os.environ``); ``transport``
+    is for tests (an httpx transport, e.g. to an in-process emulator).
+    """
+
+    def __init__(
+        self,
+        *,
+        state_path: str | Path = workflow.DEFAULT_STATE,
+        endpoint: str | None = None,
+        env: Mapping[str, str] | None = None,
+        submit_qps: float = 10.0,
+        transport: object = None,
+    ) -> None:
+        self.settings = workflow.Settings(
+            state_path=Path(state_path), endpoint=endpoint, env=env,
+            transport=transport, submit_qps=submit_qps,
+        )  # fmt: skip
+
+    def load(self, paths: Paths) -> DesiredState:
+        """Load and check manifests (files or directories); no service contact."""
+        return manifest.load(_paths(paths))
+
+    def plan(self, paths: Paths, *, prune: bool = False, retry_failed: bool = False) -> Plan:
+        """Observe the service and build the plan; changes nothing."""
+        _, plan = workflow.make_plan(_paths(paths), self.settings, PlanOptions(prune, retry_failed))
+        return plan
+
+    def apply(
+        self,
+        paths: Paths,
+        *,
+        prune: bool = False,
+        retry_failed: bool = False,
+        approve: Callable[[Plan], bool] | None = None,
+        progress: Progress | None = None,
+    ) -> ApplyOutcome:
+        """Plan and apply under the state lock. ``approve`` sees the plan first (default: yes);
+        ``progress(phase, done, total)`` is called as jobs are submitted."""
+        plan, result = workflow.apply_manifests(
+            _paths(paths), self.settings, PlanOptions(prune, retry_failed),
+            approve=approve or (lambda _plan: True), progress=progress,
+        )  # fmt: skip
+        return ApplyOutcome(plan, result)
+
+    def apply_plan(
+        self, plan: Plan | str | Path, *, progress: Progress | None = None
+    ) -> ApplyOutcome:
+        """Apply exactly a plan (a ``Plan`` or a file saved by ``save_plan``/``plan --out``);
+        raises ``PlanError`` when it is stale."""
+        the_plan = plan if isinstance(plan, Plan) else read_plan(Path(plan))
+        return ApplyOutcome(
+            the_plan, workflow.apply_plan(the_plan, self.settings, progress=progress)
+        )
+
+    @staticmethod
+    def save_plan(plan: Plan, path: str | Path) -> None:
+        """Write ``plan`` as the JSON document ``reconciler apply PLANFILE`` accepts."""
+        write_plan(plan, Path(path))
+
+    def wait(
+        self,
+        paths: Paths,
+        *,
+        timeout: float = 3600.0,
+        on_counts: Callable[[Counter[str]], None] | None = None,
+    ) -> StatusReport:
+        """Poll the manifests' unfinished jobs until they finish or ``timeout`` seconds pass."""
+        desired = self.load(paths)
+        outcome = workflow.wait_jobs(
+            desired, set(desired.batches), self.settings, timeout=timeout,
+            on_counts=on_counts or (lambda _counts: None),
+        )  # fmt: skip
+        return StatusReport.of(outcome.records.values(), outcome.timed_out)
+
+    def status(self, paths: Paths) -> StatusReport:
+        """Recorded jobs of the manifests' batches with fresh facts; the state is not written."""
+        _, records = workflow.job_status(_paths(paths), self.settings)
+        return StatusReport.of(records.values())
