@@ -54,6 +54,12 @@ class _Server(ThreadingHTTPServer):
         else:
             super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (killed, timed out) is normal here, not worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         with self._conn_lock:
             for sock in list(self._open):
