@@ -97,10 +97,14 @@ class Applier:
         jobs = [a for a in self.plan.jobs if a.kind != "keep_job"]
         total, finished = len(jobs), 0
         self.progress("jobs", 0, total)
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        try:
             for _ in pool.map(self._visit, jobs):
                 finished += 1
                 self.progress("jobs", finished, total)
+        finally:
+            # On Ctrl-C nothing new starts; submissions in flight finish and are recorded.
+            pool.shutdown(wait=True, cancel_futures=True)
         return self.result
 
     def _visit(self, action: Action) -> None:
