@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -356,6 +357,12 @@ def serve(ctx: click.Context, /, host: str, port: int, data_dir: str | None, **f
     _run(ctx, action)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """CI runners cancel with SIGTERM: stop like Ctrl-C, so in-flight work is recorded."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="reconciler")
