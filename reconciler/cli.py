@@ -26,7 +26,9 @@ from reconciler.model import DesiredState
 from reconciler.plan import Plan, PlanOptions
 from reconciler.planfile import plan_document, read_plan, write_plan
 from reconciler.render import render_markdown, render_text, summary_line
+from reconciler.state.backends import is_state_url, parse_state_url
 from reconciler.state.lock import break_lock
+from reconciler.statecmd import force_unlock_cos, pull_state, push_state, write_local_state
 from reconciler.ui import (
     ProgressReporter,
     counts_line,
@@ -89,7 +91,11 @@ def _run(ctx: click.Context, action: Callable[[], int]) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--endpoint", envvar="RECONCILER_ENDPOINT", help="Base URL overriding every target.")
-@click.option("--state", envvar="RECONCILER_STATE", help="State file (.reconciler/state.json).")
+@click.option(
+    "--state",
+    envvar="RECONCILER_STATE",
+    help="State file (.reconciler/state.json), or cos://BUCKET/KEY?region=REGION for COS.",
+)
 @click.option(
     "--submit-qps",
     envvar="RECONCILER_SUBMIT_QPS",
@@ -136,10 +142,12 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 
 def _settings(ctx: click.Context) -> Settings:
     opts: Globals = ctx.obj
+    remote = is_state_url(opts.state)
     return Settings(
-        state_path=Path(opts.state) if opts.state else DEFAULT_STATE,
+        state_path=Path(opts.state) if opts.state and not remote else DEFAULT_STATE,
         endpoint=opts.endpoint,
         submit_qps=opts.submit_qps,
+        state_backend=parse_state_url(str(opts.state)) if remote else None,
     )
 
 
@@ -316,8 +324,50 @@ def force_unlock(ctx: click.Context, lock_id: str) -> None:
     """Remove the state lock left by a holder that died (LOCK_ID from the error message)."""
 
     def action() -> int:
-        break_lock(_settings(ctx).state_path, lock_id)
+        settings = _settings(ctx)
+        if settings.state_backend is not None:
+            held = force_unlock_cos(settings, lock_id)
+            click.echo(f"Lock {lock_id} of {held} released.")
+            return 0
+        break_lock(settings.state_path, lock_id)
         click.echo(f"Lock {lock_id} removed.")
+        return 0
+
+    _run(ctx, action)
+
+
+@cli.group("state")
+def state_group() -> None:
+    """Move the state between a local file and COS (--state cos://...)."""
+
+
+@state_group.command("pull")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.pass_context
+def state_pull(ctx: click.Context, out: Path | None) -> None:
+    """Copy the COS state to a local file (stdout without --out)."""
+
+    def action() -> int:
+        data = pull_state(_settings(ctx))
+        if out is None:
+            click.echo(data.decode(), nl=False)
+        else:
+            write_local_state(out, data)
+            click.echo(f"Wrote the state to {out}.", err=True)
+        return 0
+
+    _run(ctx, action)
+
+
+@state_group.command("push")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a state of another lineage or newer serial.")
+@click.pass_context
+def state_push(ctx: click.Context, file: Path, force: bool) -> None:
+    """Make a local state file the COS state (under the lease)."""
+
+    def action() -> int:
+        click.echo(push_state(_settings(ctx), file, force=force))
         return 0
 
     _run(ctx, action)

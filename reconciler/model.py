@@ -304,6 +304,25 @@ class BatchSpec:
 
 
 @dataclass(frozen=True)
+class StateBackendSpec:
+    """Where the state lives when it is not a local file: one COS object key (and siblings).
+
+    ``endpoint`` None means the real service; a URL (e.g. a served emulator) otherwise.
+    """
+
+    bucket: str
+    region: str
+    key: str
+    endpoint: str | None = None
+    backend: str = "cos"
+
+    @property
+    def url(self) -> str:
+        """``cos://bucket/key?region=...``: how messages and ``--state`` name this state."""
+        return f"cos://{self.bucket}/{self.key}?region={self.region}"
+
+
+@dataclass(frozen=True)
 class DesiredState:
     """All manifests, validated and cross-checked. Keys are metadata names."""
 

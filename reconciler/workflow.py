@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,12 +18,12 @@ from reconciler.actions import JobStatus
 from reconciler.apply import Applier, ApplyResult, Progress, apply_status
 from reconciler.connect import Connections, connect
 from reconciler.errors import PlanError
-from reconciler.model import DesiredState
+from reconciler.model import DesiredState, StateBackendSpec
 from reconciler.observe import list_prefix, observe
 from reconciler.plan import Plan, PlanOptions, StateRef, build_plan
 from reconciler.remote import RemoteReader
+from reconciler.state.backends import StateBackend, state_backend
 from reconciler.state.records import JobRecord, StateSnapshot
-from reconciler.state.store import StateStore
 from reconciler.submit import iso
 from reconciler.track import Key, Waiter, WaitOutcome, refresh
 
@@ -38,6 +39,14 @@ class Settings:
     env: Mapping[str, str] | None = None
     transport: object = None
     submit_qps: float = 10.0
+    state_backend: StateBackendSpec | None = None  # None: the local file at state_path
+
+    def state(self) -> AbstractContextManager[StateBackend]:
+        """The configured state store (local file or COS): the one place that chooses."""
+        return state_backend(
+            self.state_path, self.state_backend, endpoint=self.endpoint, env=self.env,
+            transport=self.transport,
+        )  # fmt: skip
 
 
 def state_digest(snapshot: StateSnapshot) -> str:
@@ -83,7 +92,8 @@ def make_plan(
 ) -> tuple[DesiredState, Plan]:
     """Load manifests and state (without locking), observe the service, build the plan."""
     desired = manifest.load(paths)
-    snapshot = StateStore(settings.state_path).read()
+    with settings.state() as store:
+        snapshot = store.read()
     with open_connections(desired, settings) as conns:
         return desired, plan_with(desired, snapshot, conns.clients, options)
 
@@ -102,8 +112,7 @@ def apply_manifests(
     when there is nothing to do.
     """
     desired = manifest.load(paths)
-    store = StateStore(settings.state_path)
-    with open_connections(desired, settings) as conns:
+    with open_connections(desired, settings) as conns, settings.state() as store:
         with store.open(command="apply") as writer:
             plan = plan_with(desired, writer.snapshot, conns.clients, options)
             if not (plan.changes or plan.refreshed) or not approve(plan):
@@ -137,9 +146,8 @@ def apply_plan(
 ) -> ApplyResult:
     """Execute ``plan`` under the state lock after checking it is not stale (the state and the
     pinned listings must be what the plan was made against)."""
-    store = StateStore(settings.state_path)
     targets = DesiredState(targets={t.name: t for t in plan.targets})
-    with open_connections(targets, settings) as conns:
+    with open_connections(targets, settings) as conns, settings.state() as store:
         with store.open(command="apply") as writer:
             check_fresh(plan, writer.snapshot, conns.clients)
             return Applier(plan, conns.clients, writer, progress=progress).run()
@@ -164,8 +172,7 @@ def wait_jobs(
 ) -> WaitOutcome:
     """Poll unfinished jobs of ``batches`` until finished or ``timeout``; ``desired`` gives
     the targets to connect to."""
-    store = StateStore(settings.state_path)
-    with open_connections(desired, settings) as conns:
+    with open_connections(desired, settings) as conns, settings.state() as store:
         with store.open(command="wait", wait_seconds=30.0) as writer:
             waiter = Waiter(
                 conns.clients, timeout=timeout, on_counts=on_counts,
@@ -179,7 +186,8 @@ def job_status(
 ) -> tuple[DesiredState, dict[Key, JobRecord]]:
     """Recorded jobs of the manifests' batches with fresh service facts (state not written)."""
     desired = manifest.load(paths)
-    snapshot = StateStore(settings.state_path).read()
+    with settings.state() as store:
+        snapshot = store.read()
     records = {k: r for k, r in snapshot.jobs.items() if r.batch in desired.batches}
     with open_connections(desired, settings) as conns:
         for status in refresh(records.values(), conns.clients):

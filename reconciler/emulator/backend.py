@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from . import lifecycle
 from .config import EmulatorConfig
 from .exceptions import (
+    FileAlreadyExists,
     InvalidArgument,
     NoSuchKey,
     QueueNotFound,
@@ -279,10 +280,27 @@ class Backend:
             now = self._now()
             return self._bucket(db, bucket, region, now)
 
-    def put_object(self, bucket: str, key: str, data: bytes, content_type: str) -> Row:
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str,
+        *,
+        forbid_overwrite: bool = False,
+    ) -> Row:
+        """Store an object; with ``forbid_overwrite`` an existing key is refused in the same
+        transaction that would write it, so of two racing creators exactly one wins."""
         with self.store.tx() as db:
             now = self._now()
             lifecycle.settle(db, now)
+            if (
+                forbid_overwrite
+                and db.execute(
+                    "SELECT 1 FROM objects WHERE bucket = ? AND key = ?", (bucket, key)
+                ).fetchone()
+            ):
+                raise FileAlreadyExists("The object already exists and overwrite is forbidden.")
             lifecycle.put_object(db, bucket, key, data, content_type, now)
             return self._object(db, bucket, key)
 

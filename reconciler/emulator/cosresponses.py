@@ -22,9 +22,22 @@ def _object_headers(row: Row) -> list[tuple[str, str]]:
     ]
 
 
+def _forbid_overwrite(ctx: Ctx) -> bool:
+    """``x-cos-forbid-overwrite``: "true" refuses an existing key; absent or "false" overwrites."""
+    raw = ctx.request.headers.get("x-cos-forbid-overwrite")
+    if raw is None or raw.strip().lower() in ("", "false"):
+        return False
+    if raw.strip().lower() == "true":
+        return True
+    raise InvalidArgument(f"x-cos-forbid-overwrite must be true or false; got {raw!r}")
+
+
 def put_object(ctx: Ctx) -> Response:
     ctype = ctx.request.headers.get("content-type") or "application/octet-stream"
-    row = ctx.backend.put_object(ctx.target.bucket, ctx.arg, ctx.request.body(), ctype)
+    forbid = _forbid_overwrite(ctx)
+    row = ctx.backend.put_object(
+        ctx.target.bucket, ctx.arg, ctx.request.body(), ctype, forbid_overwrite=forbid
+    )
     return Response(200, b"", headers=[("ETag", str(row["etag"]))], content_type=None)
 
 

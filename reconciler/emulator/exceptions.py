@@ -72,3 +72,8 @@ class MethodNotAllowed(EmulatorError):
 
 class EntityTooLarge(EmulatorError):
     status, code = 400, "EntityTooLarge"
+
+
+class FileAlreadyExists(EmulatorError):
+    # PUT Object with ``x-cos-forbid-overwrite: true`` on an existing key (COS answers 409).
+    status, code = 409, "FileAlreadyExists"

@@ -249,6 +249,39 @@ class CIClient:
     def delete_object(self, key: str) -> None:
         self._cos(f"delete_object {key}", "DELETE", _key_path(key))
 
+    def create_object(self, key: str, data: bytes, content_type: str | None = None) -> str | None:
+        """Upload ``data`` only if ``key`` does not exist yet (``x-cos-forbid-overwrite: true``).
+
+        Returns the new ETag, or None when the key already exists (COS answers 409
+        FileAlreadyExists). The call may be repeated after a lost reply, so None can also mean
+        "our own earlier attempt created it": callers that care compare the stored bytes.
+        """
+        reply = self._cos(
+            f"create_object {key}",
+            "PUT",
+            _key_path(key),
+            body=data,
+            content_type=content_type,
+            headers=(("x-cos-forbid-overwrite", "true"),),
+            accept=frozenset({409}),
+        )
+        if reply.status == 409:
+            return None
+        return codec.unquote_etag(reply.headers.get("etag", ""))
+
+    def read_object(self, key: str) -> tuple[bytes, str] | None:
+        """``(body, etag)`` of ``key``, or None when it does not exist."""
+        reply = self._cos(
+            f"read_object {key}",
+            "GET",
+            _key_path(key),
+            max_bytes=max(self._max, _MAX_OBJECT_BYTES),
+            accept=frozenset({404}),
+        )
+        if reply.status == 404:
+            return None
+        return reply.body, codec.unquote_etag(reply.headers.get("etag", ""))
+
 
 def _segment(value: str) -> str:
     """An id placed in a path segment or comma list must not be able to change the route."""

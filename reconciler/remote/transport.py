@@ -53,6 +53,7 @@ class Call:
     accept: frozenset[int] = frozenset()
     limiter: RateLimiter | None = None
     max_bytes: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # extra request headers, signed (x-cos-*, if-*)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ class Exchange:
 
     def _request(self, call: Call) -> httpx.Request:
         host = self.host(call.service)
-        headers = {"Host": host}
+        headers = {"Host": host, **dict(call.headers)}
         if call.body is not None:
             headers["Content-Length"] = str(len(call.body))
             headers["Content-MD5"] = base64.b64encode(hashlib.md5(call.body).digest()).decode()

@@ -1,0 +1,155 @@
+"""The COS journal: append-only chunk objects, group-committed, fenced against stale writers.
+
+Keys: ``<key>.journal/<lineage>/<serial>/<seq>``: the entries written on top of state version
+``<serial>``. Each chunk is created with forbid-overwrite and holds a header line (kind, writer,
+nonce) and the same checksummed lines as the local journal. Chunk kinds:
+
+- ``entries``: puts and drops, one chunk per group commit (concurrent writers share one PUT);
+- ``seal``: written by every writer right after taking the lease, at the next free sequence
+  number. A previous holder that is still running (its lease expired or was force-unlocked)
+  writes its next chunk at exactly that number, finds it taken by someone else and stops; so
+  every chunk it managed to write is below the seal and is read and replayed by the new holder;
+- ``commit``: written just before compaction, the same fencing check for the state version.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import StateError
+from .journal import Entry, _decode_body, _entry
+from .objects import ObjectStore, create_exactly, list_keys
+
+ENTRIES, SEAL, COMMIT = "entries", "seal", "commit"
+
+
+def journal_dir(key: str, lineage: str, serial: int) -> str:
+    return f"{key}.journal/{lineage}/{serial:012d}/"
+
+
+def chunk_body(kind: str, writer: str, lines: list[bytes]) -> bytes:
+    header = json.dumps({"kind": kind, "writer": writer, "nonce": uuid.uuid4().hex})
+    return header.encode() + b"\n" + b"".join(lines)
+
+
+@dataclass
+class Chunk:
+    key: str
+    seq: int
+    kind: str
+    writer: str
+    entries: list[Entry] = field(default_factory=list)
+
+
+def parse_chunk(key: str, data: bytes, lineage: str) -> Chunk:
+    """A chunk object; any damage is refused (objects are written whole, never torn)."""
+    head, _, rest = data.partition(b"\n")
+    try:
+        header: Any = json.loads(head)
+        kind, writer = str(header["kind"]), str(header["writer"])
+        seq = int(key.rsplit("/", 1)[1])
+    except (ValueError, TypeError, KeyError):
+        raise StateError(f"journal object {key} is damaged (bad header); left untouched") from None
+    entries: list[Entry] = []
+    for number, line in enumerate(rest.split(b"\n")[:-1], start=2):
+        body = _decode_body(line)
+        if body is None:
+            raise StateError(f"journal object {key} line {number} is damaged; left untouched")
+        entries.append(_entry(body, lineage, f"journal object {key} line {number}"))
+    return Chunk(key, seq, kind, writer, entries)
+
+
+def read_chunks(store: ObjectStore, directory: str, lineage: str) -> list[Chunk]:
+    """Every chunk under ``directory`` in sequence order (deleted-meanwhile ones skipped)."""
+    chunks = []
+    for key in list_keys(store, directory):
+        found = store.read_object(key)
+        if found is not None:
+            chunks.append(parse_chunk(key, found[0], lineage))
+    return sorted(chunks, key=lambda c: c.seq)
+
+
+class ChunkWriter:
+    """Group commit of chunks: whoever finds no PUT in flight leads and uploads everything
+    queued so far as one chunk; the others wait. ``check`` runs before every PUT (the lease)."""
+
+    def __init__(self, store: ObjectStore, writer_id: str, check: Callable[[], None]) -> None:
+        self.store, self.writer_id, self.check = store, writer_id, check
+        self.directory = ""
+        self.next_seq = 1
+        self.written: list[tuple[str, str]] = []  # (key, kind) of our chunks since compaction
+        self.entries = 0
+        self.cond = threading.Condition()
+        self._queue: list[bytes] = []
+        self._queued = self._durable = 0
+        self._flushing = False
+        self._failure: str | None = None
+        self.sealed = False
+
+    def put_chunk(self, kind: str, lines: list[bytes]) -> str:
+        """Create the next chunk; raise ``StateError`` if another writer holds that number."""
+        self.check()
+        key = f"{self.directory}{self.next_seq:08d}"
+        if not create_exactly(self.store, key, chunk_body(kind, self.writer_id, lines)):
+            raise StateError(
+                f"journal object {key} was written by another runner: this run lost the state "
+                "lease and stops writing; rerun the command"
+            )
+        self.next_seq += 1
+        self.written.append((key, kind))
+        return key
+
+    def append(self, lines: list[bytes], apply: Callable[[], None]) -> None:
+        """Queue ``lines`` (after ``apply`` updates the view), return once they are stored."""
+        with self.cond:
+            self._raise_if_failed()
+            apply()
+            self._queue.extend(lines)
+            self.entries += len(lines)
+            self._queued += 1
+            ticket = self._queued
+            while self._durable < ticket:
+                self._raise_if_failed()
+                if self._flushing:
+                    self.cond.wait()
+                else:
+                    self._lead()
+
+    def _lead(self) -> None:
+        self._flushing = True
+        batch, self._queue = self._queue, []
+        target = self._queued
+        self.cond.release()
+        error: Exception | None = None
+        try:
+            self.put_chunk(ENTRIES, batch)
+        except Exception as exc:  # noqa: BLE001 - remembered and re-raised for every waiter
+            error = exc
+        finally:
+            self.cond.acquire()
+            self._flushing = False
+            self.cond.notify_all()
+        if error is not None:
+            self._failure = f"writing the state journal failed: {error}"
+            raise StateError(self._failure) from error
+        self._durable = target
+
+    def _raise_if_failed(self) -> None:
+        if self.sealed:
+            raise StateError("the state is closed; open it again to write")
+        if self._failure is not None:
+            raise StateError(self._failure + "; later writes are refused, rerun the command")
+
+    def quiesce(self) -> None:
+        """Wait (holding ``cond``) until no PUT is in flight and nothing is queued."""
+        while (self._flushing or self._queue) and self._failure is None:
+            self.cond.wait()
+
+    @property
+    def failed(self) -> bool:
+        return self._failure is not None

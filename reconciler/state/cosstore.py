@@ -1,0 +1,306 @@
+"""The state on COS, behind the same interface as the local :class:`StateStore`.
+
+Layout under the configured ``key`` (all objects immutable, created with forbid-overwrite):
+
+- ``<key>.states/<serial>``: whole state versions (the local file format). The newest is the
+  state; a writer creates version N+1 only after reading N and the journal on top of it, and
+  only one writer can create N+1, so no writer ever overwrites a state it did not read.
+- ``<key>.journal/<lineage>/<serial>/<seq>``: chunks written on top of version ``serial``
+  (:mod:`.cosjournal`), folded into a new version at the end of a run and then deleted.
+- ``<key>.lock/<generation>``: the lease (:mod:`.lease`).
+
+A crash loses nothing reported as recorded: every put is in a chunk before it returns. The next
+writer seals the journal, replays it and compacts (version N+1), exactly as the local store
+recovers its journal after ``kill -9``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from types import MappingProxyType
+
+from ..errors import StateError
+from .cosjournal import COMMIT, ENTRIES, SEAL, Chunk, ChunkWriter, journal_dir, read_chunks
+from .document import STATE_VERSION, Document, new_document, parse_document, render_document
+from .journal import DROP_JOB, DROP_TEMPLATE, PUT_JOB, PUT_TEMPLATE, encode
+from .lease import Lease, LeaseChain, LeaseHolder
+from .objects import ObjectStore, create_exactly, delete_quietly, list_keys
+from .records import JobRecord, StateSnapshot, TemplateRecord
+from .store import _forget, _replay
+
+log = logging.getLogger(__name__)
+_Key = tuple[str, str]
+KEEP_VERSIONS = 10  # older state versions (and their journal seals) are pruned
+
+
+class _Named:
+    """A path-like name for messages (``refusal`` and friends print it)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.name = url
+
+    def with_name(self, name: str) -> _Named:
+        return _Named(name)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class CosStateStore:
+    """The state at ``key`` in one bucket, reached through ``objects`` (a CIClient)."""
+
+    def __init__(self, objects: ObjectStore, key: str, *, name: str, lease_seconds: float):
+        self.objects = objects
+        self.key = key
+        self.name = name
+        self.lease_seconds = lease_seconds
+        self.states_prefix = key + ".states/"
+
+    def chain(self) -> LeaseChain:
+        return LeaseChain(self.objects, self.key, self.name)
+
+    def newest(self) -> tuple[int, Document, bytes] | None:
+        """(serial, document, bytes) of the newest state version, or None when there is none."""
+        for _ in range(5):
+            keys = list_keys(self.objects, self.states_prefix)
+            if not keys:
+                return None
+            found = self.objects.read_object(keys[-1])
+            if found is not None:
+                doc = parse_document(found[0], _Named(f"{self.name} ({keys[-1]})"))  # type: ignore[arg-type]
+                return doc.serial, doc, found[0]
+        raise StateError(f"state {self.name}: the newest version keeps disappearing")
+
+    def load(self) -> tuple[Document, bytes | None, list[Chunk]]:
+        """The newest version and the journal chunks on top of it, consistently."""
+        for _ in range(10):
+            top = self.newest()
+            if top is None:
+                return new_document(), None, []
+            serial, doc, data = top
+            chunks = read_chunks(
+                self.objects, journal_dir(self.key, doc.lineage, serial), doc.lineage
+            )
+            again = self.newest()  # a compaction in between deletes chunks: read again
+            if again is not None and again[0] == serial:
+                return doc, data, chunks
+        raise StateError(f"state {self.name} keeps changing while being read; try again")
+
+    def read(self) -> StateSnapshot:
+        """The current state without taking the lease (for plan and status)."""
+        doc, _, chunks = self.load()
+        entries = [e for c in chunks for e in c.entries]
+        _replay(doc, entries)
+        return StateSnapshot(
+            version=doc.version, serial=doc.serial, lineage=doc.lineage,
+            templates=MappingProxyType(doc.templates), jobs=MappingProxyType(doc.jobs),
+            pending_journal=len(entries),
+        )  # fmt: skip
+
+    def open(self, *, command: str = "", wait_seconds: float = 0.0) -> CosStateWriter:
+        """Take the lease (waiting up to ``wait_seconds``), seal and recover the journal."""
+        holder = LeaseHolder(self.chain(), duration=self.lease_seconds, command=command)
+        dead = holder.acquire(wait_seconds)
+        try:
+            writer = self._recover(holder)
+        except BaseException:
+            holder.release()
+            raise
+        if dead is not None:
+            writer.warnings += (_takeover_message(dead, writer.recovered),)
+            log.warning("%s", writer.warnings[-1])
+        return writer
+
+    def _recover(self, holder: LeaseHolder) -> CosStateWriter:
+        for _ in range(10):
+            doc, data, _ = self.load()
+            if data is None:
+                data = render_document(0, doc.lineage, {}, {})
+                create_exactly(self.objects, f"{self.states_prefix}{0:012d}", data)
+                continue  # whoever created version 0, read it back
+            writer = CosStateWriter(self, holder, doc, data)
+            if writer.seal_and_replay():
+                return writer
+        raise StateError(f"state {self.name}: could not seal the journal; try again")
+
+
+def _takeover_message(dead: Lease, recovered: int) -> str:
+    what = f"recovered {recovered} journal entries" if recovered else "no journal entries left"
+    return (
+        f"took over the expired state lease of {dead.describe()} (lock id {dead.lock_id}); {what}"
+    )
+
+
+class CosStateWriter:
+    """Exclusive, thread-safe write access to a COS state; use as a context manager."""
+
+    def __init__(self, store: CosStateStore, holder: LeaseHolder, doc: Document, data: bytes):
+        self._store = store
+        self._holder = holder
+        self._lineage, self._serial = doc.lineage, doc.serial
+        self._templates: dict[_Key, TemplateRecord] = doc.templates
+        self._jobs: dict[_Key, JobRecord] = doc.jobs
+        self._file_bytes = data
+        self._chunks = ChunkWriter(store.objects, holder.lock_id, holder.check)
+        self._chunks.directory = journal_dir(store.key, doc.lineage, doc.serial)
+        self._garbage: list[str] = []  # replayed chunk keys, deleted after the next compaction
+        self._close_lock = threading.Lock()
+        self._closed = False
+        self.recovered = 0
+        self.warnings: tuple[str, ...] = ()
+
+    def seal_and_replay(self) -> bool:
+        """Seal the journal at its next free number, then replay everything below the seal.
+
+        False when the state moved meanwhile (the caller reloads)."""
+        chunks = read_chunks(self._store.objects, self._chunks.directory, self._lineage)
+        self._chunks.next_seq = (chunks[-1].seq + 1) if chunks else 1
+        try:
+            self._chunks.put_chunk(SEAL, [])
+        except StateError:
+            return False  # a previous holder wrote that number first: read again
+        top = self._store.newest()
+        if top is None or top[0] != self._serial:
+            return False
+        chunks = read_chunks(self._store.objects, self._chunks.directory, self._lineage)
+        entries = [e for c in chunks if c.kind == ENTRIES for e in c.entries]
+        doc = Document(STATE_VERSION, self._serial, self._lineage, self._templates, self._jobs)
+        _replay(doc, entries)
+        self.recovered = len(entries)
+        self._garbage = [c.key for c in chunks if c.kind != SEAL]
+        self._chunks.entries = len(entries)
+        if entries:
+            self.compact(force=True)
+        return True
+
+    def __enter__(self) -> CosStateWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def lock_id(self) -> str:
+        return self._holder.lock_id
+
+    @property
+    def snapshot(self) -> StateSnapshot:
+        with self._chunks.cond:
+            return StateSnapshot(
+                version=STATE_VERSION, serial=self._serial, lineage=self._lineage,
+                templates=MappingProxyType(dict(self._templates)),
+                jobs=MappingProxyType(dict(self._jobs)), pending_journal=self._chunks.entries,
+            )  # fmt: skip
+
+    def job(self, batch: str, input_object: str) -> JobRecord | None:
+        with self._chunks.cond:
+            return self._jobs.get((batch, input_object))
+
+    def template(self, target: str, name: str) -> TemplateRecord | None:
+        with self._chunks.cond:
+            return self._templates.get((target, name))
+
+    def _write(self, lines: list[bytes], apply: Callable[[], None]) -> None:
+        if self._closed:
+            raise StateError(f"state {self._store.name} is closed; open it again to write")
+        self._chunks.append(lines, apply)
+
+    def put_template(self, rec: TemplateRecord) -> None:
+        line = encode(self._lineage, PUT_TEMPLATE, rec)
+        self._write([line], lambda: self._templates.__setitem__(rec.key, rec))
+
+    def drop_template(self, target: str, name: str) -> None:
+        line = encode(self._lineage, DROP_TEMPLATE, (target, name))
+        self._write([line], lambda: _forget(self._templates, (target, name)))
+
+    def put_job(self, rec: JobRecord) -> None:
+        self.put_jobs((rec,))
+
+    def put_jobs(self, recs: Iterable[JobRecord]) -> None:
+        """Record many jobs with one journal chunk (one PUT)."""
+        batch = list(recs)
+        if batch:
+            lines = [encode(self._lineage, PUT_JOB, rec) for rec in batch]
+            self._write(lines, lambda: self._jobs.update((rec.key, rec) for rec in batch))
+
+    def drop_job(self, batch: str, input_object: str) -> None:
+        line = encode(self._lineage, DROP_JOB, (batch, input_object))
+        self._write([line], lambda: _forget(self._jobs, (batch, input_object)))
+
+    def replace_all(self, doc: Document) -> None:
+        """Make ``doc``'s records (and lineage) the state (``state push``), then compact."""
+        with self._chunks.cond:
+            self._chunks.quiesce()
+            self._lineage = doc.lineage
+            self._templates, self._jobs = dict(doc.templates), dict(doc.jobs)
+            self._chunks.entries += 1
+        self.compact(force=True)
+
+    def compact(self, *, force: bool = False) -> None:
+        """Fold the journal into state version N+1, then delete the folded chunks."""
+        with self._chunks.cond:
+            self._chunks.quiesce()
+            if self._chunks.entries == 0 and not force:
+                return
+            self._holder.check()
+            body = render_document(self._serial + 1, self._lineage, self._templates, self._jobs)
+            same = render_document(self._serial, self._lineage, self._templates, self._jobs)
+            if same != self._file_bytes:
+                self._chunks.put_chunk(COMMIT, [])  # fencing: fails if we lost the lease
+                self._create_version(body)
+            # Seals stay: they fence previous holders that may still be running.
+            garbage = self._garbage + [k for k, kind in self._chunks.written if kind != SEAL]
+            self._garbage, self._chunks.written = [], []
+            self._chunks.entries = 0
+        delete_quietly(self._store.objects, garbage)
+        self._prune()
+
+    def _create_version(self, body: bytes) -> None:
+        key = f"{self._store.states_prefix}{self._serial + 1:012d}"
+        if not create_exactly(self._store.objects, key, body):
+            found = self._store.objects.read_object(key)
+            if found is None or found[0] != body:
+                raise StateError(
+                    f"state {self._store.name}: version {self._serial + 1} was written by "
+                    "another runner (this run lost the lease); rerun the command"
+                )
+        self._serial += 1
+        self._file_bytes = body
+        self._chunks.directory = journal_dir(self._store.key, self._lineage, self._serial)
+        self._chunks.next_seq = 1
+
+    def _prune(self) -> None:
+        """Drop versions (and their journal directories) older than the last KEEP_VERSIONS."""
+        floor = self._serial - KEEP_VERSIONS
+        if floor <= 0:
+            return
+        old = [k for k in list_keys(self._store.objects, self._store.states_prefix)
+               if int(k.rsplit("/", 1)[1]) < floor]  # fmt: skip
+        for key in old:
+            serial = int(key.rsplit("/", 1)[1])
+            directory = journal_dir(self._store.key, self._lineage, serial)
+            delete_quietly(self._store.objects, list_keys(self._store.objects, directory))
+        delete_quietly(self._store.objects, old)
+
+    def close(self) -> None:
+        """Compact, then release the lease; the lease is released even on failure."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                with self._chunks.cond:
+                    self._chunks.quiesce()
+                    self._chunks.sealed = True
+                if not self._chunks.failed:
+                    self.compact()
+            finally:
+                self.abandon()
+
+    def abandon(self) -> None:
+        """Release the lease without compacting (the journal keeps what was written)."""
+        self._closed = True
+        self._holder.release()
