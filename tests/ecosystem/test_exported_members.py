@@ -21,7 +21,9 @@ def test_all_is_sorted_and_every_name_resolves() -> None:
 def test_every_public_class_of_the_api_module_is_exported() -> None:
     from reconciler import api
 
-    public = {n for n, v in vars(api).items() if isinstance(v, type) and v.__module__ == api.__name__}
+    public = {
+        n for n, v in vars(api).items() if isinstance(v, type) and v.__module__ == api.__name__
+    }
     assert public <= set(reconciler.__all__)
 
 
