@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from .records import utc_now
 
 log = logging.getLogger(__name__)
 _COMMAND_LIMIT = 200
+_RECORD_POLLS = 20  # x 50 ms: how long a refused writer waits for the holder's record
 
 
 @dataclass(frozen=True)
@@ -136,10 +138,8 @@ class StateLock:
 
     def _held_error(self, wait_seconds: float) -> LockError:
         waited = f" after waiting {wait_seconds:g}s" if wait_seconds > 0 else ""
-        data = read_or_none(self.info_path)
-        info = LockInfo.parse(data) if data is not None else None
-        here = socket.gethostname()
-        if info is None or (info.host == here and not _pid_alive(info.pid)):
+        info = self._live_holder()
+        if info is None:
             holder = "another process that has not recorded itself yet"
         else:
             holder = f"{info.describe()}, lock id {info.lock_id}"
@@ -147,6 +147,18 @@ class StateLock:
             f"state lock {self.lock_path} is held by {holder}{waited}; wait for that command "
             "to finish (or stop it) and retry"
         )
+
+    def _live_holder(self) -> LockInfo | None:
+        """The holder's record, waiting briefly for it: a holder that has just taken the flock
+        writes its record a moment later (seen when three applies start together)."""
+        here = socket.gethostname()
+        for _ in range(_RECORD_POLLS):
+            data = read_or_none(self.info_path)
+            info = LockInfo.parse(data) if data is not None else None
+            if info is not None and (info.host != here or _pid_alive(info.pid)):
+                return info
+            time.sleep(0.05)
+        return None
 
     def release(self) -> None:
         """Remove the owner record, then let go of the flock; idempotent."""
