@@ -1,0 +1,115 @@
+"""``kill -9`` of apply processes at random instants, aimed also at compaction and lock release.
+
+The kill is timed from what the child does to the state directory, not from hooks in the
+product: a temporary ``state.json.tmp.*`` / ``state.json.backup.tmp.*`` file means a compaction
+is being written (the kill follows after a random 0-1 ms), and the journal vanishing means the
+closing compaction is done and the lock is being released. Other kills come after a random delay.
+After each kill the state must load and its serial must not go back; a final apply must then
+leave exactly one job per input on the service, every ID recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from reconciler.state.store import StateStore
+from tests.core.test_exactly_once import assert_exactly_once, serve, write_manifests
+from tests.support import cli_argv, cli_env, run_cli
+
+Trigger = Callable[[set[str]], bool]
+
+
+def compacting(names: set[str]) -> bool:
+    return any(n.startswith(("state.json.tmp.", "state.json.backup.tmp.")) for n in names)
+
+
+class Releasing:
+    """True once the journal, seen before, is gone: the writer is closing and unlocking."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, names: set[str]) -> bool:
+        here = "state.json.journal" in names
+        self.seen = self.seen or here
+        return self.seen and not here
+
+
+def kill_on(proc: subprocess.Popen[bytes], directory: Path, trigger: Trigger,
+            rng: random.Random, give_up: float) -> bool:  # fmt: skip
+    """Kill ``proc`` right after ``trigger`` sees the directory in the wanted phase.
+
+    True when the kill landed in that phase, False when the child finished first or the phase
+    never came (then it is killed at ``give_up`` seconds).
+    """
+    deadline = time.monotonic() + give_up
+    while time.monotonic() < deadline and proc.poll() is None:
+        if trigger(set(os.listdir(directory))):
+            spin = time.perf_counter() + rng.uniform(0, 0.001)
+            while time.perf_counter() < spin:
+                pass
+            landed = proc.poll() is None
+            proc.send_signal(signal.SIGKILL)
+            return landed
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    return False
+
+
+def crash_runs(tmp_path: Path, runs: int, seed: int) -> Counter[str]:
+    running = serve(latency_ms=3, drop_after_commit_rate=0.1)
+    try:
+        manifests = write_manifests(tmp_path / "m", 300)
+        home = tmp_path / "s"
+        home.mkdir()
+        state = home / "state.json"
+        rng = random.Random(seed)
+        landed: Counter[str] = Counter()
+        serials = [0]
+        for run in range(runs):
+            phase = ("random", "compaction", "random", "release")[run % 4]
+            proc = subprocess.Popen(
+                cli_argv(state, running.url, "apply", str(manifests), "--auto-approve", qps=150),
+                env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            if phase == "random":
+                time.sleep(rng.uniform(0.05, 1.0))
+                hit = proc.poll() is None
+                proc.send_signal(signal.SIGKILL)
+            else:
+                trigger: Trigger = compacting if phase == "compaction" else Releasing()
+                hit = kill_on(proc, home, trigger, rng, give_up=60)
+            proc.wait()
+            landed[phase if hit else f"{phase} (missed)"] += 1
+            snapshot = StateStore(state).read()  # must always load, with or without a journal
+            serials.append(snapshot.serial)
+            assert serials == sorted(serials), f"serial went back: {serials}"
+        final = run_cli(state, running.url, "apply", str(manifests), "--auto-approve")
+        assert final.returncode == 0, final.stderr
+        assert "Traceback" not in final.stderr
+        assert_exactly_once(running.url, state, 300)
+        assert StateStore(state).read().serial >= serials[-1]
+        return landed
+    finally:
+        running.stop()
+
+
+def test_kill9_at_random_instants_and_phases_8_runs(tmp_path: Path) -> None:
+    landed = crash_runs(tmp_path, 8, seed=5)
+    assert landed["compaction"] + landed["release"] >= 1, landed
+
+
+@pytest.mark.slow
+def test_kill9_at_random_instants_and_phases_25_runs(tmp_path: Path) -> None:
+    landed = crash_runs(tmp_path, 25, seed=23)
+    print(f"\nkill -9 over 25 runs, 300 jobs: {dict(landed)}")
+    assert landed["compaction"] >= 2 and landed["release"] >= 2, landed
