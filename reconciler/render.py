@@ -7,6 +7,7 @@ decisions and prints nothing; the CLI writes the strings.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -113,16 +114,23 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace("`", "'")
 
 
-def _md_summary(plan: Plan) -> list[str]:
-    rows: dict[tuple[str, str], int] = {}
-    for action in (*plan.templates, *plan.jobs):
-        rows[(VERBS[action.kind], action.reason)] = (
-            rows.get((VERBS[action.kind], action.reason), 0) + 1
-        )
+def _md_summary(plan: Plan, max_rows: int = 40) -> list[str]:
+    """Counts by action and reason. Reasons can be as many as jobs (``--retry-failed`` quotes
+    each job's failure), so past ``max_rows`` the smallest groups fold into one row per verb."""
+    rows: Counter[tuple[str, str]] = Counter(
+        (VERBS[a.kind], a.reason) for a in (*plan.templates, *plan.jobs)
+    )
+    shown = dict(rows.most_common(max_rows)) if len(rows) > max_rows else dict(rows)
+    folded: Counter[str] = Counter()
+    for key, n in rows.items():
+        if key not in shown:
+            folded[key[0]] += n
     head = ["## reconciler plan", "", f"**{summary_line(plan)}**", ""]
     table = ["| action | reason | count |", "|---|---|---:|"]
-    for (verb, reason), n in sorted(rows.items()):
+    for (verb, reason), n in sorted(shown.items()):
         table.append(f"| {verb} | {_md_escape(reason)} | {n} |")
+    for verb, n in sorted(folded.items()):
+        table.append(f"| {verb} | (other reasons) | {n} |")
     return head + table + [""]
 
 
