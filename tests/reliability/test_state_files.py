@@ -44,11 +44,8 @@ def assert_refused_everywhere(server: RunningServer, tmp_path: Path, message: st
     for command in COMMANDS:
         result = run(server, state, *command[:1], str(manifests), *command[1:])
         assert result.exit_code == 1, (command, result.output)
-        assert (
-            "Traceback" not in result.output
-            and result.exception is None
-            or isinstance(result.exception, SystemExit)
-        )
+        assert "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
         errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
         assert len(errors) == 1, result.stderr
         assert str(state) in errors[0] and message in errors[0], (command, errors[0])
