@@ -1,0 +1,60 @@
+"""Build a large recorded state quickly, through the real code paths where it matters.
+
+Templates: a real ``apply`` of a manifest holding only the target and the templates, so they
+exist on the emulator and the state records their IDs and fingerprints exactly as apply does.
+Jobs: expanded with the planner's own ``expand`` (same fingerprints and markers a real apply
+would record) and written with ``StateWriter.put_jobs`` -- submitting 100,000 jobs through the
+emulator only to record them as finished would measure the emulator, not the state.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from bench._common import ENV, write_manifests
+from reconciler import manifest
+from reconciler.expand import expand, marker_for
+from reconciler.observe import Observed
+from reconciler.plan import PlanOptions, template_contents
+from reconciler.state.records import JobRecord
+from reconciler.state.store import StateStore
+from reconciler.workflow import Settings, apply_manifests
+
+STAMP = "2026-01-01T00:00:00Z"
+
+
+def build(workdir: Path, url: str, jobs: int, templates: int = 20, state: str = "Success") -> Path:
+    """Manifests in ``workdir/m`` and a state ``workdir/state.json`` with ``jobs`` jobs recorded
+    in ``state`` (``Success``: finished history; ``Running``: real job IDs are needed, use
+    :func:`reconciler.workflow.apply_manifests` instead)."""
+    manifests = write_manifests(
+        workdir / "m", jobs, templates=templates, per_batch=max(1, -(-jobs // templates))
+    )
+    settings = Settings(state_path=workdir / "state.json", endpoint=url, env=ENV)
+    only_templates = workdir / "templates-only"
+    only_templates.mkdir(exist_ok=True)
+    shutil.copy(manifests / "00-target.yaml", only_templates / "00-target.yaml")
+    apply_manifests([only_templates], settings, PlanOptions(), approve=lambda p: True)
+    desired = manifest.load([manifests])
+    wanted = expand(desired, {}, template_contents(desired, Observed()))
+    records = [
+        JobRecord(
+            batch=j.batch,
+            input_object=j.input_object,
+            target=j.target,
+            fingerprint=j.fingerprint,
+            marker=marker_for(j.batch, j.input_object, j.fingerprint),
+            state=state,
+            intent_time=STAMP,
+            job_id=f"s{i:031x}",
+            submitted_at=STAMP,
+            finished_at=STAMP if state == "Success" else None,
+            outputs=(f"{j.batch}/x/f-0.jpg",) if state == "Success" else (),
+        )  # fmt: skip
+        for i, j in enumerate(wanted)
+    ]
+    with StateStore(settings.state_path).open(command="bench") as writer:
+        for start in range(0, len(records), 5000):
+            writer.put_jobs(records[start : start + 5000])
+    return manifests

@@ -1,0 +1,99 @@
+"""Plan rendering at 100,000 jobs: time and size of text, JSON and Markdown.
+
+Pure (no emulator): the plans are built by ``build_plan`` from manifests of N jobs over 20
+templates, once with an empty state (every job and template is new: the largest plan) and once
+with every job recorded as finished (nothing to do). JSON is the ``plan --json`` / ``plan --out``
+document; "JSON read back" is ``read_plan`` (what ``apply PLANFILE`` does first).
+
+Target: Markdown under 65,536 characters (a pull-request comment).
+Run:  .venv/bin/python bench/render.py [--jobs 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import Timer, machine, peak_rss_mb, table, write_manifests  # noqa: E402
+from bench._state import STAMP  # noqa: E402
+from reconciler import manifest  # noqa: E402
+from reconciler.expand import expand  # noqa: E402
+from reconciler.observe import Observed  # noqa: E402
+from reconciler.plan import Plan, StateRef, build_plan, template_contents  # noqa: E402
+from reconciler.planfile import plan_document, read_plan, write_plan  # noqa: E402
+from reconciler.render import MARKDOWN_LIMIT, render_markdown, render_text  # noqa: E402
+from reconciler.state.records import JobRecord  # noqa: E402
+
+
+def plans(directory: Path, jobs: int) -> dict[str, Plan]:
+    manifests = write_manifests(directory / "m", jobs, templates=20, per_batch=-(-jobs // 20))
+    desired = manifest.load([manifests])
+    ref = StateRef("bench", 1, "0" * 16)
+    new = build_plan(desired, {}, {}, Observed(), ref)
+    wanted = expand(desired, {}, template_contents(desired, Observed()))
+    records = {
+        j.key: JobRecord(
+            j.batch,
+            j.input_object,
+            j.target,
+            j.fingerprint,
+            "rcn:x",
+            "Success",
+            STAMP,
+            job_id=f"s{i:031x}",
+            submitted_at=STAMP,
+            finished_at=STAMP,
+        )  # fmt: skip
+        for i, j in enumerate(wanted)
+    }
+    noop = build_plan(desired, {}, records, Observed(), ref)
+    return {"all new": new, "nothing to do": noop}
+
+
+def measure(name: str, plan: Plan, directory: Path) -> list[list[object]]:
+    rows: list[list[object]] = []
+    with Timer() as t:
+        text = render_text(plan)
+    rows.append([name, "text", t.wall, len(text)])
+    with Timer() as t:
+        doc = json.dumps(plan_document(plan), indent=1, sort_keys=True)
+    rows.append([name, "JSON (plan --json)", t.wall, len(doc)])
+    path = directory / f"{name.replace(' ', '-')}.plan.json"
+    with Timer() as t:
+        write_plan(plan, path)
+    rows.append([name, "JSON saved (plan --out)", t.wall, path.stat().st_size])
+    with Timer() as t:
+        read_plan(path)
+    rows.append([name, "JSON read back (apply PLANFILE)", t.wall, ""])
+    with Timer() as t:
+        md = render_markdown(plan)
+    limit = "under" if len(md) < MARKDOWN_LIMIT else "OVER"
+    rows.append([name, f"Markdown ({limit} {MARKDOWN_LIMIT:,})", t.wall, len(md)])
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--jobs", type=int, default=100_000)
+    args = parser.parse_args()
+    print(machine())
+    rows: list[list[object]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
+        with Timer() as t:
+            built = plans(Path(tmp), args.jobs)
+        for name, plan in built.items():
+            rows += measure(name, plan, Path(tmp))
+    print(f"\n## Rendering plans of {args.jobs:,} jobs (building both plans took {t.wall:.1f} s)")
+    print(table(["plan", "format", "seconds", "characters / bytes"], rows))
+    print(f"\npeak RSS {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
