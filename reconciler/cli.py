@@ -31,7 +31,7 @@ from reconciler.state.lock import break_lock
 from reconciler.statecmd import force_unlock_cos, pull_state, push_state, write_local_state
 from reconciler.ui import (
     ProgressReporter,
-    counts_line,
+    WaitReporter,
     make_console,
     print_apply_result,
     print_status,
@@ -274,10 +274,11 @@ def _plan_batches(the_plan: Plan) -> set[str]:
 def _wait(ctx: click.Context, targets: Any, batches: set[str], timeout: float) -> int:
     desired = DesiredState(targets={t.name: t for t in targets})
     console = make_console(ctx.obj.color)
-    outcome = wait_jobs(
-        desired, batches, _settings(ctx), timeout=timeout,
-        on_counts=lambda c: console.print(counts_line(c)),
-    )  # fmt: skip
+    reporter = WaitReporter(console, quiet=ctx.obj.verbosity < 0)
+    try:
+        outcome = wait_jobs(desired, batches, _settings(ctx), timeout=timeout, on_counts=reporter)
+    finally:
+        reporter.close()
     print_status(console, outcome.records, ctx.obj.verbosity)
     if outcome.timed_out:
         _fail(f"timed out after {timeout:g}s waiting for jobs")

@@ -70,6 +70,29 @@ class ProgressReporter:
             self._bar = None
 
 
+class WaitReporter:
+    """``on_counts`` for wait: a bar of finished jobs on a TTY, a counts line per change in logs."""
+
+    FINISHED = ("Success", "Failed", "Cancel")
+
+    def __init__(self, console: Console, *, quiet: bool = False) -> None:
+        self.console = console
+        self.quiet = quiet
+        self._bar = ProgressReporter(console, quiet=quiet)
+
+    def __call__(self, counts: Counter[str]) -> None:
+        if self.quiet:
+            return
+        if self.console.is_terminal:
+            done = sum(counts.get(s, 0) for s in self.FINISHED)
+            self._bar("waiting", done, sum(counts.values()))
+        else:
+            self.console.print(counts_line(counts))
+
+    def close(self) -> None:
+        self._bar.close()
+
+
 def counts_line(counts: Counter[str]) -> str:
     parts = [f"{s} {counts[s]}" for s in STATES if counts.get(s)]
     parts += [f"{s} {n}" for s, n in sorted(counts.items()) if s not in STATES]
