@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from reconciler import naming
 from reconciler.errors import PlanError
-from reconciler.fingerprint import job_fingerprint, request_part
+from reconciler.fingerprint import compose, digest, request_part
 from reconciler.model import BatchSpec, DesiredState, JobOutput, JobRequest, ObjectInfo
 
 MARKER_PREFIX = "rcn:"
@@ -73,6 +73,7 @@ def expand_batch(
         queue_id=batch.queue_id,
         callback=batch.callback,
     )
+    part_digest = digest(part)
     callback = batch.callback
     base = JobRequest(
         input_object="",
@@ -91,12 +92,7 @@ def expand_batch(
     for key, etag in inputs:
         obj, sprite = naming.output_keys(batch.output, key)
         output = replace(base.output, object=obj, sprite_object=sprite)
-        fp = job_fingerprint(
-            request_part=part,
-            template_content=template_content,
-            output=output,
-            input_identity={"key": key, "etag": etag},
-        )
+        fp = compose(part_digest, template_content, output, {"key": key, "etag": etag})
         user_data = with_marker(batch.user_data, marker_for(batch.name, key, fp))
         if len(user_data) > USER_DATA_LIMIT:
             raise PlanError(
