@@ -80,7 +80,9 @@ def test_killed_holder_is_taken_over_after_expiry(tmp_path: Path) -> None:
     try:
         manifests = write_manifests(tmp_path / "m", 120)
         args = cli(running.url, "apply", str(manifests), "--auto-approve")
-        victim = subprocess.Popen(args, env=env(lease=2), stdout=subprocess.DEVNULL,
+        # The victim submits at 20 jobs/s (six seconds for 120), so the kill lands mid-apply.
+        slow = [*args[: args.index("200")], "20", *args[args.index("200") + 1 :]]
+        victim = subprocess.Popen(slow, env=env(lease=2), stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)  # fmt: skip
         time.sleep(2.5)
         victim.send_signal(signal.SIGKILL)
