@@ -38,7 +38,9 @@ class Emulator:
         for name, value in options.items():
             args += [f"--{name.replace('_', '-')}", str(value)]
         env = {**os.environ, **ENV}
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=env, cwd=ROOT, text=True)
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT, text=True
+        )  # its stderr only says "interrupted" when we stop it
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().strip()
         if "http://" not in line:

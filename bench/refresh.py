@@ -44,7 +44,7 @@ def measure(emu: Emulator, manifests: Path, state: Path) -> dict[str, Any]:
     emu.reset_stats()
     with Timer() as t:
         _, records = job_status([manifests], settings)
-    out["status"] = (t.wall, emu.stats(), sum(1 for r in records.values() if r.state == "Running"))
+    out["status"] = (t.wall, emu.stats(), sum(1 for r in records.values() if not r.finished))
     emu.reset_stats()
     with Timer() as t:
         _, plan = make_plan([manifests], settings, PlanOptions())
@@ -80,8 +80,8 @@ def main() -> None:
                 ops = ", ".join(f"{k}: {v}" for k, v in sorted(stats.items()) if k != "total")
                 rows.append([f"{latency:g}", flow, stats.get("total", 0), ops, wall, seen])
     budget = math.ceil(args.jobs / DESCRIBE_BATCH) + math.ceil(1 / TEMPLATE_PAGE)
-    print(f"\n## Refresh of {args.jobs:,} running jobs ({DESCRIBE_BATCH} IDs per call; "
-          f"target requests <= {budget} = {args.jobs:,}/{DESCRIBE_BATCH} + 1 list page)")  # fmt: skip
+    print(f"\n## Refresh of {args.jobs:,} running jobs ({DESCRIBE_BATCH} IDs per call; target "
+          f"requests <= {budget} = {args.jobs:,}/{DESCRIBE_BATCH} + 1 list page)")  # fmt: skip
     print(
         table(
             [
@@ -90,7 +90,7 @@ def main() -> None:
                 "requests",
                 "by operation",
                 "wall s",
-                "jobs seen Running / refreshed",
+                "unfinished (status) / refreshed (plan)",
             ],
             rows,
         )

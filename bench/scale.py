@@ -105,9 +105,7 @@ def main() -> None:
             f"{size:,}", f"{r['bytes'] / 1e6:.1f}", *(r[s] for s in STEPS), total,
             r["changes"], f"{r['rss_mb']:.0f}",
         ])  # fmt: skip
-    print(
-        "\n## Scale: load, no-op plan, no-op apply, save (seconds); peak RSS of the measuring process"
-    )
+    print("\n## Scale: load, no-op plan, no-op apply, save (s); peak RSS of the measuring process")
     print(table(["jobs", "state MB", *STEPS, "total", "changes", "peak RSS MB"], rows))
     sizes = sorted(results)
     if len(sizes) >= 2:

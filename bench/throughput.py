@@ -154,7 +154,21 @@ def main() -> None:
     parser.add_argument("--sdk-jobs", type=int, default=300)
     parser.add_argument("--cpu-jobs", type=int, default=2000)
     parser.add_argument("--latency-ms", type=float, default=150.0)
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=None,
+        help="Measure a different client token-bucket burst (default: the shipped one).",
+    )
     args = parser.parse_args()
+    if args.burst is not None:
+        # Measurement of a proposed setting only: connect() builds the shared submit limiter.
+        import functools
+
+        import reconciler.connect
+
+        shipped = reconciler.connect.RateLimiter
+        reconciler.connect.RateLimiter = functools.partial(shipped, burst=args.burst)  # type: ignore[misc]
     print(machine())
     with tempfile.TemporaryDirectory(prefix="bench-tp-") as tmp:
         with emulator(latency_ms=args.latency_ms, qps=CAP, job_seconds=600) as emu:
@@ -163,7 +177,9 @@ def main() -> None:
         with emulator(latency_ms=0, qps=0, job_seconds=600) as emu:
             free = run_apply(emu, Path(tmp) / "free", args.cpu_jobs, 1e6)
     ours = capped["submitted"] / capped["phase"]
-    print(f"\n## 1. {args.jobs} new jobs, emulator --latency-ms {args.latency_ms:g} --qps {CAP:g}")
+    burst = "shipped default" if args.burst is None else str(args.burst)
+    print(f"\n## 1. {args.jobs} new jobs, emulator --latency-ms {args.latency_ms:g} --qps {CAP:g}, "
+          f"client burst: {burst}")  # fmt: skip
     print(table(
         ["figure", "value"],
         [
