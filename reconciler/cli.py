@@ -9,6 +9,7 @@ Failed, 4 timed out waiting.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -22,7 +23,7 @@ import click
 from reconciler.apply import ApplyResult
 from reconciler.errors import ConfigError, ManifestError, ReconcilerError
 from reconciler.manifest import load, summarize
-from reconciler.model import DesiredState
+from reconciler.model import DesiredState, StateBackendSpec
 from reconciler.plan import Plan, PlanOptions
 from reconciler.planfile import plan_document, read_plan, write_plan
 from reconciler.render import render_markdown, render_text, summary_line
@@ -38,7 +39,6 @@ from reconciler.ui import (
     status_document,
 )
 from reconciler.workflow import (
-    DEFAULT_STATE,
     Settings,
     apply_manifests,
     apply_plan,
@@ -48,6 +48,7 @@ from reconciler.workflow import (
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_SHOWN_PROBLEMS = 200
 
 
 @dataclass
@@ -74,8 +75,10 @@ def _run(ctx: click.Context, action: Callable[[], int]) -> None:
     except ManifestError as exc:
         if opts.debug:
             raise
-        for problem in exc.problems:
+        for problem in exc.problems[:MAX_SHOWN_PROBLEMS]:
             click.echo(str(problem), err=True)
+        if len(exc.problems) > MAX_SHOWN_PROBLEMS:
+            click.echo(f"... and {len(exc.problems) - MAX_SHOWN_PROBLEMS} more", err=True)
         _fail(f"{len(exc.problems)} problem(s) in manifests")
         code = 1
     except ReconcilerError as exc:
@@ -121,6 +124,11 @@ def cli(
     quiet: bool,
 ) -> None:
     """Tencent Cloud CI snapshot templates and snapshot jobs as code."""
+    if debug:
+        # Request lines from reconciler.remote (method, path, status, request id; never secrets).
+        logging.basicConfig(level=logging.DEBUG, format="debug: %(name)s: %(message)s")
+        for noisy in ("httpx", "httpcore", "filelock"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     color = not no_color and "NO_COLOR" not in os.environ
     ctx.color = None if color else False
     ctx.obj = Globals(endpoint, state, submit_qps, debug, color, -1 if quiet else verbose)
@@ -141,10 +149,12 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 
 
 def _settings(ctx: click.Context) -> Settings:
+    """Only a state the user gave (--state, RECONCILER_STATE) is set here: without one, the
+    flows take the manifests' ``state:`` (or a saved plan's), else the default file."""
     opts: Globals = ctx.obj
     remote = is_state_url(opts.state)
     return Settings(
-        state_path=Path(opts.state) if opts.state and not remote else DEFAULT_STATE,
+        state_path=Path(opts.state) if opts.state and not remote else None,
         endpoint=opts.endpoint,
         submit_qps=opts.submit_qps,
         state_backend=parse_state_url(str(opts.state)) if remote else None,
@@ -253,7 +263,8 @@ def apply(
         else:
             click.echo(summary_line(the_plan))
         if wait_:
-            code = code or _wait(ctx, the_plan.targets, _plan_batches(the_plan), timeout)
+            batches = _plan_batches(the_plan)
+            code = code or _wait(ctx, the_plan.targets, batches, timeout, the_plan.state_backend)
         return code
 
     _run(ctx, action)
@@ -271,8 +282,14 @@ def _plan_batches(the_plan: Plan) -> set[str]:
     return {a.batch for a in the_plan.jobs}
 
 
-def _wait(ctx: click.Context, targets: Any, batches: set[str], timeout: float) -> int:
-    desired = DesiredState(targets={t.name: t for t in targets})
+def _wait(
+    ctx: click.Context,
+    targets: Any,
+    batches: set[str],
+    timeout: float,
+    state: StateBackendSpec | None = None,
+) -> int:
+    desired = DesiredState(targets={t.name: t for t in targets}, state=state)
     console = make_console(ctx.obj.color)
     reporter = WaitReporter(console, quiet=ctx.obj.verbosity < 0)
     try:
@@ -295,7 +312,7 @@ def wait(ctx: click.Context, paths: tuple[Path, ...], timeout: float) -> None:
 
     def action() -> int:
         desired = load(paths)
-        return _wait(ctx, desired.targets.values(), set(desired.batches), timeout)
+        return _wait(ctx, desired.targets.values(), set(desired.batches), timeout, desired.state)
 
     _run(ctx, action)
 
@@ -330,7 +347,7 @@ def force_unlock(ctx: click.Context, lock_id: str) -> None:
             held = force_unlock_cos(settings, lock_id)
             click.echo(f"Lock {lock_id} of {held} released.")
             return 0
-        break_lock(settings.state_path, lock_id)
+        break_lock(settings.local_state, lock_id)
         click.echo(f"Lock {lock_id} removed.")
         return 0
 

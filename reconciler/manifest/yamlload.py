@@ -27,6 +27,7 @@ from reconciler.errors import Problem
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIAS_NODES = 100_000
+MAX_DOCUMENTS = 10_000  # per file: far above real use, low enough to stay fast on hostile input
 
 JsonPath = tuple[str | int, ...]
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -275,10 +276,15 @@ def _documents(path: str, text: str) -> Iterator[Document]:
     except yaml.YAMLError as exc:  # the pure-Python reader checks characters up front
         raise _yaml_error(exc, text) from exc
     try:
+        count = 0
         while True:
             try:
                 if not loader.check_node():
                     return
+                count += 1
+                if count > MAX_DOCUMENTS:
+                    mark = loader.peek_event().start_mark
+                    raise _Abort(f"more than {MAX_DOCUMENTS} documents in one file", _pos(mark))
                 node = loader.get_node()
             except yaml.YAMLError as exc:
                 raise _yaml_error(exc, text) from exc
