@@ -108,7 +108,10 @@ def _paths(paths: Paths) -> list[str | Path]:
 
 
 class Reconciler:
-    """Plan and apply manifests against a state file, as ``reconciler`` does.
+    """Plan and apply manifests against a state, as ``reconciler`` does.
+
+    ``state_path`` (a local file) overrides the manifests' ``state:``; without either, the state
+    is ``.reconciler/state.json``.
 
     ``endpoint`` overrides every target's endpoint (like ``--endpoint``); ``env`` supplies the
     credentials (``TENCENTCLOUD_SECRET_ID``/``KEY``; default: ``os.environ``); ``transport``
@@ -118,14 +121,14 @@ class Reconciler:
     def __init__(
         self,
         *,
-        state_path: str | Path = workflow.DEFAULT_STATE,
+        state_path: str | Path | None = None,
         endpoint: str | None = None,
         env: Mapping[str, str] | None = None,
         submit_qps: float = 10.0,
         transport: object = None,
     ) -> None:
         self.settings = workflow.Settings(
-            state_path=Path(state_path), endpoint=endpoint, env=env,
+            state_path=None if state_path is None else Path(state_path), endpoint=endpoint, env=env,
             transport=transport, submit_qps=submit_qps,
         )  # fmt: skip
 

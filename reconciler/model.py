@@ -303,22 +303,39 @@ class BatchSpec:
     source: Source | None = None
 
 
+LOCAL_BACKEND = "local"
+COS_BACKEND = "cos"
+
+
 @dataclass(frozen=True)
 class StateBackendSpec:
-    """Where the state lives when it is not a local file: one COS object key (and siblings).
+    """Where the state lives: one COS object key (and siblings), or a local file.
 
-    ``endpoint`` None means the real service; a URL (e.g. a served emulator) otherwise.
+    ``endpoint`` None means the real service; ``"embedded"`` the built-in emulator; a URL (e.g. a
+    served emulator) otherwise. A local file (``backend == "local"``, from a manifest's ``state:``
+    or recorded in a saved plan) keeps its path in ``key``, so one type travels everywhere.
     """
 
     bucket: str
     region: str
     key: str
     endpoint: str | None = None
-    backend: str = "cos"
+    backend: str = COS_BACKEND
+
+    @classmethod
+    def local(cls, path: str) -> StateBackendSpec:
+        """The local state file at ``path`` (relative paths: to the working directory)."""
+        return cls("", "", path, backend=LOCAL_BACKEND)
+
+    @property
+    def is_local(self) -> bool:
+        return self.backend == LOCAL_BACKEND
 
     @property
     def url(self) -> str:
-        """``cos://bucket/key?region=...``: how messages and ``--state`` name this state."""
+        """``cos://bucket/key?region=...`` (or a local file's path): how messages name it."""
+        if self.is_local:
+            return self.key
         return f"cos://{self.bucket}/{self.key}?region={self.region}"
 
 
@@ -329,3 +346,5 @@ class DesiredState:
     targets: Mapping[str, TargetSpec] = field(default_factory=dict)
     templates: Mapping[str, TemplateSpec] = field(default_factory=dict)
     batches: Mapping[str, BatchSpec] = field(default_factory=dict)
+    # The manifests' ``state:`` (every Target declaring one agrees); None: none declared one.
+    state: StateBackendSpec | None = None

@@ -29,7 +29,7 @@ from reconciler.actions import (
 from reconciler.errors import PlanError
 from reconciler.expand import DesiredJob, expand
 from reconciler.fingerprint import changed_components, settings_fingerprint
-from reconciler.model import DesiredState, JobDetail, ObjectInfo, TargetSpec
+from reconciler.model import DesiredState, JobDetail, ObjectInfo, StateBackendSpec, TargetSpec
 from reconciler.observe import Observed
 from reconciler.plan_templates import plan_templates
 from reconciler.state.records import JobRecord, TemplateRecord
@@ -81,6 +81,8 @@ class Plan:
     created_at: str = ""
     format_version: int = FORMAT_VERSION
     warnings: tuple[str, ...] = field(default=())
+    # The state the plan was made against, so ``apply PLANFILE`` uses it (None: not recorded).
+    state_backend: StateBackendSpec | None = None
 
     @property
     def changes(self) -> int:

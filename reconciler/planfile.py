@@ -18,7 +18,7 @@ from typing import Any, Union
 
 from reconciler.actions import ACTION_TYPES, JobStatus
 from reconciler.errors import PlanError
-from reconciler.model import TargetSpec
+from reconciler.model import StateBackendSpec, TargetSpec
 from reconciler.plan import FORMAT_VERSION, PinnedListing, Plan, PlanOptions, StateRef
 
 
@@ -108,6 +108,7 @@ def plan_from_document(doc: Any, source: str) -> Plan:
             refreshed=from_data(tuple[JobStatus, ...], doc.get("refreshed", [])),
             created_at=str(doc.get("created_at", "")),
             warnings=tuple(doc.get("warnings", [])),
+            state_backend=from_data(StateBackendSpec | None, doc.get("state_backend")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{source}: damaged plan file ({type(exc).__name__}: {exc})") from exc

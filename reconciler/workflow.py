@@ -9,7 +9,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,19 +32,53 @@ DEFAULT_STATE = Path(".reconciler") / "state.json"
 
 @dataclass(frozen=True)
 class Settings:
-    """What every flow needs besides its own arguments (from global options and environment)."""
+    """What every flow needs besides its own arguments (from global options and environment).
 
-    state_path: Path = DEFAULT_STATE
+    The state is chosen in this order: what the caller gave (``state_path``, or ``state_backend``
+    for COS: ``--state``/``RECONCILER_STATE``), else the manifests' ``state:`` (or a saved plan's
+    record of it), else :data:`DEFAULT_STATE`. ``state_path`` None means "not given".
+    """
+
+    state_path: Path | None = None
     endpoint: str | None = None
     env: Mapping[str, str] | None = None
     transport: object = None
     submit_qps: float = 10.0
-    state_backend: StateBackendSpec | None = None  # None: the local file at state_path
+    state_backend: StateBackendSpec | None = None  # a COS state; None: the local file
+
+    @property
+    def local_state(self) -> Path:
+        """The local state file used when the state is not on COS."""
+        return DEFAULT_STATE if self.state_path is None else self.state_path
+
+    @property
+    def state_given(self) -> bool:
+        return self.state_path is not None or self.state_backend is not None
+
+    def with_state(self, declared: StateBackendSpec | None) -> Settings:
+        """These settings with the manifests' (or a saved plan's) state, unless the caller gave
+        one. ``--endpoint`` overrides a declared COS state's endpoint, as it does the targets'."""
+        if self.state_given or declared is None:
+            return self
+        if declared.is_local:
+            return replace(self, state_path=Path(declared.key))
+        if self.endpoint is not None:
+            declared = replace(declared, endpoint=self.endpoint)
+        return replace(self, state_backend=declared)
+
+    def chosen_state(self, declared: StateBackendSpec | None) -> StateBackendSpec:
+        """The state a run with ``declared`` uses, as a saved plan records it (before the
+        ``--endpoint`` override, which applies again when the plan is applied)."""
+        if self.state_backend is not None:
+            return self.state_backend
+        if self.state_path is not None or declared is None:
+            return StateBackendSpec.local(str(self.local_state))
+        return declared
 
     def state(self) -> AbstractContextManager[StateBackend]:
         """The configured state store (local file or COS): the one place that chooses."""
         return state_backend(
-            self.state_path, self.state_backend, endpoint=self.endpoint, env=self.env,
+            self.local_state, self.state_backend, endpoint=self.endpoint, env=self.env,
             transport=self.transport,
         )  # fmt: skip
 
@@ -92,10 +126,13 @@ def make_plan(
 ) -> tuple[DesiredState, Plan]:
     """Load manifests and state (without locking), observe the service, build the plan."""
     desired = manifest.load(paths)
+    recorded = settings.chosen_state(desired.state)
+    settings = settings.with_state(desired.state)
     with settings.state() as store:
         snapshot = store.read()
     with open_connections(desired, settings) as conns:
-        return desired, plan_with(desired, snapshot, conns.clients, options)
+        plan = plan_with(desired, snapshot, conns.clients, options)
+    return desired, replace(plan, state_backend=recorded)
 
 
 def apply_manifests(
@@ -112,9 +149,12 @@ def apply_manifests(
     when there is nothing to do.
     """
     desired = manifest.load(paths)
+    recorded = settings.chosen_state(desired.state)
+    settings = settings.with_state(desired.state)
     with open_connections(desired, settings) as conns, settings.state() as store:
         with store.open(command="apply") as writer:
             plan = plan_with(desired, writer.snapshot, conns.clients, options)
+            plan = replace(plan, state_backend=recorded)
             if not (plan.changes or plan.refreshed) or not approve(plan):
                 return plan, None
             return plan, Applier(plan, conns.clients, writer, progress=progress).run()
@@ -145,8 +185,10 @@ def apply_plan(
     progress: Progress | None = None,
 ) -> ApplyResult:
     """Execute ``plan`` under the state lock after checking it is not stale (the state and the
-    pinned listings must be what the plan was made against)."""
+    pinned listings must be what the plan was made against). The state is the one the plan
+    records, unless ``settings`` give one."""
     targets = DesiredState(targets={t.name: t for t in plan.targets})
+    settings = settings.with_state(plan.state_backend)
     with open_connections(targets, settings) as conns, settings.state() as store:
         with store.open(command="apply") as writer:
             check_fresh(plan, writer.snapshot, conns.clients)
@@ -171,7 +213,8 @@ def wait_jobs(
     on_counts: Callable[[Counter[str]], None],
 ) -> WaitOutcome:
     """Poll unfinished jobs of ``batches`` until finished or ``timeout``; ``desired`` gives
-    the targets to connect to."""
+    the targets to connect to (and its ``state``, the state unless ``settings`` give one)."""
+    settings = settings.with_state(desired.state)
     with open_connections(desired, settings) as conns, settings.state() as store:
         with store.open(command="wait", wait_seconds=30.0) as writer:
             waiter = Waiter(
@@ -186,6 +229,7 @@ def job_status(
 ) -> tuple[DesiredState, dict[Key, JobRecord]]:
     """Recorded jobs of the manifests' batches with fresh service facts (state not written)."""
     desired = manifest.load(paths)
+    settings = settings.with_state(desired.state)
     with settings.state() as store:
         snapshot = store.read()
     records = {k: r for k, r in snapshot.jobs.items() if r.batch in desired.batches}

@@ -17,11 +17,13 @@ from reconciler.model import (
     SnapshotSettings,
     Source,
     SpriteConfig,
+    StateBackendSpec,
     TargetSpec,
     TemplateSpec,
 )
 
 SPRITE_MODES = frozenset({"OnlySprite", "SnapshotAndSprite"})
+DEFAULT_STATE_PATH = ".reconciler/state.json"
 DEFAULT_MQ_MODE = "Queue"
 
 
@@ -75,6 +77,13 @@ def target_spec(doc: dict[str, Any], source: Source) -> TargetSpec:
         endpoint=spec.get("endpoint"),
         source=source,
     )
+
+
+def state_spec(raw: dict[str, Any]) -> StateBackendSpec:
+    """A Target's ``spec.state`` (schema-valid): a local file, or a COS key."""
+    if raw["backend"] == "local":
+        return StateBackendSpec.local(raw.get("path", DEFAULT_STATE_PATH))
+    return StateBackendSpec(raw["bucket"], raw["region"], raw["key"], raw.get("endpoint"))
 
 
 def template_spec(doc: dict[str, Any], target: str, source: Source) -> TemplateSpec:

@@ -52,6 +52,26 @@ def key_problem(key: str, *, what: str = "object key") -> str | None:
     return None
 
 
+STATE: JsonPath = ("spec", "state")
+_BACKEND_FIELDS = {"local": ("path",), "cos": ("bucket", "region", "key", "endpoint")}
+
+
+def check_state(report: Report, state: dict[str, Any]) -> None:
+    """Fields of the other backend (they would be silently ignored) and unusable COS keys."""
+    backend = state["backend"]
+    for other, names in _BACKEND_FIELDS.items():
+        for name in names:
+            if other != backend and name in state:
+                report.add((*STATE, name), f"is only used with backend: {other}")
+    key = state.get("key")
+    if backend == "cos" and isinstance(key, str):
+        problem = key_problem(key, what="state key")
+        if problem is None and key.endswith("/"):
+            problem = "state key must name an object, not end with '/'"
+        if problem is not None:
+            report.add((*STATE, "key"), problem)
+
+
 def _milliseconds(value: float) -> bool:
     scaled = value * 1000
     return math.isclose(scaled, round(scaled), abs_tol=1e-6)

@@ -18,7 +18,14 @@ from reconciler.manifest import build, checks
 from reconciler.manifest.checks import SPEC, Report
 from reconciler.manifest.hints import did_you_mean, quoted_list, shorten
 from reconciler.manifest.yamlload import Document, JsonPath
-from reconciler.model import BatchSpec, DesiredState, Source, TargetSpec, TemplateSpec
+from reconciler.model import (
+    BatchSpec,
+    DesiredState,
+    Source,
+    StateBackendSpec,
+    TargetSpec,
+    TemplateSpec,
+)
 
 _TEMPLATE_ID = re.compile(r"^t[0-9A-Za-z]+$")
 
@@ -95,6 +102,12 @@ def _target_of(entry: Entry, targets: dict[str, Entry], report: Report) -> str |
     return None
 
 
+def _state_difference(spec: StateBackendSpec, first: StateBackendSpec) -> str:
+    if spec.url == first.url and spec.backend == first.backend:
+        return f"endpoint {spec.endpoint or 'default'} vs {first.endpoint or 'default'}"
+    return f"{shorten(spec.url)} vs {shorten(first.url)}"
+
+
 class _Assembler:
     """Builds the desired state, collecting every problem on the way."""
 
@@ -106,6 +119,7 @@ class _Assembler:
         self.templates: dict[str, TemplateSpec] = {}
         self.batches: dict[str, BatchSpec] = {}
         self.collision_ready: list[BatchSpec] = []
+        self.state: tuple[StateBackendSpec, Entry] | None = None
 
     def run(self) -> DesiredState:
         for entry in self.entries:
@@ -113,6 +127,8 @@ class _Assembler:
                 self.targets[entry.raw["metadata"]["name"]] = build.target_spec(
                     entry.raw, entry.source
                 )
+                if "state" in entry.spec:
+                    self.target_state(entry)
         for entry in self.entries:
             if entry.kind == "SnapshotTemplate":
                 self.template(entry)
@@ -120,7 +136,27 @@ class _Assembler:
             if entry.kind == "SnapshotJobBatch":
                 self.batch(entry)
         self.collisions()
-        return DesiredState(targets=self.targets, templates=self.templates, batches=self.batches)
+        state = None if self.state is None else self.state[0]
+        return DesiredState(
+            targets=self.targets, templates=self.templates, batches=self.batches, state=state
+        )
+
+    def target_state(self, entry: Entry) -> None:
+        """One state per run: the first Target's ``state:`` and every other one must agree."""
+        report = Report(entry.doc)
+        checks.check_state(report, entry.spec["state"])
+        if not report.problems:
+            spec = build.state_spec(entry.spec["state"])
+            if self.state is None:
+                self.state = (spec, entry)
+            elif spec != self.state[0]:
+                first = self.state[1]
+                message = (
+                    f"differs from the state of Target '{first.name}' ({first.where()}): "
+                    f"one run has one state ({_state_difference(spec, self.state[0])})"
+                )
+                report.add(checks.STATE, message)
+        self.problems.extend(report.problems)
 
     def template(self, entry: Entry) -> None:
         report = Report(entry.doc)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import ConfigError
-from ..model import StateBackendSpec
+from ..model import EMBEDDED, StateBackendSpec
 from .cosstore import CosStateStore
 from .lease import lease_seconds
 from .records import StateSnapshot
@@ -58,23 +58,50 @@ def state_backend(
     env: Mapping[str, str] | None = None,
     transport: Any = None,
 ) -> Iterator[StateBackend]:
-    """The configured store; a COS store's connection is closed on exit."""
-    if spec is None:
-        yield StateStore(path)
+    """The configured store; a COS store's connection (and embedded emulator) is closed on exit.
+
+    ``spec`` None (or a local spec) is the file at ``path`` (a local spec's own path wins).
+    """
+    if spec is None or spec.is_local:
+        yield StateStore(path if spec is None else Path(spec.key))
         return
     from ..remote.client import CIClient
-    from ..remote.credentials import Credentials
 
     env = os.environ if env is None else env
+    where = spec.endpoint or endpoint
+    with _cos_access(spec, where, env, transport) as (credentials, base, tp):
+        client = CIClient(
+            spec.bucket, spec.region, credentials, endpoint=base, transport=tp
+        )  # fmt: skip
+        try:
+            yield CosStateStore(client, spec.key, name=spec.url, lease_seconds=lease_seconds(env))
+        finally:
+            client.close()
+
+
+@contextmanager
+def _cos_access(
+    spec: StateBackendSpec, where: str | None, env: Mapping[str, str], transport: Any
+) -> Iterator[tuple[Any, str | None, Any]]:
+    """(credentials, base URL, transport) for the state's COS; ``embedded`` runs the emulator
+    in this process (as targets do), so a COS state can be tried without an account."""
+    from ..remote.credentials import Credentials
+
+    if where == EMBEDDED and transport is None:
+        from ..connect import EMBEDDED_BASE, embedded_app
+        from ..remote.inprocess import wsgi_transport
+
+        app, credentials = embedded_app(env)
+        try:
+            yield credentials, EMBEDDED_BASE, wsgi_transport(app)
+        finally:
+            app.close()
+        return
     if not (env.get("TENCENTCLOUD_SECRET_ID") and env.get("TENCENTCLOUD_SECRET_KEY")):
         raise ConfigError(
             f"state {spec.url}: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY"
+            " (or use endpoint: embedded)"
         )
-    client = CIClient(
-        spec.bucket, spec.region, Credentials.from_env(env),
-        endpoint=spec.endpoint or endpoint, transport=transport,
-    )  # fmt: skip
-    try:
-        yield CosStateStore(client, spec.key, name=spec.url, lease_seconds=lease_seconds(env))
-    finally:
-        client.close()
+    from ..connect import EMBEDDED_BASE
+
+    yield Credentials.from_env(env), EMBEDDED_BASE if where == EMBEDDED else where, transport

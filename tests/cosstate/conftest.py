@@ -11,7 +11,11 @@ from reconciler.emulator.server import RunningServer, start_background
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from reconciler.state.cosstore import CosStateStore
-from tests.core.conftest import SECRET_ID, SECRET_KEY
+from tests.core.conftest import (
+    SECRET_ID,
+    SECRET_KEY,
+    world,  # noqa: F401  (the fixture, by name)
+)
 
 STATE_BUCKET = "tfstate-1250000000"
 REGION = "ap-chongqing"
