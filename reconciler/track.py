@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from reconciler.actions import JobStatus
@@ -27,23 +28,37 @@ def status_of(rec: JobRecord, detail_state: str, code: str, message: str, end_ti
                      end_time, outputs, sprites)  # fmt: skip
 
 
-def refresh(records: Iterable[JobRecord], readers: Mapping[str, RemoteReader]) -> list[JobStatus]:
-    """Fresh statuses of the given unfinished, submitted records (one call per 100 IDs)."""
+def refresh(
+    records: Iterable[JobRecord], readers: Mapping[str, RemoteReader], *, workers: int = 8
+) -> list[JobStatus]:
+    """Fresh statuses of the given unfinished, submitted records (one call per 100 IDs).
+
+    The describe calls run concurrently, as observe's do: one after another, refreshing 10,000
+    jobs at a 150 ms round trip took 100 x 150 ms, and ``wait`` pays that on every poll.
+    """
     by_target: dict[str, dict[str, JobRecord]] = {}
     for rec in records:
         if rec.job_id and rec.state not in FINISHED_STATES and rec.target in readers:
             by_target.setdefault(rec.target, {})[rec.job_id] = rec
+    calls = [
+        (target, recs, list(ids))
+        for target, recs in by_target.items()
+        for ids in chunks(sorted(recs), DESCRIBE_BATCH)
+    ]
+    if not calls:
+        return []
     out: list[JobStatus] = []
-    for target, recs in by_target.items():
-        for ids in chunks(sorted(recs), DESCRIBE_BATCH):
-            for d in readers[target].describe_jobs(list(ids)).jobs:
-                if (found := recs.get(d.job_id)) is None:
+    with ThreadPoolExecutor(max_workers=min(workers, len(calls))) as pool:
+        replies = pool.map(lambda call: readers[call[0]].describe_jobs(call[2]), calls)
+        for (_, recs, _), reply in zip(calls, replies, strict=True):
+            for d in reply.jobs:
+                hit = recs.get(d.job_id)
+                if hit is None:
                     continue
-                rec = found
                 mr = d.media_result
                 outputs = tuple(k for f in mr.output_files for k in f.keys) if mr else ()
                 sprites = tuple(k for f in mr.sprite_files for k in f.keys) if mr else ()
-                out.append(status_of(rec, d.state, d.code, d.message, d.end_time, outputs, sprites))
+                out.append(status_of(hit, d.state, d.code, d.message, d.end_time, outputs, sprites))
     return out
 
 
