@@ -333,10 +333,12 @@ class StateBackendSpec:
 
     @property
     def url(self) -> str:
-        """``cos://bucket/key?region=...`` (or a local file's path): how messages name it."""
+        """``cos://bucket/key?region=...[&endpoint=...]`` (or a local file's path): how messages
+        name it, in the form ``--state`` takes."""
         if self.is_local:
             return self.key
-        return f"cos://{self.bucket}/{self.key}?region={self.region}"
+        where = f"&endpoint={self.endpoint}" if self.endpoint else ""
+        return f"cos://{self.bucket}/{self.key}?region={self.region}{where}"
 
 
 @dataclass(frozen=True)

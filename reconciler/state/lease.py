@@ -180,7 +180,8 @@ class LeaseHolder:
                 raise LockError(
                     f"state {self.chain.name} is locked by {current.describe()}, lock id "
                     f"{current.lock_id}{waited}; wait for that run to finish, or once it is "
-                    f"surely dead run: reconciler force-unlock {current.lock_id}"
+                    f"surely dead run: reconciler --state '{self.chain.name}' force-unlock "
+                    f"{current.lock_id}"
                 )
             time.sleep(min(0.5, max(deadline - time.monotonic(), 0.05)))
 

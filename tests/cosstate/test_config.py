@@ -16,10 +16,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
+from reconciler.errors import LockError
 from reconciler.manifest import load
 from reconciler.model import StateBackendSpec
 from reconciler.plan import PlanOptions
 from reconciler.planfile import read_plan, write_plan
+from reconciler.state.backends import parse_state_url
 from reconciler.state.store import StateStore
 from reconciler.workflow import DEFAULT_STATE, Settings, apply_manifests, apply_plan, make_plan
 from tests.core.conftest import EXAMPLES, World
@@ -172,3 +174,22 @@ def test_embedded_cos_state_at_the_cli_without_an_account(
     # RECONCILER_STATE (like --state) wins: a fresh local file, so everything is to do again.
     other = run_cli("plan", str(manifests), "--detailed-exitcode", env={"RECONCILER_STATE": "o"})
     assert other.exit_code == 2, other.output
+
+
+def test_a_lock_message_names_the_state_as_state_takes_it(world: World, unset: Settings) -> None:
+    """A run stopped by the lease is told the exact ``--state`` that reaches the holder."""
+    declared = load([world.manifests]).state
+    assert declared is not None
+    with unset.with_state(declared).state() as store, store.open(command="apply"):
+        with pytest.raises(LockError) as stopped:
+            apply_manifests([world.manifests], unset, OPTIONS, approve=lambda p: True)
+    hint = str(stopped.value).split("run: reconciler --state '", 1)[1].split("'", 1)[0]
+    assert parse_state_url(hint) == declared
+
+
+def test_the_documented_example_loads(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "state-backends.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "target.yaml").write_text(example)
+    state = load([tmp_path / "target.yaml"]).state
+    assert state == StateBackendSpec(STATE_BUCKET, REGION, "teams/media/state.json")
