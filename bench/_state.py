@@ -54,7 +54,7 @@ def build(workdir: Path, url: str, jobs: int, templates: int = 20, state: str = 
         )  # fmt: skip
         for i, j in enumerate(wanted)
     ]
-    with StateStore(settings.state_path).open(command="bench") as writer:
+    with StateStore(workdir / "state.json").open(command="bench") as writer:
         for start in range(0, len(records), 5000):
             writer.put_jobs(records[start : start + 5000])
     return manifests

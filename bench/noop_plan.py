@@ -37,14 +37,14 @@ from reconciler.workflow import Settings, make_plan, open_connections, state_ref
 TEMPLATES = 20
 
 
-def phases(manifests: Path, settings: Settings) -> dict[str, float]:
+def phases(manifests: Path, state: Path, settings: Settings) -> dict[str, float]:
     """The same work as make_plan, timed step by step."""
     out: dict[str, float] = {}
     with Timer() as t:
         desired = manifest.load([manifests])
     out["manifest load"] = t.wall
     with Timer() as t:
-        snapshot = StateStore(settings.state_path).read()
+        snapshot = StateStore(state).read()
     out["state read"] = t.wall
     with open_connections(desired, settings) as conns:
         with Timer() as t:
@@ -82,7 +82,7 @@ def measure(emu: Emulator, manifests: Path, state: Path) -> dict[str, Any]:
         "jobs": len(plan.jobs),
         "requests": stats.get("total", 0),
         "stats": {k: v for k, v in stats.items() if k != "total"},
-        "phases": phases(manifests, settings),
+        "phases": phases(manifests, state, settings),
     }
 
 

@@ -45,8 +45,8 @@ def child_measure(workdir: Path, url: str) -> dict[str, Any]:
     from reconciler.workflow import Settings, apply_manifests, make_plan
 
     settings = Settings(state_path=workdir / "state.json", endpoint=url, env=ENV)
-    store = StateStore(settings.state_path)
-    out: dict[str, Any] = {"bytes": settings.state_path.stat().st_size}
+    store = StateStore(workdir / "state.json")
+    out: dict[str, Any] = {"bytes": store.path.stat().st_size}
     with Timer() as t:
         jobs = len(store.read().jobs)
     out["load"], out["jobs"] = t.wall, jobs

@@ -166,9 +166,10 @@ def main() -> None:
         import functools
 
         import reconciler.connect
+        import reconciler.remote.ratelimit
 
-        shipped = reconciler.connect.RateLimiter
-        reconciler.connect.RateLimiter = functools.partial(shipped, burst=args.burst)  # type: ignore[misc]
+        shipped = reconciler.remote.ratelimit.RateLimiter
+        setattr(reconciler.connect, "RateLimiter", functools.partial(shipped, burst=args.burst))  # noqa: B010
     print(machine())
     with tempfile.TemporaryDirectory(prefix="bench-tp-") as tmp:
         with emulator(latency_ms=args.latency_ms, qps=CAP, job_seconds=600) as emu:
