@@ -13,23 +13,20 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from reconciler.apply import ApplyResult
-from reconciler.errors import ConfigError, ManifestError, ReconcilerError
+from reconciler.cli_admin import emulator, force_unlock, state_group
+from reconciler.cli_common import Globals, fail, run, settings_of, style_of
+from reconciler.errors import ConfigError
 from reconciler.manifest import load, summarize
 from reconciler.model import DesiredState, StateBackendSpec
 from reconciler.plan import Plan, PlanOptions
 from reconciler.planfile import plan_document, read_plan, write_plan
 from reconciler.render import render_markdown, render_text, summary_line
-from reconciler.state.backends import is_state_url, parse_state_url
-from reconciler.state.lock import break_lock
-from reconciler.statecmd import force_unlock_cos, pull_state, push_state, write_local_state
 from reconciler.ui import (
     ProgressReporter,
     WaitReporter,
@@ -39,57 +36,12 @@ from reconciler.ui import (
     status_document,
 )
 from reconciler.workflow import (
-    Settings,
     apply_manifests,
     apply_plan,
     job_status,
     make_plan,
     wait_jobs,
 )
-
-F = TypeVar("F", bound=Callable[..., Any])
-MAX_SHOWN_PROBLEMS = 200
-
-
-@dataclass
-class Globals:
-    """Options shared by every command (``reconciler --debug plan ...``)."""
-
-    endpoint: str | None
-    state: str | None
-    submit_qps: float
-    debug: bool
-    color: bool
-    verbosity: int
-
-
-def _fail(message: str) -> None:
-    click.secho(f"Error: {message}", fg="red", err=True)
-
-
-def _run(ctx: click.Context, action: Callable[[], int]) -> None:
-    """Run ``action`` and exit with its code; expected errors become one line and exit 1."""
-    opts: Globals = ctx.obj
-    try:
-        code = action()
-    except ManifestError as exc:
-        if opts.debug:
-            raise
-        for problem in exc.problems[:MAX_SHOWN_PROBLEMS]:
-            click.echo(str(problem), err=True)
-        if len(exc.problems) > MAX_SHOWN_PROBLEMS:
-            click.echo(f"... and {len(exc.problems) - MAX_SHOWN_PROBLEMS} more", err=True)
-        _fail(f"{len(exc.problems)} problem(s) in manifests")
-        code = 1
-    except ReconcilerError as exc:
-        if opts.debug:
-            raise
-        _fail(str(exc))
-        code = 1
-    except KeyboardInterrupt:
-        _fail("interrupted")
-        code = 130
-    ctx.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -145,29 +97,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         click.echo(summarize(desired))
         return 0
 
-    _run(ctx, action)
-
-
-def _settings(ctx: click.Context) -> Settings:
-    """Only a state the user gave (--state, RECONCILER_STATE) is set here: without one, the
-    flows take the manifests' ``state:`` (or a saved plan's), else the default file."""
-    opts: Globals = ctx.obj
-    remote = is_state_url(opts.state)
-    return Settings(
-        state_path=Path(opts.state) if opts.state and not remote else None,
-        endpoint=opts.endpoint,
-        submit_qps=opts.submit_qps,
-        state_backend=parse_state_url(str(opts.state)) if remote else None,
-    )
-
-
-def _style(ctx: click.Context) -> Callable[[str, str | None], str]:
-    color = ctx.obj.color
-
-    def style(text: str, fg: str | None) -> str:
-        return click.style(text, fg=fg) if color and fg else text
-
-    return style
+    run(ctx, action)
 
 
 def _is_plan_file(paths: tuple[Path, ...]) -> bool:
@@ -196,7 +126,7 @@ def plan(
     """Show what apply would do, without changing anything."""
 
     def action() -> int:
-        _, the_plan = make_plan(paths, _settings(ctx), PlanOptions(prune, retry_failed))
+        _, the_plan = make_plan(paths, settings_of(ctx), PlanOptions(prune, retry_failed))
         if out is not None:
             write_plan(the_plan, out)
         if as_json:
@@ -205,12 +135,12 @@ def plan(
             click.echo(render_markdown(the_plan))
         else:
             sample = 5 + 20 * max(ctx.obj.verbosity, 0)
-            click.echo(render_text(the_plan, style=_style(ctx), sample=sample))
+            click.echo(render_text(the_plan, style=style_of(ctx), sample=sample))
             if out is not None:
                 click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}")
         return 2 if detailed_exitcode and the_plan.changes else 0
 
-    _run(ctx, action)
+    run(ctx, action)
 
 
 @cli.command()
@@ -233,19 +163,19 @@ def apply(
     """Apply manifests (plan, confirm, execute), or exactly a plan saved with plan --out."""
 
     def action() -> int:
-        settings = _settings(ctx)
+        settings = settings_of(ctx)
         console = make_console(ctx.obj.color)
         reporter = ProgressReporter(console, quiet=ctx.obj.verbosity < 0)
 
         def approve(the_plan: Plan) -> bool:
             if ctx.obj.verbosity >= 0:
-                click.echo(render_text(the_plan, style=_style(ctx)))
+                click.echo(render_text(the_plan, style=style_of(ctx)))
             return auto_approve or _confirm()
 
         if _is_plan_file(paths):
             the_plan = read_plan(paths[0])
             if ctx.obj.verbosity >= 0:
-                click.echo(render_text(the_plan, style=_style(ctx)))
+                click.echo(render_text(the_plan, style=style_of(ctx)))
             result: ApplyResult | None = apply_plan(the_plan, settings, progress=reporter)
         else:
             options = PlanOptions(prune, retry_failed)
@@ -258,7 +188,7 @@ def apply(
             print_apply_result(console, result)
             code = 1 if result.failures else 0
         elif the_plan.changes:
-            _fail("apply cancelled")
+            fail("apply cancelled")
             return 1
         else:
             click.echo(summary_line(the_plan))
@@ -267,7 +197,7 @@ def apply(
             code = code or _wait(ctx, the_plan.targets, batches, timeout, the_plan.state_backend)
         return code
 
-    _run(ctx, action)
+    run(ctx, action)
 
 
 def _confirm() -> bool:
@@ -293,12 +223,12 @@ def _wait(
     console = make_console(ctx.obj.color)
     reporter = WaitReporter(console, quiet=ctx.obj.verbosity < 0)
     try:
-        outcome = wait_jobs(desired, batches, _settings(ctx), timeout=timeout, on_counts=reporter)
+        outcome = wait_jobs(desired, batches, settings_of(ctx), timeout=timeout, on_counts=reporter)
     finally:
         reporter.close()
     print_status(console, outcome.records, ctx.obj.verbosity)
     if outcome.timed_out:
-        _fail(f"timed out after {timeout:g}s waiting for jobs")
+        fail(f"timed out after {timeout:g}s waiting for jobs")
         return 4
     return 3 if outcome.failed else 0
 
@@ -314,7 +244,7 @@ def wait(ctx: click.Context, paths: tuple[Path, ...], timeout: float) -> None:
         desired = load(paths)
         return _wait(ctx, desired.targets.values(), set(desired.batches), timeout, desired.state)
 
-    _run(ctx, action)
+    run(ctx, action)
 
 
 @cli.command()
@@ -325,109 +255,24 @@ def status(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
     """Per batch: job counts by state, failures with their code, outputs (-v)."""
 
     def action() -> int:
-        _, records = job_status(paths, _settings(ctx))
+        _, records = job_status(paths, settings_of(ctx))
         if as_json:
             click.echo(json.dumps(status_document(records), indent=1, sort_keys=True))
         else:
             print_status(make_console(ctx.obj.color), records, ctx.obj.verbosity)
         return 0
 
-    _run(ctx, action)
-
-
-@cli.command("force-unlock")
-@click.argument("lock_id")
-@click.pass_context
-def force_unlock(ctx: click.Context, lock_id: str) -> None:
-    """Remove the state lock left by a holder that died (LOCK_ID from the error message)."""
-
-    def action() -> int:
-        settings = _settings(ctx)
-        if settings.state_backend is not None:
-            held = force_unlock_cos(settings, lock_id)
-            click.echo(f"Lock {lock_id} of {held} released.")
-            return 0
-        break_lock(settings.local_state, lock_id)
-        click.echo(f"Lock {lock_id} removed.")
-        return 0
-
-    _run(ctx, action)
-
-
-@cli.group("state")
-def state_group() -> None:
-    """Move the state between a local file and COS (--state cos://...)."""
-
-
-@state_group.command("pull")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
-@click.pass_context
-def state_pull(ctx: click.Context, out: Path | None) -> None:
-    """Copy the COS state to a local file (stdout without --out)."""
-
-    def action() -> int:
-        data = pull_state(_settings(ctx))
-        if out is None:
-            click.echo(data.decode(), nl=False)
-        else:
-            write_local_state(out, data)
-            click.echo(f"Wrote the state to {out}.", err=True)
-        return 0
-
-    _run(ctx, action)
-
-
-@state_group.command("push")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace a state of another lineage or newer serial.")
-@click.pass_context
-def state_push(ctx: click.Context, file: Path, force: bool) -> None:
-    """Make a local state file the COS state (under the lease)."""
-
-    def action() -> int:
-        click.echo(push_state(_settings(ctx), file, force=force))
-        return 0
-
-    _run(ctx, action)
-
-
-@cli.group()
-def emulator() -> None:
-    """The local CI emulator."""
-
-
-@emulator.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=9000, show_default=True, type=int)
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), help="Persist data here.")
-@click.option("--latency-ms", default=0.0, type=float, help="Added latency per request.")
-@click.option("--qps", default=0.0, type=float, help="Above this rate: SlowDown (0: no limit).")
-@click.option("--fail-rate", default=0.0, type=float, help="Share of requests failing with 5xx.")
-@click.option("--slowdown-rate", default=0.0, type=float, help="Share answered SlowDown.")
-@click.option(
-    "--drop-after-commit-rate",
-    default=0.0,
-    type=float,
-    help="Share of job submits cut after commit.",
-)
-@click.option("--job-seconds", default=2.0, type=float, help="Submitted to finished, in seconds.")
-@click.option("--seed", default=None, type=int, help="Seed for the fault dice.")
-@click.pass_context
-def serve(ctx: click.Context, /, host: str, port: int, data_dir: str | None, **faults: Any) -> None:
-    """Serve the emulator on HOST:PORT until interrupted."""
-
-    def action() -> int:
-        from reconciler.emulator.server import run_server
-
-        run_server(host, port, data_dir=data_dir, **faults)
-        return 0
-
-    _run(ctx, action)
+    run(ctx, action)
 
 
 def _terminate(signum: int, frame: object) -> None:
     """CI runners cancel with SIGTERM: stop like Ctrl-C, so in-flight work is recorded."""
     raise KeyboardInterrupt
+
+
+cli.add_command(force_unlock)
+cli.add_command(state_group)
+cli.add_command(emulator)
 
 
 def main() -> None:

@@ -57,7 +57,12 @@ def test_only_the_codec_parses_xml_in_the_client() -> None:
 
 
 def test_emulator_is_reached_only_from_the_edges() -> None:
-    allowed = {"reconciler.cli", "reconciler.connect"}
+    allowed = {
+        "reconciler.cli",
+        "reconciler.cli_admin",
+        "reconciler.connect",
+        "reconciler.state.backends",
+    }
     for name, imports in modules().items():
         if name.startswith("reconciler.emulator") or name in allowed:
             continue

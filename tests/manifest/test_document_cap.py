@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reconciler.cli import MAX_SHOWN_PROBLEMS, cli
+from reconciler.cli import cli
+from reconciler.cli_common import MAX_SHOWN_PROBLEMS
 from reconciler.errors import ManifestError
 from reconciler.manifest import load
 from reconciler.manifest.yamlload import MAX_DOCUMENTS
