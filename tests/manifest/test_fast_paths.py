@@ -8,12 +8,15 @@ edge cases of each rule (empty, leading '/', 850 vs 851 characters, non-strings)
 from __future__ import annotations
 
 import copy
+import posixpath
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler import naming
 from reconciler.manifest import schema
+from reconciler.model import OutputSpec
 
 BATCH: dict[str, Any] = {
     "apiVersion": "reconciler/v1",
@@ -70,3 +73,37 @@ def test_item_rule_equals_object_key_schema(item: Any) -> None:
     value["spec"]["inputs"]["objects"] = [item]
     full = schema.validator("snapshot-job-batch.schema.json")
     assert lean.item_ok(item) is full.is_valid(value)
+
+
+def _render_by_regex(pattern: str, key: str) -> str:
+    """The original one-regex-substitution-per-call rendering, kept as the reference."""
+    parts = naming.key_parts(key)
+    if not parts["dir"]:
+        pattern = pattern.replace("{dir}/", "{dir}")
+    return naming._OURS.sub(lambda m: parts.get(m.group(1), m.group(0)), pattern)
+
+
+PATTERN_PIECES = st.sampled_from(
+    ["{path}", "{dir}", "{dir}/", "{name}", "{stem}", "{ext}", "${number}", "${dir}/", "{stm}",
+     "{}", "{", "}", "{{stem}}", "$", "/", "a", ".jpg", "{0}", "{path.x}", "{ext!r}", "%s"]
+)  # fmt: skip
+KEYS = st.text(alphabet=st.sampled_from(list("ab./{}$_") + ["é"]), max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(pieces=st.lists(PATTERN_PIECES, max_size=8), key=KEYS)
+def test_rendering_equals_the_regex_substitution(pieces: list[str], key: str) -> None:
+    pattern = "".join(pieces)
+    expected = _render_by_regex(pattern, key)
+    assert naming.render_output(pattern, key) == expected
+    both = naming.output_keys(OutputSpec("r", "b", pattern, pattern + "-s"), key)
+    assert both == (expected, _render_by_regex(pattern + "-s", key))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(key=st.text(alphabet=st.sampled_from(list("ab./") + ["é"]), max_size=10))
+def test_key_parts_equal_posixpath(key: str) -> None:
+    directory, name = posixpath.split(key)
+    stem, ext = posixpath.splitext(name)
+    expected = {"path": key, "dir": directory, "name": name, "stem": stem, "ext": ext.lstrip(".")}
+    assert naming.key_parts(key) == expected
