@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler import naming
-from reconciler.manifest import schema
+from reconciler.manifest import checks, schema
 from reconciler.model import OutputSpec
 
 BATCH: dict[str, Any] = {
@@ -107,3 +107,32 @@ def test_key_parts_equal_posixpath(key: str) -> None:
     stem, ext = posixpath.splitext(name)
     expected = {"path": key, "dir": directory, "name": name, "stem": stem, "ext": ext.lstrip(".")}
     assert naming.key_parts(key) == expected
+
+
+def _key_problem_by_loops(key: str, what: str = "object key") -> str | None:
+    """The original per-segment and per-character checks, kept as the reference."""
+    if not key:
+        return f"{what} must not be empty"
+    if key.startswith("/"):
+        return f"{what} must not start with '/'"
+    if any(part in (".", "..") for part in key.split("/")):
+        return f"{what} must not contain '.' or '..' path segments"
+    if any(ord(char) < 32 or ord(char) == 127 for char in key):
+        return f"{what} must not contain control characters"
+    size = len(key.encode("utf-8"))
+    if size > checks.MAX_KEY_BYTES:
+        return f"{what} is {size} bytes long; the limit is {checks.MAX_KEY_BYTES} bytes (UTF-8)"
+    return None
+
+
+KEY_PIECES = st.sampled_from(
+    ["/", ".", "..", "...", "a", "é", "\n", "\t", "\x7f", "\x00", " ", "~", "a" * 300, "é" * 300]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(pieces=st.lists(KEY_PIECES, max_size=8))
+def test_key_problem_equals_the_loops(pieces: list[str]) -> None:
+    key = "".join(pieces)
+    assert checks.key_problem(key) == _key_problem_by_loops(key)
+    assert checks.key_problem(key, what="prefix") == _key_problem_by_loops(key, what="prefix")
