@@ -31,6 +31,7 @@ MAX_DOCUMENTS = 10_000  # per file: far above real use, low enough to stay fast 
 
 JsonPath = tuple[str | int, ...]
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 _STANDARD_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
 _STANDARD_TAGS |= {"tag:yaml.org,2002:set", "tag:yaml.org,2002:pairs"}
 
@@ -170,6 +171,8 @@ class _Walker:
             self.stack.discard(id(node))
 
     def scalar(self, node: ScalarNode, path: JsonPath, pos: Pos) -> Any:
+        if node.tag == _STR_TAG:  # what SafeConstructor returns for it, minus four calls
+            return node.value
         try:
             value = self.loader.construct_object(node)
         except yaml.MarkedYAMLError:
