@@ -12,8 +12,10 @@ file in one :class:`~reconciler.errors.ManifestError`, each located as ``file:li
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from reconciler.errors import ManifestError, Problem
 from reconciler.manifest.resolve import Entry, assemble
@@ -69,11 +71,35 @@ def _not_covered(problems: list[Problem], covered: list[Problem]) -> list[Proble
     return [p for p in problems if not under(p.field)]
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold off Python's cyclic garbage collector for the duration of a load.
+
+    Loading keeps several container objects per input key alive until it returns (YAML nodes
+    and their marks, positions, paths, collision entries): 100,000 keys make over half a
+    million. Each time that heap grows by a quarter the collector walks all of it, and finds
+    nothing to free (reference counting frees the loader's temporaries as usual): about 30% of
+    a 100,000-key load. It resumes, if it was on, as soon as the load returns or raises.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load(paths: Sequence[str | os.PathLike[str]]) -> DesiredState:
     """Read, validate and cross-check every manifest under ``paths``.
 
     Raises :class:`ManifestError` carrying all problems found, sorted by file and position.
     """
+    with _collector_paused():
+        return _load(paths)
+
+
+def _load(paths: Sequence[str | os.PathLike[str]]) -> DesiredState:
     problems: list[Problem] = []
     entries: list[Entry] = []
     documents = 0

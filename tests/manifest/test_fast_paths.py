@@ -8,15 +8,21 @@ edge cases of each rule (empty, leading '/', 850 vs 851 characters, non-strings)
 from __future__ import annotations
 
 import copy
+import gc
 import posixpath
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler import naming
-from reconciler.manifest import checks, schema
+from reconciler.errors import ManifestError
+from reconciler.manifest import checks, load, schema
 from reconciler.model import OutputSpec
+
+from .conftest import TARGET
 
 BATCH: dict[str, Any] = {
     "apiVersion": "reconciler/v1",
@@ -136,3 +142,22 @@ def test_key_problem_equals_the_loops(pieces: list[str]) -> None:
     key = "".join(pieces)
     assert checks.key_problem(key) == _key_problem_by_loops(key)
     assert checks.key_problem(key, what="prefix") == _key_problem_by_loops(key, what="prefix")
+
+
+def test_load_gives_the_collector_back(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(TARGET, encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: Nope\n", encoding="utf-8")
+    assert gc.isenabled()
+    load([good])
+    assert gc.isenabled()
+    with pytest.raises(ManifestError):
+        load([bad])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load([good])
+        assert not gc.isenabled()  # off stays off: load never turns it on
+    finally:
+        gc.enable()
