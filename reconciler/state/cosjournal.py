@@ -15,13 +15,13 @@ nonce) and the same checksummed lines as the local journal. Chunk kinds:
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import StateError
+from .groupcommit import GroupCommit
 from .journal import Entry, _decode_body, _entry
 from .objects import ObjectStore, create_exactly, list_keys
 
@@ -75,21 +75,21 @@ def read_chunks(store: ObjectStore, directory: str, lineage: str) -> list[Chunk]
 
 
 class ChunkWriter:
-    """Group commit of chunks: whoever finds no PUT in flight leads and uploads everything
-    queued so far as one chunk; the others wait. ``check`` runs before every PUT (the lease)."""
+    """Chunks of one writer: entries go through :attr:`commit` (group commit: whoever finds no
+    PUT in flight leads and uploads everything queued so far as one chunk; the others wait).
+    ``check`` runs before every PUT (the lease)."""
 
     def __init__(self, store: ObjectStore, writer_id: str, check: Callable[[], None]) -> None:
         self.store, self.writer_id, self.check = store, writer_id, check
         self.directory = ""
         self.next_seq = 1
         self.written: list[tuple[str, str]] = []  # (key, kind) of our chunks since compaction
-        self.entries = 0
-        self.cond = threading.Condition()
-        self._queue: list[bytes] = []
-        self._queued = self._durable = 0
-        self._flushing = False
-        self._failure: str | None = None
-        self.sealed = False
+        self.commit = GroupCommit(
+            self._flush,
+            name="the state journal",
+            closed_message="the state is closed; open it again to write",
+            catch=(Exception,),  # remembered and re-raised for every waiter
+        )
 
     def put_chunk(self, kind: str, lines: list[bytes]) -> str:
         """Create the next chunk; raise ``StateError`` if another writer holds that number."""
@@ -104,52 +104,5 @@ class ChunkWriter:
         self.written.append((key, kind))
         return key
 
-    def append(self, lines: list[bytes], apply: Callable[[], None]) -> None:
-        """Queue ``lines`` (after ``apply`` updates the view), return once they are stored."""
-        with self.cond:
-            self._raise_if_failed()
-            apply()
-            self._queue.extend(lines)
-            self.entries += len(lines)
-            self._queued += 1
-            ticket = self._queued
-            while self._durable < ticket:
-                self._raise_if_failed()
-                if self._flushing:
-                    self.cond.wait()
-                else:
-                    self._lead()
-
-    def _lead(self) -> None:
-        self._flushing = True
-        batch, self._queue = self._queue, []
-        target = self._queued
-        self.cond.release()
-        error: Exception | None = None
-        try:
-            self.put_chunk(ENTRIES, batch)
-        except Exception as exc:  # noqa: BLE001 - remembered and re-raised for every waiter
-            error = exc
-        finally:
-            self.cond.acquire()
-            self._flushing = False
-            self.cond.notify_all()
-        if error is not None:
-            self._failure = f"writing the state journal failed: {error}"
-            raise StateError(self._failure) from error
-        self._durable = target
-
-    def _raise_if_failed(self) -> None:
-        if self.sealed:
-            raise StateError("the state is closed; open it again to write")
-        if self._failure is not None:
-            raise StateError(self._failure + "; later writes are refused, rerun the command")
-
-    def quiesce(self) -> None:
-        """Wait (holding ``cond``) until no PUT is in flight and nothing is queued."""
-        while (self._flushing or self._queue) and self._failure is None:
-            self.cond.wait()
-
-    @property
-    def failed(self) -> bool:
-        return self._failure is not None
+    def _flush(self, lines: list[bytes]) -> None:
+        self.put_chunk(ENTRIES, lines)

@@ -171,7 +171,7 @@ class CosStateWriter:
         _replay(doc, entries)
         self.recovered = len(entries)
         self._garbage = [c.key for c in chunks if c.kind != SEAL]
-        self._chunks.entries = len(entries)
+        self._chunks.commit.entries = len(entries)
         if entries:
             self.compact(force=True)
         return True
@@ -188,25 +188,26 @@ class CosStateWriter:
 
     @property
     def snapshot(self) -> StateSnapshot:
-        with self._chunks.cond:
+        with self._chunks.commit.lock:
             return StateSnapshot(
                 version=STATE_VERSION, serial=self._serial, lineage=self._lineage,
                 templates=MappingProxyType(dict(self._templates)),
-                jobs=MappingProxyType(dict(self._jobs)), pending_journal=self._chunks.entries,
+                jobs=MappingProxyType(dict(self._jobs)),
+                pending_journal=self._chunks.commit.entries,
             )  # fmt: skip
 
     def job(self, batch: str, input_object: str) -> JobRecord | None:
-        with self._chunks.cond:
+        with self._chunks.commit.lock:
             return self._jobs.get((batch, input_object))
 
     def template(self, target: str, name: str) -> TemplateRecord | None:
-        with self._chunks.cond:
+        with self._chunks.commit.lock:
             return self._templates.get((target, name))
 
     def _write(self, lines: list[bytes], apply: Callable[[], None]) -> None:
         if self._closed:
             raise StateError(f"state {self._store.name} is closed; open it again to write")
-        self._chunks.append(lines, apply)
+        self._chunks.commit.append(lines, apply)
 
     def put_template(self, rec: TemplateRecord) -> None:
         line = encode(self._lineage, PUT_TEMPLATE, rec)
@@ -232,18 +233,16 @@ class CosStateWriter:
 
     def replace_all(self, doc: Document) -> None:
         """Make ``doc``'s records (and lineage) the state (``state push``), then compact."""
-        with self._chunks.cond:
-            self._chunks.quiesce()
+        with self._chunks.commit.quiesced():
             self._lineage = doc.lineage
             self._templates, self._jobs = dict(doc.templates), dict(doc.jobs)
-            self._chunks.entries += 1
+            self._chunks.commit.entries += 1
         self.compact(force=True)
 
     def compact(self, *, force: bool = False) -> None:
         """Fold the journal into state version N+1, then delete the folded chunks."""
-        with self._chunks.cond:
-            self._chunks.quiesce()
-            if self._chunks.entries == 0 and not force:
+        with self._chunks.commit.quiesced():
+            if self._chunks.commit.entries == 0 and not force:
                 return
             self._holder.check()
             body = render_document(self._serial + 1, self._lineage, self._templates, self._jobs)
@@ -254,7 +253,7 @@ class CosStateWriter:
             # Seals stay: they fence previous holders that may still be running.
             garbage = self._garbage + [k for k, kind in self._chunks.written if kind != SEAL]
             self._garbage, self._chunks.written = [], []
-            self._chunks.entries = 0
+            self._chunks.commit.entries = 0
         delete_quietly(self._store.objects, garbage)
         self._prune()
 
@@ -292,10 +291,8 @@ class CosStateWriter:
                 return
             self._closed = True
             try:
-                with self._chunks.cond:
-                    self._chunks.quiesce()
-                    self._chunks.sealed = True
-                if not self._chunks.failed:
+                self._chunks.commit.seal()
+                if not self._chunks.commit.failed:
                     self.compact()
             finally:
                 self.abandon()

@@ -3,9 +3,9 @@
 Why a journal: apply records an intent before every job submission and a result after it.
 Rewriting the whole state file for each would make the cost per job grow with the state size;
 appending one line and fsyncing it keeps it constant. Concurrent writers share fsyncs (group
-commit): whoever finds no flush in progress becomes the leader, writes every line queued so far
-in one ``write`` and fsyncs once, while the others wait on a condition variable; the lines that
-arrive during that fsync are flushed together by the next leader.
+commit, :mod:`.groupcommit`): whoever finds no flush in progress becomes the leader, writes every
+line queued so far in one ``write`` and fsyncs once, while the others wait on a condition
+variable; the lines that arrive during that fsync are flushed together by the next leader.
 
 Line format (valid JSON, so ``jq`` can read it)::
 
@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -31,6 +28,7 @@ from typing import Any, Final
 from ..errors import StateError
 from .document import strict_json
 from .fileio import FILE_MODE, fsync_dir, write_all
+from .groupcommit import GroupCommit
 from .records import JobRecord, RecordError, TemplateRecord
 
 _HEAD: Final = b'{"crc":"'
@@ -150,7 +148,7 @@ def read_journal(path: Path, lineage: str | None) -> JournalContent:
 
 
 class JournalWriter:
-    """Appends entries durably; thread-safe; concurrent appends share one fsync."""
+    """Appends entries durably through :attr:`commit`; concurrent appends share one fsync."""
 
     def __init__(self, path: Path, *, commit_delay: float = COMMIT_DELAY) -> None:
         existed = path.exists()
@@ -158,84 +156,20 @@ class JournalWriter:
         if not existed:
             fsync_dir(path.parent)
         self.path = path
-        mutex = threading.Lock()
-        self._cond = threading.Condition(mutex)
-        self._gathering = threading.Condition(mutex)  # where a leader waits for company
-        self._commit_delay = commit_delay
-        self._last_group = 1  # tickets in the previous flush: how many writers to expect
-        self._queue: list[bytes] = []
-        self._queued = 0  # tickets handed out
-        self._durable = 0  # every ticket <= this is on disk
-        self._flushing = False
-        self._failure: str | None = None
-        self._sealed = False
+        self.commit = GroupCommit(
+            self._flush,
+            name=f"journal {path}",
+            closed_message=f"journal {path} is closed; open the state again to write",
+            catch=(OSError,),
+            commit_delay=commit_delay,
+        )
         self.fsyncs = 0
-        self.entries = 0  # entries appended since the last truncate
 
-    def append(self, lines: list[bytes], apply: Callable[[], None]) -> None:
-        """Queue ``lines``, run ``apply`` in journal order, return once the lines are durable.
-
-        ``apply`` updates the in-memory view under the same lock that orders the journal, so
-        the view and the file agree on the order of writes to one key.
-        """
-        with self._cond:
-            self._raise_if_failed()
-            apply()
-            self._queue.extend(lines)
-            self.entries += len(lines)
-            self._queued += 1
-            ticket = self._queued
-            self._gathering.notify()
-            while self._durable < ticket:
-                self._raise_if_failed()
-                if self._flushing:
-                    self._cond.wait()
-                else:
-                    self._lead()
-
-    def _lead(self) -> None:
-        """Flush everything queued so far; called and returns with the lock held."""
-        self._flushing = True
-        self._gather()
-        batch, self._queue = b"".join(self._queue), []
-        target = self._queued
-        self._last_group = target - self._durable
-        self._cond.release()
-        error: OSError | None = None
-        try:
-            self._flush(batch)
-        except OSError as exc:
-            error = exc
-        finally:
-            self._cond.acquire()
-            self._flushing = False
-            self._cond.notify_all()
-        if error is not None:
-            self._failure = f"writing journal {self.path} failed: {error}"
-            raise StateError(self._failure) from error
-        self._durable = target
-
-    def _gather(self) -> None:
-        """Wait briefly for as many writers as joined the previous flush (commit delay).
-
-        Threads woken by a flush need a moment to come back with their next entry; without
-        this wait the first one back would fsync alone. The wait ends as soon as the expected
-        number of writers queued, and never lasts more than ``commit_delay``; a lone writer
-        (previous group of one) never waits.
-        """
-        if self._last_group <= 1 or self._commit_delay <= 0:
-            return
-        deadline = time.monotonic() + self._commit_delay
-        while self._queued - self._durable < self._last_group:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            self._gathering.wait(remaining)
-
-    def _flush(self, batch: bytes) -> None:
+    def _flush(self, lines: list[bytes]) -> None:
+        """One ``write`` of the whole group, then one fdatasync."""
         start = os.lseek(self._fd, 0, os.SEEK_END)
         try:
-            write_all(self._fd, batch)
+            write_all(self._fd, b"".join(lines))
         except OSError:
             # Cut a partial write off so later entries never follow a torn line.
             os.ftruncate(self._fd, start)
@@ -243,54 +177,19 @@ class JournalWriter:
         _datasync(self._fd)
         self.fsyncs += 1
 
-    def _raise_if_failed(self) -> None:
-        if self._fd < 0 or self._sealed:
-            raise StateError(f"journal {self.path} is closed; open the state again to write")
-        if self._failure is not None:
-            raise StateError(self._failure + "; later writes are refused, rerun the command")
-
-    @property
-    def lock(self) -> threading.Condition:
-        """The lock that orders journal appends; hold it to read the in-memory view."""
-        return self._cond
-
-    def quiesced(self) -> _Quiesced:
-        """A context that holds the journal lock with no flush in flight (for compaction)."""
-        return _Quiesced(self)
-
     def truncate(self) -> None:
         """Empty the journal (call while quiesced, after the state file holds its entries)."""
         os.ftruncate(self._fd, 0)
         _datasync(self._fd)
-        self.entries = 0
-
-    def seal(self) -> None:
-        """Refuse appends from now on; every append accepted before is flushed first."""
-        with self.quiesced():
-            self._sealed = True
+        self.commit.entries = 0
 
     def close(self) -> None:
         """Close the file once no flush is in flight; later appends raise ``StateError``."""
-        with self.quiesced():
+        self.commit.seal()
+        with self.commit.quiesced():
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
-
-
-class _Quiesced:
-    def __init__(self, journal: JournalWriter) -> None:
-        self._journal = journal
-
-    def __enter__(self) -> None:
-        cond = self._journal._cond
-        cond.acquire()
-        journal = self._journal
-        # After a failed flush the queue is never drained; compaction then proceeds anyway.
-        while (journal._flushing or journal._queue) and journal._failure is None:
-            cond.wait()
-
-    def __exit__(self, *exc: object) -> None:
-        self._journal._cond.release()
 
 
 def _datasync(fd: int) -> None:

@@ -165,7 +165,7 @@ class StateWriter:
         self._jobs: dict[_Key, JobRecord] = doc.jobs
         self._file_bytes = file_bytes
         self._journal = JournalWriter(store.journal_path)
-        self._journal.entries = len(journal.entries)
+        self._journal.commit.entries = len(journal.entries)
         self._close_lock = threading.Lock()
         self._closed = False
         self.warnings: tuple[str, ...] = ()
@@ -189,30 +189,30 @@ class StateWriter:
     @property
     def snapshot(self) -> StateSnapshot:
         """Everything written so far (a copy: O(records); use :meth:`job` for single lookups)."""
-        with self._journal.lock:
+        with self._journal.commit.lock:
             return StateSnapshot(
                 version=STATE_VERSION,
                 serial=self._serial,
                 lineage=self._lineage,
                 templates=MappingProxyType(dict(self._templates)),
                 jobs=MappingProxyType(dict(self._jobs)),
-                pending_journal=self._journal.entries,
+                pending_journal=self._journal.commit.entries,
             )
 
     def job(self, batch: str, input_object: str) -> JobRecord | None:
         """One job record, without copying the state."""
-        with self._journal.lock:
+        with self._journal.commit.lock:
             return self._jobs.get((batch, input_object))
 
     def template(self, target: str, name: str) -> TemplateRecord | None:
         """One template record, without copying the state."""
-        with self._journal.lock:
+        with self._journal.commit.lock:
             return self._templates.get((target, name))
 
     def _write(self, lines: list[bytes], apply: Callable[[], None]) -> None:
         if self._closed:
             raise StateError(f"state {self._store.path} is closed; open it again to write")
-        self._journal.append(lines, apply)
+        self._journal.commit.append(lines, apply)
 
     def put_template(self, rec: TemplateRecord) -> None:
         line = encode(self._lineage, PUT_TEMPLATE, rec)
@@ -245,8 +245,8 @@ class StateWriter:
         ``.backup``. A crash between the rename and the truncation is harmless: replaying
         full-record entries onto a state that already holds them changes nothing.
         """
-        with self._journal.quiesced():
-            if self._journal.entries == 0 and not force:
+        with self._journal.commit.quiesced():
+            if self._journal.commit.entries == 0 and not force:
                 return
             body = render_document(self._serial, self._lineage, self._templates, self._jobs)
             if body != self._file_bytes:
@@ -265,7 +265,7 @@ class StateWriter:
                 return
             self._closed = True
             try:
-                self._journal.seal()  # later puts fail; earlier ones are in the compaction
+                self._journal.commit.seal()  # later puts fail; earlier ones are in the compaction
                 self.compact()
                 self._journal.close()
                 self._store.journal_path.unlink(missing_ok=True)
