@@ -17,21 +17,16 @@ recovers its journal after ``kill -9``.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterable
-from types import MappingProxyType
 
 from ..errors import StateError
 from .cosjournal import COMMIT, ENTRIES, SEAL, Chunk, ChunkWriter, journal_dir, read_chunks
 from .document import STATE_VERSION, Document, new_document, parse_document, render_document
-from .journal import DROP_JOB, DROP_TEMPLATE, PUT_JOB, PUT_TEMPLATE, encode
 from .lease import Lease, LeaseChain, LeaseHolder
 from .objects import ObjectStore, create_exactly, delete_quietly, list_keys
-from .records import JobRecord, StateSnapshot, TemplateRecord
-from .store import _forget, _replay
+from .records import StateSnapshot
+from .view import RecordView, replay, snapshot_of
 
 log = logging.getLogger(__name__)
-_Key = tuple[str, str]
 KEEP_VERSIONS = 10  # older state versions (and their journal seals) are pruned
 
 
@@ -93,12 +88,8 @@ class CosStateStore:
         """The current state without taking the lease (for plan and status)."""
         doc, _, chunks = self.load()
         entries = [e for c in chunks for e in c.entries]
-        _replay(doc, entries)
-        return StateSnapshot(
-            version=doc.version, serial=doc.serial, lineage=doc.lineage,
-            templates=MappingProxyType(doc.templates), jobs=MappingProxyType(doc.jobs),
-            pending_journal=len(entries),
-        )  # fmt: skip
+        replay(doc, entries)
+        return snapshot_of(doc, len(entries))
 
     def open(self, *, command: str = "", wait_seconds: float = 0.0) -> CosStateWriter:
         """Take the lease (waiting up to ``wait_seconds``), seal and recover the journal."""
@@ -134,23 +125,17 @@ def _takeover_message(dead: Lease, recovered: int) -> str:
     )
 
 
-class CosStateWriter:
+class CosStateWriter(RecordView):
     """Exclusive, thread-safe write access to a COS state; use as a context manager."""
 
     def __init__(self, store: CosStateStore, holder: LeaseHolder, doc: Document, data: bytes):
         self._store = store
         self._holder = holder
-        self._lineage, self._serial = doc.lineage, doc.serial
-        self._templates: dict[_Key, TemplateRecord] = doc.templates
-        self._jobs: dict[_Key, JobRecord] = doc.jobs
-        self._file_bytes = data
         self._chunks = ChunkWriter(store.objects, holder.lock_id, holder.check)
         self._chunks.directory = journal_dir(store.key, doc.lineage, doc.serial)
+        super().__init__(store.name, doc, data, self._chunks.commit)
         self._garbage: list[str] = []  # replayed chunk keys, deleted after the next compaction
-        self._close_lock = threading.Lock()
-        self._closed = False
         self.recovered = 0
-        self.warnings: tuple[str, ...] = ()
 
     def seal_and_replay(self) -> bool:
         """Seal the journal at its next free number, then replay everything below the seal.
@@ -168,81 +153,30 @@ class CosStateWriter:
         chunks = read_chunks(self._store.objects, self._chunks.directory, self._lineage)
         entries = [e for c in chunks if c.kind == ENTRIES for e in c.entries]
         doc = Document(STATE_VERSION, self._serial, self._lineage, self._templates, self._jobs)
-        _replay(doc, entries)
+        replay(doc, entries)
         self.recovered = len(entries)
         self._garbage = [c.key for c in chunks if c.kind != SEAL]
-        self._chunks.commit.entries = len(entries)
+        self._commit.entries = len(entries)
         if entries:
             self.compact(force=True)
         return True
-
-    def __enter__(self) -> CosStateWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @property
     def lock_id(self) -> str:
         return self._holder.lock_id
 
-    @property
-    def snapshot(self) -> StateSnapshot:
-        with self._chunks.commit.lock:
-            return StateSnapshot(
-                version=STATE_VERSION, serial=self._serial, lineage=self._lineage,
-                templates=MappingProxyType(dict(self._templates)),
-                jobs=MappingProxyType(dict(self._jobs)),
-                pending_journal=self._chunks.commit.entries,
-            )  # fmt: skip
-
-    def job(self, batch: str, input_object: str) -> JobRecord | None:
-        with self._chunks.commit.lock:
-            return self._jobs.get((batch, input_object))
-
-    def template(self, target: str, name: str) -> TemplateRecord | None:
-        with self._chunks.commit.lock:
-            return self._templates.get((target, name))
-
-    def _write(self, lines: list[bytes], apply: Callable[[], None]) -> None:
-        if self._closed:
-            raise StateError(f"state {self._store.name} is closed; open it again to write")
-        self._chunks.commit.append(lines, apply)
-
-    def put_template(self, rec: TemplateRecord) -> None:
-        line = encode(self._lineage, PUT_TEMPLATE, rec)
-        self._write([line], lambda: self._templates.__setitem__(rec.key, rec))
-
-    def drop_template(self, target: str, name: str) -> None:
-        line = encode(self._lineage, DROP_TEMPLATE, (target, name))
-        self._write([line], lambda: _forget(self._templates, (target, name)))
-
-    def put_job(self, rec: JobRecord) -> None:
-        self.put_jobs((rec,))
-
-    def put_jobs(self, recs: Iterable[JobRecord]) -> None:
-        """Record many jobs with one journal chunk (one PUT)."""
-        batch = list(recs)
-        if batch:
-            lines = [encode(self._lineage, PUT_JOB, rec) for rec in batch]
-            self._write(lines, lambda: self._jobs.update((rec.key, rec) for rec in batch))
-
-    def drop_job(self, batch: str, input_object: str) -> None:
-        line = encode(self._lineage, DROP_JOB, (batch, input_object))
-        self._write([line], lambda: _forget(self._jobs, (batch, input_object)))
-
     def replace_all(self, doc: Document) -> None:
         """Make ``doc``'s records (and lineage) the state (``state push``), then compact."""
-        with self._chunks.commit.quiesced():
+        with self._commit.quiesced():
             self._lineage = doc.lineage
             self._templates, self._jobs = dict(doc.templates), dict(doc.jobs)
-            self._chunks.commit.entries += 1
+            self._commit.entries += 1
         self.compact(force=True)
 
     def compact(self, *, force: bool = False) -> None:
         """Fold the journal into state version N+1, then delete the folded chunks."""
-        with self._chunks.commit.quiesced():
-            if self._chunks.commit.entries == 0 and not force:
+        with self._commit.quiesced():
+            if self._commit.entries == 0 and not force:
                 return
             self._holder.check()
             body = render_document(self._serial + 1, self._lineage, self._templates, self._jobs)
@@ -253,7 +187,7 @@ class CosStateWriter:
             # Seals stay: they fence previous holders that may still be running.
             garbage = self._garbage + [k for k, kind in self._chunks.written if kind != SEAL]
             self._garbage, self._chunks.written = [], []
-            self._chunks.commit.entries = 0
+            self._commit.entries = 0
         delete_quietly(self._store.objects, garbage)
         self._prune()
 
@@ -284,18 +218,11 @@ class CosStateWriter:
             delete_quietly(self._store.objects, list_keys(self._store.objects, directory))
         delete_quietly(self._store.objects, old)
 
-    def close(self) -> None:
-        """Compact, then release the lease; the lease is released even on failure."""
-        with self._close_lock:
-            if self._closed:
-                return
-            self._closed = True
-            try:
-                self._chunks.commit.seal()
-                if not self._chunks.commit.failed:
-                    self.compact()
-            finally:
-                self.abandon()
+    def _finish(self) -> None:
+        """Compact unless a chunk PUT failed (the journal then stays for the next writer to
+        seal and replay)."""
+        if not self._commit.failed:
+            self.compact()
 
     def abandon(self) -> None:
         """Release the lease without compacting (the journal keeps what was written)."""

@@ -11,48 +11,17 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from types import MappingProxyType
 
-from ..errors import StateError
-from .document import STATE_VERSION, Document, new_document, parse_document, render_document
+from .document import Document, new_document, parse_document, render_document
 from .fileio import atomic_write, fsync_dir, read_or_none, remove_leftovers
-from .journal import (
-    DROP_JOB,
-    DROP_TEMPLATE,
-    PUT_JOB,
-    PUT_TEMPLATE,
-    Entry,
-    JournalContent,
-    JournalWriter,
-    encode,
-    read_journal,
-)
+from .journal import JournalContent, JournalWriter, read_journal
 from .lock import LockInfo, StateLock
-from .records import JobRecord, StateSnapshot, TemplateRecord
+from .records import StateSnapshot
+from .view import RecordView, replay, snapshot_of
 
 log = logging.getLogger(__name__)
-_Key = tuple[str, str]
-
-
-def _replay(doc: Document, entries: list[Entry]) -> None:
-    """Apply journal entries in order; full-record puts and drops make replay idempotent."""
-    for op, value in entries:
-        if op == PUT_JOB:
-            doc.jobs[value.key] = value
-        elif op == DROP_JOB:
-            doc.jobs.pop(value, None)
-        elif op == PUT_TEMPLATE:
-            doc.templates[value.key] = value
-        else:
-            doc.templates.pop(value, None)
-
-
-def _forget(records: dict[_Key, JobRecord] | dict[_Key, TemplateRecord], key: _Key) -> None:
-    records.pop(key, None)
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:
@@ -75,7 +44,7 @@ class StateStore:
         data = read_or_none(self.path)
         doc = new_document() if data is None else parse_document(data, self.path)
         journal = read_journal(self.journal_path, None if data is None else doc.lineage)
-        _replay(doc, journal.entries)
+        replay(doc, journal.entries)
         return doc, data, journal
 
     def read(self) -> StateSnapshot:
@@ -89,14 +58,7 @@ class StateStore:
             doc, _, journal = self._load()
             if _identity(self.path) == before:
                 break
-        return StateSnapshot(
-            version=doc.version,
-            serial=doc.serial,
-            lineage=doc.lineage,
-            templates=MappingProxyType(doc.templates),
-            jobs=MappingProxyType(doc.jobs),
-            pending_journal=len(journal.entries),
-        )
+        return snapshot_of(doc, len(journal.entries))
 
     def open(self, *, command: str = "", wait_seconds: float = 0.0) -> StateWriter:
         """Lock the state for writing; raises ``LockError`` naming the holder.
@@ -146,8 +108,8 @@ def _dead_holder_message(
     )
 
 
-class StateWriter:
-    """Exclusive, thread-safe write access to the state; use as a context manager."""
+class StateWriter(RecordView):
+    """Exclusive, thread-safe write access to the local state; use as a context manager."""
 
     def __init__(
         self,
@@ -159,22 +121,9 @@ class StateWriter:
     ) -> None:
         self._store = store
         self._lock = lock
-        self._lineage = doc.lineage
-        self._serial = doc.serial
-        self._templates: dict[_Key, TemplateRecord] = doc.templates
-        self._jobs: dict[_Key, JobRecord] = doc.jobs
-        self._file_bytes = file_bytes
         self._journal = JournalWriter(store.journal_path)
-        self._journal.commit.entries = len(journal.entries)
-        self._close_lock = threading.Lock()
-        self._closed = False
-        self.warnings: tuple[str, ...] = ()
-
-    def __enter__(self) -> StateWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().__init__(str(store.path), doc, file_bytes, self._journal.commit)
+        self._commit.entries = len(journal.entries)
 
     @property
     def lock_id(self) -> str:
@@ -186,58 +135,6 @@ class StateWriter:
         """Journal fsyncs done by this writer (for benchmarks and tests of group commit)."""
         return self._journal.fsyncs
 
-    @property
-    def snapshot(self) -> StateSnapshot:
-        """Everything written so far (a copy: O(records); use :meth:`job` for single lookups)."""
-        with self._journal.commit.lock:
-            return StateSnapshot(
-                version=STATE_VERSION,
-                serial=self._serial,
-                lineage=self._lineage,
-                templates=MappingProxyType(dict(self._templates)),
-                jobs=MappingProxyType(dict(self._jobs)),
-                pending_journal=self._journal.commit.entries,
-            )
-
-    def job(self, batch: str, input_object: str) -> JobRecord | None:
-        """One job record, without copying the state."""
-        with self._journal.commit.lock:
-            return self._jobs.get((batch, input_object))
-
-    def template(self, target: str, name: str) -> TemplateRecord | None:
-        """One template record, without copying the state."""
-        with self._journal.commit.lock:
-            return self._templates.get((target, name))
-
-    def _write(self, lines: list[bytes], apply: Callable[[], None]) -> None:
-        if self._closed:
-            raise StateError(f"state {self._store.path} is closed; open it again to write")
-        self._journal.commit.append(lines, apply)
-
-    def put_template(self, rec: TemplateRecord) -> None:
-        line = encode(self._lineage, PUT_TEMPLATE, rec)
-        self._write([line], lambda: self._templates.__setitem__(rec.key, rec))
-
-    def drop_template(self, target: str, name: str) -> None:
-        line = encode(self._lineage, DROP_TEMPLATE, (target, name))
-        self._write([line], lambda: _forget(self._templates, (target, name)))
-
-    def put_job(self, rec: JobRecord) -> None:
-        """Record ``rec``; it is on disk when this returns (fsync shared with other threads)."""
-        self.put_jobs((rec,))
-
-    def put_jobs(self, recs: Iterable[JobRecord]) -> None:
-        """Record many jobs with one journal write and one fsync."""
-        batch = list(recs)
-        if not batch:
-            return
-        lines = [encode(self._lineage, PUT_JOB, rec) for rec in batch]
-        self._write(lines, lambda: self._jobs.update((rec.key, rec) for rec in batch))
-
-    def drop_job(self, batch: str, input_object: str) -> None:
-        line = encode(self._lineage, DROP_JOB, (batch, input_object))
-        self._write([line], lambda: _forget(self._jobs, (batch, input_object)))
-
     def compact(self, *, force: bool = False) -> None:
         """Fold the journal into the state file atomically, then empty the journal.
 
@@ -245,8 +142,8 @@ class StateWriter:
         ``.backup``. A crash between the rename and the truncation is harmless: replaying
         full-record entries onto a state that already holds them changes nothing.
         """
-        with self._journal.commit.quiesced():
-            if self._journal.commit.entries == 0 and not force:
+        with self._commit.quiesced():
+            if self._commit.entries == 0 and not force:
                 return
             body = render_document(self._serial, self._lineage, self._templates, self._jobs)
             if body != self._file_bytes:
@@ -258,20 +155,12 @@ class StateWriter:
                 self._file_bytes = body
             self._journal.truncate()
 
-    def close(self) -> None:
-        """Compact, then release the lock; idempotent; the lock is released even on failure."""
-        with self._close_lock:
-            if self._closed:
-                return
-            self._closed = True
-            try:
-                self._journal.commit.seal()  # later puts fail; earlier ones are in the compaction
-                self.compact()
-                self._journal.close()
-                self._store.journal_path.unlink(missing_ok=True)
-                fsync_dir(self._store.path.parent)
-            finally:
-                self.abandon()
+    def _finish(self) -> None:
+        """Compact, then remove the emptied journal (its entries are in the file now)."""
+        self.compact()
+        self._journal.close()
+        self._store.journal_path.unlink(missing_ok=True)
+        fsync_dir(self._store.path.parent)
 
     def abandon(self) -> None:
         """Release everything without compacting (the journal keeps what was written)."""
