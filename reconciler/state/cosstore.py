@@ -22,7 +22,7 @@ from ..errors import StateError
 from .cosjournal import COMMIT, ENTRIES, SEAL, Chunk, ChunkWriter, journal_dir, read_chunks
 from .document import STATE_VERSION, Document, new_document, parse_document, render_document
 from .lease import Lease, LeaseChain, LeaseHolder
-from .objects import ObjectStore, create_exactly, delete_quietly, list_keys
+from .objects import ObjectStore, create_exactly, delete_quietly, list_keys, read_newest
 from .records import StateSnapshot
 from .view import RecordView, replay, snapshot_of
 
@@ -59,15 +59,13 @@ class CosStateStore:
 
     def newest(self) -> tuple[int, Document, bytes] | None:
         """(serial, document, bytes) of the newest state version, or None when there is none."""
-        for _ in range(5):
-            keys = list_keys(self.objects, self.states_prefix)
-            if not keys:
-                return None
-            found = self.objects.read_object(keys[-1])
-            if found is not None:
-                doc = parse_document(found[0], _Named(f"{self.name} ({keys[-1]})"))  # type: ignore[arg-type]
-                return doc.serial, doc, found[0]
-        raise StateError(f"state {self.name}: the newest version keeps disappearing")
+        gone = f"state {self.name}: the newest version keeps disappearing"
+        found = read_newest(self.objects, self.states_prefix, gone)
+        if found is None:
+            return None
+        key, data = found
+        doc = parse_document(data, _Named(f"{self.name} ({key})"))  # type: ignore[arg-type]
+        return doc.serial, doc, data
 
     def load(self) -> tuple[Document, bytes | None, list[Chunk]]:
         """The newest version and the journal chunks on top of it, consistently."""

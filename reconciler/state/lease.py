@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import LockError, RemoteError, StateError
 from .lock import _user
-from .objects import ObjectStore, create_exactly, list_keys
+from .objects import ObjectStore, create_exactly, list_keys, read_newest
 
 log = logging.getLogger(__name__)
 DEFAULT_LEASE_SECONDS = 60.0
@@ -110,14 +110,9 @@ class LeaseChain:
 
     def newest(self) -> Lease | None:
         """The newest lease generation, or None when the state was never locked."""
-        for _ in range(5):
-            keys = list_keys(self.store, self.prefix)
-            if not keys:
-                return None
-            found = self.store.read_object(keys[-1])
-            if found is not None:
-                return Lease.parse(found[0])
-        raise StateError(f"state lease of {self.name} keeps disappearing while being read")
+        gone = f"state lease of {self.name} keeps disappearing while being read"
+        found = read_newest(self.store, self.prefix, gone)
+        return None if found is None else Lease.parse(found[1])
 
     def extend(self, lease: Lease) -> bool:
         """Create ``lease`` as its generation; True only if it is ours and still the newest."""

@@ -66,6 +66,22 @@ def list_keys(store: ObjectStore, prefix: str) -> list[str]:
         marker = page.next_marker or page.objects[-1].key
 
 
+def read_newest(store: ObjectStore, prefix: str, gone: str) -> tuple[str, bytes] | None:
+    """The last key under ``prefix`` with its bytes, or None when there is none.
+
+    The newest object can be deleted between the listing and the read (a compaction or a prune
+    ran meanwhile), so the pair is retried a few times before ``StateError(gone)``.
+    """
+    for _ in range(5):
+        keys = list_keys(store, prefix)
+        if not keys:
+            return None
+        found = store.read_object(keys[-1])
+        if found is not None:
+            return keys[-1], found[0]
+    raise StateError(gone)
+
+
 def delete_quietly(store: ObjectStore, keys: list[str]) -> None:
     """Delete ``keys`` (garbage: failures only leave litter that a later run removes)."""
     for key in keys:
