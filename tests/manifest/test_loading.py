@@ -123,9 +123,13 @@ def test_alias_bomb_is_a_located_error_not_a_hang(write: Write) -> None:
 
 
 def test_deep_nesting_is_a_located_error(write: Write) -> None:
-    depth = 50_000
-    (problem,) = _fast([write("spec: " + "[" * depth + "]" * depth + "\n")])
+    (problem,) = _fast([write("spec: " + "[" * 500 + "]" * 500 + "\n")])
     assert problem[:2] == (1, 70) and "nesting deeper than 64 levels" in problem[2]
+    # Far deeper: libyaml >= 0.2.6 (PyYAML 6.0.3+ wheels) stops at 1,000 levels in its own
+    # scanner before our composer sees the 65th; either way one located line, quickly.
+    depth = 50_000
+    (problem,) = _fast([write("spec: " + "[" * depth + "]" * depth + "\n", "deeper.yaml")])
+    assert problem[0] == 1 and problem[1] in (70, 1006) and "nesting" in problem[2]
     block = "".join("  " * i + f"k{i}:\n" for i in range(200)) + "  " * 200 + "x\n"
     (problem,) = _fast([write(block, "block.yaml")])
     assert "nesting deeper" in problem[2] and problem[0] == 64
