@@ -6,6 +6,7 @@ real file, line and column (exit 1) - never a traceback.
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -57,10 +58,16 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
+def _value(draw: st.DrawFn) -> Any:
+    """A fresh copy: VALUES holds mutable [] and {}, which later edits would alter in place
+    (shared across examples, even inserted into themselves)."""
+    return copy.deepcopy(draw(st.sampled_from(VALUES)))
+
+
 def _mutate(doc: Any, draw: st.DrawFn) -> Any:
     path = draw(st.sampled_from(_paths(doc)))
     if not path:
-        return draw(st.sampled_from(VALUES))
+        return _value(draw)
     parent = doc
     for part in path[:-1]:
         parent = parent[part]
@@ -68,9 +75,9 @@ def _mutate(doc: Any, draw: st.DrawFn) -> Any:
     if action == "delete":
         del parent[path[-1]]
     elif action == "replace":
-        parent[path[-1]] = draw(st.sampled_from(VALUES))
+        parent[path[-1]] = _value(draw)
     elif isinstance(parent, dict):
-        parent[draw(st.sampled_from(KEYS))] = draw(st.sampled_from(VALUES))
+        parent[draw(st.sampled_from(KEYS))] = _value(draw)
     return doc
 
 
