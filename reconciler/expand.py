@@ -18,8 +18,8 @@ from reconciler.errors import PlanError
 from reconciler.fingerprint import compose, digest, request_part
 from reconciler.model import BatchSpec, DesiredState, JobOutput, JobRequest, ObjectInfo
 
-MARKER_PREFIX = "rcn:"
-USER_DATA_LIMIT = 1024
+MARKER_PREFIX = naming.MARKER_PREFIX
+USER_DATA_LIMIT = naming.USER_DATA_LIMIT
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class DesiredJob:
 def marker_for(batch: str, input_object: str, fingerprint: str) -> str:
     """Deterministic marker for a job key and fingerprint (same inputs, same marker)."""
     raw = f"{batch}\0{input_object}\0{fingerprint}".encode()
-    return MARKER_PREFIX + hashlib.sha256(raw).hexdigest()[:16]
+    return MARKER_PREFIX + hashlib.sha256(raw).hexdigest()[: naming.MARKER_HEX_DIGITS]
 
 
 def with_marker(user_data: str | None, marker: str) -> str:

@@ -23,6 +23,13 @@ from reconciler.model import InputSelector, OutputSpec
 
 PLACEHOLDERS = ("path", "dir", "name", "stem", "ext")
 
+# Every job's UserData ends with " rcn:<16 hex>", the marker that finds the job again after a
+# lost reply; the service takes at most 1,024 characters, so the user's own text gets the rest.
+MARKER_PREFIX = "rcn:"
+MARKER_HEX_DIGITS = 16
+USER_DATA_LIMIT = 1024
+USER_TEXT_LIMIT = USER_DATA_LIMIT - len(" ") - len(MARKER_PREFIX) - MARKER_HEX_DIGITS
+
 # ``{word}`` not preceded by ``$`` (``${number}`` is the service's).
 _OURS = re.compile(r"(?<!\$)\{([^{}]*)\}")
 _NUMBER = re.compile(r"\$\{number\}", re.IGNORECASE)

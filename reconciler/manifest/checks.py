@@ -126,6 +126,18 @@ def check_inputs(report: Report, inputs: dict[str, Any]) -> None:
             report.add((*INPUTS, name), "only filters keys listed from a prefix; set prefix")
 
 
+def check_user_data(report: Report, spec: dict[str, Any]) -> None:
+    """The schema allows the service's 1,024 characters; apply appends its job marker to them."""
+    text = spec.get("userData")
+    if isinstance(text, str) and len(text) > naming.USER_TEXT_LIMIT:
+        report.add(
+            ("spec", "userData"),
+            f"{len(text)} characters; at most {naming.USER_TEXT_LIMIT} here, since reconciler "
+            f"appends a space and its {naming.USER_DATA_LIMIT - naming.USER_TEXT_LIMIT - 1}"
+            f"-character job marker and the service takes {naming.USER_DATA_LIMIT}",
+        )
+
+
 def may_have_many_inputs(inputs: dict[str, Any]) -> bool:
     return "prefix" in inputs or len(set(inputs.get("objects", ()))) > 1
 

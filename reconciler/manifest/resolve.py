@@ -179,6 +179,7 @@ class _Assembler:
         spec = entry.spec
         known, settings = self.settings_of(entry, target, report)
         checks.check_inputs(report, spec["inputs"])
+        checks.check_user_data(report, spec)
         many = checks.may_have_many_inputs(spec["inputs"])
         usable = True
         if known:

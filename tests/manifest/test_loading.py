@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import expand, naming
 from reconciler.manifest import find_files, load
 from reconciler.manifest.yamlload import MAX_FILE_BYTES
 
-from .conftest import TARGET, problems_of
+from .conftest import BASE, TARGET, problems_of
 
 Write = Callable[..., Path]
 TEMPLATE = (
@@ -153,3 +154,20 @@ def test_file_over_the_size_limit_is_refused_before_parsing(write: Write) -> Non
 def test_unsafe_tags_are_refused(write: Write, text: str) -> None:
     problems = _fast([write(text)])
     assert any(p[:2] == (1, 4) and "unsupported YAML tag" in p[2] for p in problems)
+
+
+def test_longest_user_text_fills_the_service_limit_with_the_marker(write: Write) -> None:
+    """1,003 characters load, and with the job marker appended the sent UserData is 1,024."""
+    batch = write(
+        "apiVersion: reconciler/v1\nkind: SnapshotJobBatch\nmetadata: {name: b}\nspec:\n"
+        "  template: frames\n  userData: " + "x" * naming.USER_TEXT_LIMIT + "\n"
+        "  inputs: {objects: [videos/a.mp4]}\n"
+        "  output: {region: ap-chongqing, bucket: out-1250000000,\n"
+        '           object: "f/{stem}-${number}.jpg"}\n',
+        "batch.yaml",
+    )
+    desired = load([BASE, batch])
+    (job,) = expand.expand_batch(desired.batches["b"], [("videos/a.mp4", None)], "frames v1")
+    assert naming.USER_TEXT_LIMIT == 1003
+    assert job.request.user_data is not None and len(job.request.user_data) == 1024
+    assert expand.has_marker(job.request.user_data, job.request.user_data[-20:])
