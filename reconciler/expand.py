@@ -18,9 +18,6 @@ from reconciler.errors import PlanError
 from reconciler.fingerprint import compose, digest, request_part
 from reconciler.model import BatchSpec, DesiredState, JobOutput, JobRequest, ObjectInfo
 
-MARKER_PREFIX = naming.MARKER_PREFIX
-USER_DATA_LIMIT = naming.USER_DATA_LIMIT
-
 
 @dataclass(frozen=True)
 class DesiredJob:
@@ -42,7 +39,7 @@ class DesiredJob:
 def marker_for(batch: str, input_object: str, fingerprint: str) -> str:
     """Deterministic marker for a job key and fingerprint (same inputs, same marker)."""
     raw = f"{batch}\0{input_object}\0{fingerprint}".encode()
-    return MARKER_PREFIX + hashlib.sha256(raw).hexdigest()[: naming.MARKER_HEX_DIGITS]
+    return naming.MARKER_PREFIX + hashlib.sha256(raw).hexdigest()[: naming.MARKER_HEX_DIGITS]
 
 
 def with_marker(user_data: str | None, marker: str) -> str:
@@ -94,11 +91,6 @@ def expand_batch(
         output = replace(base.output, object=obj, sprite_object=sprite)
         fp = compose(part_digest, template_content, output, {"key": key, "etag": etag})
         user_data = with_marker(batch.user_data, marker_for(batch.name, key, fp))
-        if len(user_data) > USER_DATA_LIMIT:
-            raise PlanError(
-                f"batch {batch.name}: userData leaves no room for reconciler's job marker "
-                f"({len(user_data)} > {USER_DATA_LIMIT} characters); shorten it"
-            )
         request = replace(base, input_object=key, output=output, user_data=user_data)
         jobs.append(DesiredJob(batch.name, key, batch.target, batch.template, request, fp))
     return jobs

@@ -27,8 +27,9 @@ PLACEHOLDERS = ("path", "dir", "name", "stem", "ext")
 # lost reply; the service takes at most 1,024 characters, so the user's own text gets the rest.
 MARKER_PREFIX = "rcn:"
 MARKER_HEX_DIGITS = 16
+MARKER_LENGTH = len(MARKER_PREFIX) + MARKER_HEX_DIGITS
 USER_DATA_LIMIT = 1024
-USER_TEXT_LIMIT = USER_DATA_LIMIT - len(" ") - len(MARKER_PREFIX) - MARKER_HEX_DIGITS
+USER_TEXT_LIMIT = USER_DATA_LIMIT - len(" ") - MARKER_LENGTH
 
 # ``{word}`` not preceded by ``$`` (``${number}`` is the service's).
 _OURS = re.compile(r"(?<!\$)\{([^{}]*)\}")

@@ -133,8 +133,8 @@ def check_user_data(report: Report, spec: dict[str, Any]) -> None:
         report.add(
             ("spec", "userData"),
             f"{len(text)} characters; at most {naming.USER_TEXT_LIMIT} here, since reconciler "
-            f"appends a space and its {naming.USER_DATA_LIMIT - naming.USER_TEXT_LIMIT - 1}"
-            f"-character job marker and the service takes {naming.USER_DATA_LIMIT}",
+            f"appends a space and its {naming.MARKER_LENGTH}-character job marker and the "
+            f"service takes {naming.USER_DATA_LIMIT}",
         )
 
 

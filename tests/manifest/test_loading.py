@@ -170,4 +170,4 @@ def test_longest_user_text_fills_the_service_limit_with_the_marker(write: Write)
     (job,) = expand.expand_batch(desired.batches["b"], [("videos/a.mp4", None)], "frames v1")
     assert naming.USER_TEXT_LIMIT == 1003
     assert job.request.user_data is not None and len(job.request.user_data) == 1024
-    assert expand.has_marker(job.request.user_data, job.request.user_data[-20:])
+    assert expand.has_marker(job.request.user_data, job.request.user_data[-naming.MARKER_LENGTH :])
