@@ -14,12 +14,12 @@ from pathlib import Path
 
 from bench._common import ENV, write_manifests
 from reconciler import manifest
-from reconciler.expand import expand, marker_for
-from reconciler.observe import Observed
-from reconciler.plan import PlanOptions, template_contents
-from reconciler.state.records import JobRecord
-from reconciler.state.store import StateStore
-from reconciler.workflow import Settings, apply_manifests
+from reconciler.engine.observe import Observed
+from reconciler.engine.workflow import Settings, apply_manifests
+from reconciler.model.records import JobRecord
+from reconciler.plan.expand import expand, marker_for
+from reconciler.plan.planner import PlanOptions, template_contents
+from reconciler.state.local.store import StateStore
 
 STAMP = "2026-01-01T00:00:00Z"
 
@@ -27,7 +27,7 @@ STAMP = "2026-01-01T00:00:00Z"
 def build(workdir: Path, url: str, jobs: int, templates: int = 20, state: str = "Success") -> Path:
     """Manifests in ``workdir/m`` and a state ``workdir/state.json`` with ``jobs`` jobs recorded
     in ``state`` (``Success``: finished history; ``Running``: real job IDs are needed, use
-    :func:`reconciler.workflow.apply_manifests` instead)."""
+    :func:`reconciler.engine.workflow.apply_manifests` instead)."""
     manifests = write_manifests(
         workdir / "m", jobs, templates=templates, per_batch=max(1, -(-jobs // templates))
     )

@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import ENV, ROOT, Emulator, Timer, emulator, machine, table  # noqa: E402
 from bench._state import build  # noqa: E402
 from reconciler import manifest  # noqa: E402
-from reconciler.observe import TEMPLATE_PAGE, observe  # noqa: E402
-from reconciler.plan import PlanOptions, build_plan  # noqa: E402
-from reconciler.state.store import StateStore  # noqa: E402
-from reconciler.workflow import Settings, make_plan, open_connections, state_ref  # noqa: E402
+from reconciler.engine.observe import TEMPLATE_PAGE, observe  # noqa: E402
+from reconciler.engine.workflow import Settings, make_plan, open_connections, state_ref  # noqa: E402
+from reconciler.plan.planner import PlanOptions, build_plan  # noqa: E402
+from reconciler.state.local.store import StateStore  # noqa: E402
 
 TEMPLATES = 20
 

@@ -23,9 +23,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import ENV, Emulator, Timer, emulator, machine, table, write_manifests  # noqa: E402
-from reconciler.observe import DESCRIBE_BATCH, TEMPLATE_PAGE  # noqa: E402
-from reconciler.plan import PlanOptions  # noqa: E402
-from reconciler.workflow import Settings, apply_manifests, job_status, make_plan  # noqa: E402
+from reconciler.engine.observe import DESCRIBE_BATCH, TEMPLATE_PAGE  # noqa: E402
+from reconciler.engine.workflow import Settings, apply_manifests, job_status, make_plan  # noqa: E402
+from reconciler.plan.planner import PlanOptions  # noqa: E402
 
 HOUR = 3600
 

@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import Timer, machine, peak_rss_mb, table, write_manifests  # noqa: E402
 from bench._state import STAMP  # noqa: E402
 from reconciler import manifest  # noqa: E402
-from reconciler.expand import expand  # noqa: E402
-from reconciler.observe import Observed  # noqa: E402
-from reconciler.plan import Plan, StateRef, build_plan, template_contents  # noqa: E402
-from reconciler.planfile import plan_document, read_plan, write_plan  # noqa: E402
-from reconciler.render import MARKDOWN_LIMIT, render_markdown, render_text  # noqa: E402
-from reconciler.state.records import JobRecord  # noqa: E402
+from reconciler.engine.observe import Observed  # noqa: E402
+from reconciler.model.records import JobRecord  # noqa: E402
+from reconciler.plan.expand import expand  # noqa: E402
+from reconciler.plan.planfile import plan_document, read_plan, write_plan  # noqa: E402
+from reconciler.plan.planner import Plan, StateRef, build_plan, template_contents  # noqa: E402
+from reconciler.plan.render import MARKDOWN_LIMIT, render_markdown, render_text  # noqa: E402
 
 
 def plans(directory: Path, jobs: int) -> dict[str, Plan]:

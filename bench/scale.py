@@ -40,9 +40,9 @@ def child_build(workdir: Path, url: str, jobs: int) -> None:
 
 
 def child_measure(workdir: Path, url: str) -> dict[str, Any]:
-    from reconciler.plan import PlanOptions
-    from reconciler.state.store import StateStore
-    from reconciler.workflow import Settings, apply_manifests, make_plan
+    from reconciler.engine.workflow import Settings, apply_manifests, make_plan
+    from reconciler.plan.planner import PlanOptions
+    from reconciler.state.local.store import StateStore
 
     settings = Settings(state_path=workdir / "state.json", endpoint=url, env=ENV)
     store = StateStore(workdir / "state.json")

@@ -42,9 +42,9 @@ from bench._common import (  # noqa: E402
     table,
     write_manifests,
 )
-from reconciler.plan import PlanOptions  # noqa: E402
-from reconciler.state.store import StateStore  # noqa: E402
-from reconciler.workflow import Settings, apply_manifests  # noqa: E402
+from reconciler.engine.workflow import Settings, apply_manifests  # noqa: E402
+from reconciler.plan.planner import PlanOptions  # noqa: E402
+from reconciler.state.local.store import StateStore  # noqa: E402
 
 CAP = 10.0
 
@@ -165,11 +165,11 @@ def main() -> None:
         # Measurement of a proposed setting only: connect() builds the shared submit limiter.
         import functools
 
-        import reconciler.connect
+        import reconciler.engine.connect
         import reconciler.remote.ratelimit
 
         shipped = reconciler.remote.ratelimit.RateLimiter
-        setattr(reconciler.connect, "RateLimiter", functools.partial(shipped, burst=args.burst))  # noqa: B010
+        reconciler.engine.connect.RateLimiter = functools.partial(shipped, burst=args.burst)  # noqa: B010
     print(machine())
     with tempfile.TemporaryDirectory(prefix="bench-tp-") as tmp:
         with emulator(latency_ms=args.latency_ms, qps=CAP, job_seconds=600) as emu:

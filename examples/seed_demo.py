@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reconciler.connect import connect
+from reconciler.engine.connect import connect
 from reconciler.manifest import load
 from reconciler.model import EMBEDDED
 

@@ -15,23 +15,23 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reconciler.api import ApplyOutcome, BatchStatus, Reconciler, StatusReport
-    from reconciler.apply import ApplyResult, Failure
+    from reconciler.engine.apply import ApplyResult, Failure
     from reconciler.errors import ReconcilerError
     from reconciler.model import DesiredState
-    from reconciler.plan import Plan, PlanOptions
-    from reconciler.state.records import JobRecord
+    from reconciler.model.records import JobRecord
+    from reconciler.plan.planner import Plan, PlanOptions
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "ApplyOutcome": "reconciler.api",
-    "ApplyResult": "reconciler.apply",
+    "ApplyResult": "reconciler.engine.apply",
     "BatchStatus": "reconciler.api",
     "DesiredState": "reconciler.model",
-    "Failure": "reconciler.apply",
-    "JobRecord": "reconciler.state.records",
-    "Plan": "reconciler.plan",
-    "PlanOptions": "reconciler.plan",
+    "Failure": "reconciler.engine.apply",
+    "JobRecord": "reconciler.model.records",
+    "Plan": "reconciler.plan.planner",
+    "PlanOptions": "reconciler.plan.planner",
     "Reconciler": "reconciler.api",
     "ReconcilerError": "reconciler.errors",
     "StatusReport": "reconciler.api",

@@ -11,7 +11,7 @@ Entry point::
         rc.wait(["manifests/"], timeout=600)
     report = rc.status(["manifests/"])
 
-A thin facade over :mod:`reconciler.workflow`, on purpose: the CLI and the API must never
+A thin facade over :mod:`reconciler.engine.workflow`, on purpose: the CLI and the API must never
 disagree about what a plan or an apply does, so neither holds logic of its own. Errors are the
 :mod:`reconciler.errors` tree (``ManifestError``, ``PlanError``, ``LockError``, ...), exactly
 as the CLI sees them before it turns them into exit codes.
@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import manifest, workflow
-from reconciler.apply import ApplyResult, Progress
+from reconciler import manifest
+from reconciler.engine import workflow
+from reconciler.engine.apply import ApplyResult, Progress
+from reconciler.engine.track import Key
 from reconciler.model import DesiredState
-from reconciler.plan import Plan, PlanOptions
-from reconciler.planfile import read_plan, write_plan
-from reconciler.state.records import FINISHED_STATES, JobRecord
-from reconciler.track import Key
+from reconciler.model.records import FINISHED_STATES, JobRecord
+from reconciler.plan.planfile import read_plan, write_plan
+from reconciler.plan.planner import Plan, PlanOptions
 
 Paths = Sequence[str | Path] | str | Path
 

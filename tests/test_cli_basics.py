@@ -5,7 +5,7 @@ import sys
 
 from click.testing import CliRunner
 
-from reconciler.cli import cli
+from reconciler.cli.commands import cli
 
 
 def test_help_lists_commands() -> None:

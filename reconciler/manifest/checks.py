@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler import naming
 from reconciler.errors import Problem
 from reconciler.manifest.build import SPRITE_MODES
 from reconciler.manifest.hints import did_you_mean, shorten
 from reconciler.manifest.yamlload import Document, JsonPath, dotted
+from reconciler.plan import naming
 
 MAX_KEY_BYTES = 850
 # One compiled search each instead of a Python loop over segments and characters: a batch can

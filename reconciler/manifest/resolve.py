@@ -3,7 +3,7 @@
 Names are unique per kind; every template and batch resolves its target (named, or the only
 one); batch template references resolve to a template of the same target; and no two jobs of
 any batches write the same outputs (explicit input lists now; prefixes are expanded, and checked
-the same way through :mod:`reconciler.naming`, at plan time).
+the same way through :mod:`reconciler.plan.naming`, at plan time).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler import naming
 from reconciler.errors import Problem
 from reconciler.manifest import build, checks
 from reconciler.manifest.checks import SPEC, Report
@@ -26,6 +25,7 @@ from reconciler.model import (
     TargetSpec,
     TemplateSpec,
 )
+from reconciler.plan import naming
 
 _TEMPLATE_ID = re.compile(r"^t[0-9A-Za-z]+$")
 

@@ -5,10 +5,17 @@ the state and returns a :class:`StateWriter` whose puts are durable (journalled 
 group-committed across threads) when they return.
 """
 
-from .document import STATE_VERSION
-from .lock import LockInfo, break_lock
-from .records import FINISHED_STATES, JOB_STATES, JobRecord, StateSnapshot, TemplateRecord, utc_now
-from .store import StateStore, StateWriter
+from reconciler.model.records import (
+    FINISHED_STATES,
+    JOB_STATES,
+    JobRecord,
+    StateSnapshot,
+    TemplateRecord,
+    utc_now,
+)
+from reconciler.state.document import STATE_VERSION
+from reconciler.state.local.lock import LockInfo, break_lock
+from reconciler.state.local.store import StateStore, StateWriter
 
 __all__ = [
     "FINISHED_STATES",

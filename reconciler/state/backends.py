@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import ConfigError
-from ..model import EMBEDDED, StateBackendSpec
-from .cosstore import CosStateStore
-from .lease import lease_seconds
-from .records import StateSnapshot
-from .store import StateStore
+from reconciler.errors import ConfigError
+from reconciler.model import EMBEDDED, StateBackendSpec
+from reconciler.model.records import StateSnapshot
+from reconciler.state.cos.lease import lease_seconds
+from reconciler.state.cos.store import CosStateStore
+from reconciler.state.local.store import StateStore
 
 COS_SCHEME = "cos://"
 
@@ -65,7 +65,7 @@ def state_backend(
     if spec is None or spec.is_local:
         yield StateStore(path if spec is None else Path(spec.key))
         return
-    from ..remote.client import CIClient
+    from reconciler.remote.client import CIClient
 
     env = os.environ if env is None else env
     where = spec.endpoint or endpoint
@@ -85,11 +85,11 @@ def _cos_access(
 ) -> Iterator[tuple[Any, str | None, Any]]:
     """(credentials, base URL, transport) for the state's COS; ``embedded`` runs the emulator
     in this process (as targets do), so a COS state can be tried without an account."""
-    from ..remote.credentials import Credentials
+    from reconciler.remote.credentials import Credentials
 
     if where == EMBEDDED and transport is None:
-        from ..connect import EMBEDDED_BASE, embedded_app
-        from ..remote.inprocess import wsgi_transport
+        from reconciler.engine.connect import EMBEDDED_BASE, embedded_app
+        from reconciler.remote.inprocess import wsgi_transport
 
         app, credentials = embedded_app(env)
         try:
@@ -102,6 +102,6 @@ def _cos_access(
             f"state {spec.url}: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY"
             " (or use endpoint: embedded)"
         )
-    from ..connect import EMBEDDED_BASE
+    from reconciler.engine.connect import EMBEDDED_BASE
 
     yield Credentials.from_env(env), EMBEDDED_BASE if where == EMBEDDED else where, transport

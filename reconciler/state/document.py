@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from ..errors import StateError
-from .records import JobRecord, RecordError, TemplateRecord
+from reconciler.errors import StateError
+from reconciler.model.records import JobRecord, RecordError, TemplateRecord
 
 #: The state file version this code writes and reads.
 STATE_VERSION: Final = 1

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ..errors import StateError
+from reconciler.errors import StateError
 
 
 class GroupCommit:

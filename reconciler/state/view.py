@@ -14,11 +14,18 @@ from collections.abc import Callable, Iterable
 from types import MappingProxyType
 from typing import Self
 
-from ..errors import StateError
-from .document import STATE_VERSION, Document
-from .groupcommit import GroupCommit
-from .journal import DROP_JOB, DROP_TEMPLATE, PUT_JOB, PUT_TEMPLATE, Entry, encode
-from .records import JobRecord, StateSnapshot, TemplateRecord
+from reconciler.errors import StateError
+from reconciler.model.records import JobRecord, StateSnapshot, TemplateRecord
+from reconciler.state.document import STATE_VERSION, Document
+from reconciler.state.groupcommit import GroupCommit
+from reconciler.state.local.journal import (
+    DROP_JOB,
+    DROP_TEMPLATE,
+    PUT_JOB,
+    PUT_TEMPLATE,
+    Entry,
+    encode,
+)
 
 _Key = tuple[str, str]
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import EmulatorApp, EmulatorConfig, create_app
+from reconciler.engine.workflow import Settings
 from reconciler.model import JobDetail
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from reconciler.remote.inprocess import wsgi_transport
-from reconciler.workflow import Settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SECRET_ID = "AKIDe2eTestIdentity0000000000000000"

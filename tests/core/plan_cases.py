@@ -13,8 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from reconciler.expand import expand
-from reconciler.fingerprint import COMPONENTS
+from reconciler.engine.observe import Observed
 from reconciler.model import (
     BatchSpec,
     DesiredState,
@@ -24,10 +23,11 @@ from reconciler.model import (
     TargetSpec,
     TemplateSpec,
 )
-from reconciler.observe import Observed
-from reconciler.plan import PlanOptions, StateRef, template_contents
-from reconciler.planfile import from_data
-from reconciler.state.records import JobRecord, TemplateRecord
+from reconciler.model.records import JobRecord, TemplateRecord
+from reconciler.plan.expand import expand
+from reconciler.plan.fingerprint import COMPONENTS
+from reconciler.plan.planfile import from_data
+from reconciler.plan.planner import PlanOptions, StateRef, template_contents
 
 CASES = Path(__file__).parent / "data" / "plan_cases"
 
@@ -97,7 +97,7 @@ def load_case(path: Path) -> dict[str, Any]:
         for t in recorded.get("templates", [])
     ]
     if any(t.fingerprint == "$current" for t in templates):
-        from reconciler.fingerprint import settings_fingerprint
+        from reconciler.plan.fingerprint import settings_fingerprint
 
         templates = [
             replace(t, fingerprint=settings_fingerprint(desired.templates[t.name].snapshot))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.cli import cli
+from reconciler.cli.commands import cli
 from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.server import RunningServer, start_background
 from reconciler.remote.client import CIClient

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from reconciler.plan import PlanOptions
-from reconciler.state.store import StateStore
-from reconciler.workflow import apply_plan, make_plan, wait_jobs
+from reconciler.engine.workflow import apply_plan, make_plan, wait_jobs
+from reconciler.plan.planner import PlanOptions
+from reconciler.state.local.store import StateStore
 from tests.core.conftest import World
 
 

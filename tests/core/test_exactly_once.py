@@ -21,12 +21,12 @@ import pytest
 
 from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.server import RunningServer, start_background
+from reconciler.engine.workflow import Settings, apply_manifests
 from reconciler.model import JobDetail
-from reconciler.plan import PlanOptions
+from reconciler.plan.planner import PlanOptions
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
-from reconciler.state.store import StateStore
-from reconciler.workflow import Settings, apply_manifests
+from reconciler.state.local.store import StateStore
 from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY, list_all_jobs
 
 BUCKET = "load-1250000000"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.actions import Action
-from reconciler.plan import build_plan
+from reconciler.plan.actions import Action
+from reconciler.plan.planner import build_plan
 from tests.core.plan_cases import CASES, load_case
 
 CASE_FILES = sorted(CASES.glob("*.json"))

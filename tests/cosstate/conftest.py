@@ -10,7 +10,7 @@ from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.server import RunningServer, start_background
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
-from reconciler.state.cosstore import CosStateStore
+from reconciler.state.cos.store import CosStateStore
 from tests.core.conftest import (
     SECRET_ID,
     SECRET_KEY,

@@ -15,15 +15,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.cli import cli
+from reconciler.cli.commands import cli
+from reconciler.engine.workflow import (
+    DEFAULT_STATE,
+    Settings,
+    apply_manifests,
+    apply_plan,
+    make_plan,
+)
 from reconciler.errors import LockError
 from reconciler.manifest import load
 from reconciler.model import StateBackendSpec
-from reconciler.plan import PlanOptions
-from reconciler.planfile import read_plan, write_plan
+from reconciler.plan.planfile import read_plan, write_plan
+from reconciler.plan.planner import PlanOptions
 from reconciler.state.backends import parse_state_url
-from reconciler.state.store import StateStore
-from reconciler.workflow import DEFAULT_STATE, Settings, apply_manifests, apply_plan, make_plan
+from reconciler.state.local.store import StateStore
 from tests.core.conftest import EXAMPLES, World
 from tests.cosstate.conftest import REGION, STATE_BUCKET
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator.server import RunningServer
+from reconciler.engine.workflow import Settings, apply_manifests
 from reconciler.model import StateBackendSpec
-from reconciler.plan import PlanOptions
-from reconciler.workflow import Settings, apply_manifests
+from reconciler.plan.planner import PlanOptions
 from tests.core.conftest import ENV
 from tests.core.test_exactly_once import jobs_on_service, serve, write_manifests
 from tests.cosstate.conftest import KEY, REGION, STATE_BUCKET, client, store

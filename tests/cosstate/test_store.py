@@ -8,10 +8,10 @@ import time
 import pytest
 
 from reconciler.errors import LockError, StateError
+from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.remote.client import CIClient
-from reconciler.state.lease import LeaseHolder, force_unlock
-from reconciler.state.objects import list_keys
-from reconciler.state.records import JobRecord, TemplateRecord
+from reconciler.state.cos.lease import LeaseHolder, force_unlock
+from reconciler.state.cos.objects import list_keys
 from tests.cosstate.conftest import KEY, store
 
 

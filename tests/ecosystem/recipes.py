@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli import cli
+from reconciler.cli.commands import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / "examples" / "ci" / "github" / ".github" / "workflows" / "reconciler.yml"

@@ -19,7 +19,7 @@ import click
 import pytest
 import yaml
 
-from reconciler.cli import _is_plan_file
+from reconciler.cli.commands import _is_plan_file
 from tests.ecosystem.recipes import GITHUB, GITLAB, HOOKS, ROOT, argv, commands, parse
 
 EXAMPLES = ROOT / "examples"

@@ -37,6 +37,6 @@ def test_unknown_names_raise_attribute_error() -> None:
 
 
 def test_importing_the_model_does_not_load_the_client_stack() -> None:
-    code = "import sys, reconciler.model; print('reconciler.workflow' in sys.modules)"
+    code = "import sys, reconciler.model; print('reconciler.engine.workflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -3,7 +3,8 @@ change must fit, and must start with the summary so the part a reviewer needs is
 
 from __future__ import annotations
 
-from reconciler.actions import (
+from reconciler.model import JobOutput, JobRequest, SnapshotSettings
+from reconciler.plan.actions import (
     CreateTemplate,
     FieldChange,
     ForgetJob,
@@ -11,9 +12,8 @@ from reconciler.actions import (
     SubmitJob,
     UpdateTemplate,
 )
-from reconciler.model import JobOutput, JobRequest, SnapshotSettings
-from reconciler.plan import Plan, PlanOptions, StateRef
-from reconciler.render import render_markdown
+from reconciler.plan.planner import Plan, PlanOptions, StateRef
+from reconciler.plan.render import render_markdown
 
 LIMIT = 65_536
 

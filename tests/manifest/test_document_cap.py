@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reconciler.cli import cli
-from reconciler.cli_common import MAX_SHOWN_PROBLEMS
+from reconciler.cli.commands import cli
+from reconciler.cli.common import MAX_SHOWN_PROBLEMS
 from reconciler.errors import ManifestError
 from reconciler.manifest import load
 from reconciler.manifest.yamlload import MAX_DOCUMENTS

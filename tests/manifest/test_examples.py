@@ -13,10 +13,10 @@ import yaml
 from click.testing import CliRunner
 from referencing import Registry, Resource
 
-from reconciler import naming
-from reconciler.cli import cli
+from reconciler.cli.commands import cli
 from reconciler.manifest import load, schema_path, summarize
 from reconciler.model import MqConfig
+from reconciler.plan import naming
 
 from .conftest import EXAMPLES, ROOT
 

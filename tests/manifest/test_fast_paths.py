@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import naming
 from reconciler.errors import ManifestError
 from reconciler.manifest import checks, load, schema
 from reconciler.model import OutputSpec
+from reconciler.plan import naming
 
 from .conftest import TARGET
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.cli import cli
+from reconciler.cli.commands import cli
 from reconciler.errors import ManifestError
 from reconciler.manifest import load
 from reconciler.model import DesiredState

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import expand, naming
 from reconciler.manifest import find_files, load
 from reconciler.manifest.yamlload import MAX_FILE_BYTES
+from reconciler.plan import expand, naming
 
 from .conftest import BASE, TARGET, problems_of
 

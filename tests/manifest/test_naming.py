@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import naming
 from reconciler.model import InputSelector, OutputSpec
+from reconciler.plan import naming
 
 
 def test_render_fills_every_placeholder() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator.server import RunningServer
-from reconciler.state.store import StateStore
+from reconciler.state.local.store import StateStore
 from tests.core.test_exactly_once import assert_exactly_once, serve, write_manifests
 from tests.support import cli_argv, cli_env, run_cli
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.state.store import StateStore
+from reconciler.state.local.store import StateStore
 from tests.core.test_exactly_once import assert_exactly_once, write_manifests
 from tests.support import ServedEmulator, run_cli
 

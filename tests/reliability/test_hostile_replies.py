@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.cli import cli
+from reconciler.cli.commands import cli
 from tests.core.conftest import ENV, SECRET_KEY
 from tests.core.test_exactly_once import write_manifests
 from tests.remote.conftest import RawServer

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reconciler.cli import cli
+from reconciler.cli.commands import cli
 from tests.core.conftest import SECRET_ID, SECRET_KEY
 from tests.core.test_exactly_once import write_manifests
 from tests.reliability.test_hostile_replies import reply

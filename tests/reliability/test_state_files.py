@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.cli import cli
+from reconciler.cli.commands import cli
 from reconciler.emulator.server import RunningServer
 from tests.core.conftest import ENV
 from tests.core.test_exactly_once import serve, write_manifests

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from reconciler.cli import cli
+from reconciler.cli.commands import cli
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from tests.core.conftest import ENV

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import LockError, StateError
-from reconciler.state import StateStore, journal
+from reconciler.state import StateStore
+from reconciler.state.local import journal
 
 from .conftest import job
 

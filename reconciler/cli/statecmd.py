@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler.engine.workflow import Settings
 from reconciler.errors import ConfigError, StateError
-from reconciler.state.cosstore import CosStateStore
+from reconciler.state.cos.lease import force_unlock
+from reconciler.state.cos.store import CosStateStore
 from reconciler.state.document import parse_document, render_document
-from reconciler.state.fileio import atomic_write, ensure_dir
-from reconciler.state.lease import force_unlock
-from reconciler.workflow import Settings
+from reconciler.state.local.fileio import atomic_write, ensure_dir
 
 
 def _cos(settings: Settings, store: object) -> CosStateStore:

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from ..errors import StateError
-from .document import strict_json
-from .fileio import FILE_MODE, fsync_dir, write_all
-from .groupcommit import GroupCommit
-from .records import JobRecord, RecordError, TemplateRecord
+from reconciler.errors import StateError
+from reconciler.model.records import JobRecord, RecordError, TemplateRecord
+from reconciler.state.document import strict_json
+from reconciler.state.groupcommit import GroupCommit
+from reconciler.state.local.fileio import FILE_MODE, fsync_dir, write_all
 
 _HEAD: Final = b'{"crc":"'
 _MID: Final = b'","e":'

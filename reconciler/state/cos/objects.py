@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..errors import StateError
-from ..model import ObjectPage
+from reconciler.errors import StateError
+from reconciler.model import ObjectPage
 
 _CREATE_ATTEMPTS = 4
 

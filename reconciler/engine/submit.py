@@ -23,10 +23,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from reconciler.errors import ApiError, NoReplyError, RemoteError, TransportError
-from reconciler.expand import has_marker, marker_for
 from reconciler.model import JobDetail, JobRequest
+from reconciler.model.records import JobRecord
+from reconciler.plan.expand import has_marker, marker_for
 from reconciler.remote import RemoteWriter
-from reconciler.state.records import JobRecord
 
 CLOCK_SKEW = timedelta(minutes=15)
 

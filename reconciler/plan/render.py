@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from reconciler.actions import CHANGES, Action, FieldChange, JobAction, TemplateAction
-from reconciler.plan import Plan
+from reconciler.plan.actions import CHANGES, Action, FieldChange, JobAction, TemplateAction
+from reconciler.plan.planner import Plan
 
 MARKDOWN_LIMIT = 65_536
 SYMBOLS = {

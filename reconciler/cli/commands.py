@@ -18,16 +18,9 @@ from typing import Any
 
 import click
 
-from reconciler.apply import ApplyResult
-from reconciler.cli_admin import emulator, force_unlock, state_group
-from reconciler.cli_common import Globals, fail, run, settings_of, style_of
-from reconciler.errors import ConfigError
-from reconciler.manifest import load, summarize
-from reconciler.model import DesiredState, StateBackendSpec
-from reconciler.plan import Plan, PlanOptions
-from reconciler.planfile import plan_document, read_plan, write_plan
-from reconciler.render import render_markdown, render_text, summary_line
-from reconciler.ui import (
+from reconciler.cli.admin import emulator, force_unlock, state_group
+from reconciler.cli.common import Globals, fail, run, settings_of, style_of
+from reconciler.cli.ui import (
     ProgressReporter,
     WaitReporter,
     make_console,
@@ -35,13 +28,20 @@ from reconciler.ui import (
     print_status,
     status_document,
 )
-from reconciler.workflow import (
+from reconciler.engine.apply import ApplyResult
+from reconciler.engine.workflow import (
     apply_manifests,
     apply_plan,
     job_status,
     make_plan,
     wait_jobs,
 )
+from reconciler.errors import ConfigError
+from reconciler.manifest import load, summarize
+from reconciler.model import DesiredState, StateBackendSpec
+from reconciler.plan.planfile import plan_document, read_plan, write_plan
+from reconciler.plan.planner import Plan, PlanOptions
+from reconciler.plan.render import render_markdown, render_text, summary_line
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,9 +11,9 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler.actions import FieldChange
-from reconciler.fingerprint import normal_settings
 from reconciler.model import SnapshotSettings
+from reconciler.plan.actions import FieldChange
+from reconciler.plan.fingerprint import normal_settings
 
 _MANIFEST_NAMES = {"sprite": "spriteSnapshotConfig", "ci_param": "ciParam"}
 

@@ -13,10 +13,10 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from reconciler import naming
 from reconciler.errors import PlanError
-from reconciler.fingerprint import compose, digest, request_part
 from reconciler.model import BatchSpec, DesiredState, JobOutput, JobRequest, ObjectInfo
+from reconciler.plan import naming
+from reconciler.plan.fingerprint import compose, digest, request_part
 
 
 @dataclass(frozen=True)

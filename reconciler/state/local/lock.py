@@ -24,9 +24,15 @@ from typing import Any
 
 import filelock
 
-from ..errors import LockError, StateError
-from .fileio import FILE_MODE, atomic_write, ensure_dir, fsync_dir, read_or_none
-from .records import utc_now
+from reconciler.errors import LockError, StateError
+from reconciler.model.records import utc_now
+from reconciler.state.local.fileio import (
+    FILE_MODE,
+    atomic_write,
+    ensure_dir,
+    fsync_dir,
+    read_or_none,
+)
 
 log = logging.getLogger(__name__)
 _COMMAND_LIMIT = 200

@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import LockError, RemoteError, StateError
-from .lock import _user
-from .objects import ObjectStore, create_exactly, list_keys, read_newest
+from reconciler.errors import LockError, RemoteError, StateError
+from reconciler.state.cos.objects import ObjectStore, create_exactly, list_keys, read_newest
+from reconciler.state.local.lock import _user
 
 log = logging.getLogger(__name__)
 DEFAULT_LEASE_SECONDS = 60.0

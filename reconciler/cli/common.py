@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
+from reconciler.engine.workflow import Settings
 from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.state.backends import is_state_url, parse_state_url
-from reconciler.workflow import Settings
 
 MAX_SHOWN_PROBLEMS = 200
 

@@ -24,8 +24,8 @@ from reconciler.model import (
     ObjectInfo,
     RemoteTemplate,
 )
+from reconciler.model.records import JobRecord
 from reconciler.remote import RemoteReader
-from reconciler.state.records import JobRecord
 
 DESCRIBE_BATCH = 100
 TEMPLATE_PAGE = 100

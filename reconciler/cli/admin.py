@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from reconciler.cli_common import run, settings_of
-from reconciler.state.lock import break_lock
-from reconciler.statecmd import force_unlock_cos, pull_state, push_state, write_local_state
+from reconciler.cli.common import run, settings_of
+from reconciler.cli.statecmd import force_unlock_cos, pull_state, push_state, write_local_state
+from reconciler.state.local.lock import break_lock
 
 
 @click.command("force-unlock")

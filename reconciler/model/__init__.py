@@ -267,7 +267,7 @@ class InputSelector:
 @dataclass(frozen=True)
 class OutputSpec:
     """Output location; ``object``/``sprite_object`` still hold per-input ``{stem}``-style
-    placeholders (rendered per input by :func:`reconciler.naming.render_output`)."""
+    placeholders (rendered per input by :func:`reconciler.plan.naming.render_output`)."""
 
     region: str
     bucket: str

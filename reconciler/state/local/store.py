@@ -14,12 +14,12 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .document import Document, new_document, parse_document, render_document
-from .fileio import atomic_write, fsync_dir, read_or_none, remove_leftovers
-from .journal import JournalContent, JournalWriter, read_journal
-from .lock import LockInfo, StateLock
-from .records import StateSnapshot
-from .view import RecordView, replay, snapshot_of
+from reconciler.model.records import StateSnapshot
+from reconciler.state.document import Document, new_document, parse_document, render_document
+from reconciler.state.local.fileio import atomic_write, fsync_dir, read_or_none, remove_leftovers
+from reconciler.state.local.journal import JournalContent, JournalWriter, read_journal
+from reconciler.state.local.lock import LockInfo, StateLock
+from reconciler.state.view import RecordView, replay, snapshot_of
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reconciler.actions import (
+from reconciler.engine.observe import Observed
+from reconciler.errors import PlanError
+from reconciler.model import DesiredState, JobDetail, ObjectInfo, StateBackendSpec, TargetSpec
+from reconciler.model.records import JobRecord, TemplateRecord
+from reconciler.plan.actions import (
     CHANGES,
     CancelJob,
     ForgetJob,
@@ -26,13 +30,9 @@ from reconciler.actions import (
     SubmitJob,
     TemplateAction,
 )
-from reconciler.errors import PlanError
-from reconciler.expand import DesiredJob, expand
-from reconciler.fingerprint import changed_components, settings_fingerprint
-from reconciler.model import DesiredState, JobDetail, ObjectInfo, StateBackendSpec, TargetSpec
-from reconciler.observe import Observed
-from reconciler.plan_templates import plan_templates
-from reconciler.state.records import JobRecord, TemplateRecord
+from reconciler.plan.expand import DesiredJob, expand
+from reconciler.plan.fingerprint import changed_components, settings_fingerprint
+from reconciler.plan.templates import plan_templates
 
 FORMAT_VERSION = 1
 REASONS = {

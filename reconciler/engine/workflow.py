@@ -14,18 +14,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler import manifest
-from reconciler.actions import JobStatus
-from reconciler.apply import Applier, ApplyResult, Progress, apply_status
-from reconciler.connect import Connections, connect
+from reconciler.engine.apply import Applier, ApplyResult, Progress, apply_status
+from reconciler.engine.connect import Connections, connect
+from reconciler.engine.observe import list_prefix, observe
+from reconciler.engine.submit import iso
+from reconciler.engine.track import Key, Waiter, WaitOutcome, refresh
 from reconciler.errors import PlanError
 from reconciler.model import DesiredState, StateBackendSpec
-from reconciler.observe import list_prefix, observe
-from reconciler.plan import Plan, PlanOptions, StateRef, build_plan
+from reconciler.model.records import JobRecord, StateSnapshot
+from reconciler.plan.actions import JobStatus
+from reconciler.plan.planner import Plan, PlanOptions, StateRef, build_plan
 from reconciler.remote import RemoteReader
 from reconciler.state.backends import StateBackend, state_backend
-from reconciler.state.records import JobRecord, StateSnapshot
-from reconciler.submit import iso
-from reconciler.track import Key, Waiter, WaitOutcome, refresh
 
 DEFAULT_STATE = Path(".reconciler") / "state.json"
 

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import StateError
-from .groupcommit import GroupCommit
-from .journal import Entry, _decode_body, _entry
-from .objects import ObjectStore, create_exactly, list_keys
+from reconciler.errors import StateError
+from reconciler.state.cos.objects import ObjectStore, create_exactly, list_keys
+from reconciler.state.groupcommit import GroupCommit
+from reconciler.state.local.journal import Entry, _decode_body, _entry
 
 ENTRIES, SEAL, COMMIT = "entries", "seal", "commit"
 

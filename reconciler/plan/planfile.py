@@ -16,10 +16,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Union
 
-from reconciler.actions import ACTION_TYPES, JobStatus
 from reconciler.errors import PlanError
 from reconciler.model import StateBackendSpec, TargetSpec
-from reconciler.plan import FORMAT_VERSION, PinnedListing, Plan, PlanOptions, StateRef
+from reconciler.plan.actions import ACTION_TYPES, JobStatus
+from reconciler.plan.planner import FORMAT_VERSION, PinnedListing, Plan, PlanOptions, StateRef
 
 
 def to_data(value: Any) -> Any:
@@ -116,7 +116,7 @@ def plan_from_document(doc: Any, source: str) -> Plan:
 
 def write_plan(plan: Plan, path: Path) -> None:
     """Save atomically with mode 0600 (a plan holds no secrets, but may hold private names)."""
-    from reconciler.state.fileio import atomic_write
+    from reconciler.state.local.fileio import atomic_write
 
     data = json.dumps(plan_document(plan), indent=1, sort_keys=True).encode()
     atomic_write(path, data)

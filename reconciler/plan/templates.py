@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reconciler.actions import (
+from reconciler.errors import PlanError
+from reconciler.model import RemoteTemplate, TemplateSpec
+from reconciler.model.records import TemplateRecord
+from reconciler.plan.actions import (
     AdoptTemplate,
     CreateTemplate,
     DeleteTemplate,
@@ -19,11 +22,8 @@ from reconciler.actions import (
     TemplateAction,
     UpdateTemplate,
 )
-from reconciler.diff import settings_changes
-from reconciler.errors import PlanError
-from reconciler.fingerprint import settings_fingerprint
-from reconciler.model import RemoteTemplate, TemplateSpec
-from reconciler.state.records import TemplateRecord
+from reconciler.plan.diff import settings_changes
+from reconciler.plan.fingerprint import settings_fingerprint
 
 TemplateKey = tuple[str, str]
 

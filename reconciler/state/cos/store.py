@@ -18,13 +18,33 @@ from __future__ import annotations
 
 import logging
 
-from ..errors import StateError
-from .cosjournal import COMMIT, ENTRIES, SEAL, Chunk, ChunkWriter, journal_dir, read_chunks
-from .document import STATE_VERSION, Document, new_document, parse_document, render_document
-from .lease import Lease, LeaseChain, LeaseHolder
-from .objects import ObjectStore, create_exactly, delete_quietly, list_keys, read_newest
-from .records import StateSnapshot
-from .view import RecordView, replay, snapshot_of
+from reconciler.errors import StateError
+from reconciler.model.records import StateSnapshot
+from reconciler.state.cos.journal import (
+    COMMIT,
+    ENTRIES,
+    SEAL,
+    Chunk,
+    ChunkWriter,
+    journal_dir,
+    read_chunks,
+)
+from reconciler.state.cos.lease import Lease, LeaseChain, LeaseHolder
+from reconciler.state.cos.objects import (
+    ObjectStore,
+    create_exactly,
+    delete_quietly,
+    list_keys,
+    read_newest,
+)
+from reconciler.state.document import (
+    STATE_VERSION,
+    Document,
+    new_document,
+    parse_document,
+    render_document,
+)
+from reconciler.state.view import RecordView, replay, snapshot_of
 
 log = logging.getLogger(__name__)
 KEEP_VERSIONS = 10  # older state versions (and their journal seals) are pruned

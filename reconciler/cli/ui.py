@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from reconciler.apply import ApplyResult
-from reconciler.state.records import JobRecord
+from reconciler.engine.apply import ApplyResult
+from reconciler.model.records import JobRecord
 
 STATES = ("Pending", "Submitted", "Running", "Success", "Failed", "Cancel")
 

@@ -15,7 +15,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.actions import (
+from reconciler.engine.submit import SubmitFailed, SubmitPolicy, Submitter, iso
+from reconciler.errors import ApiError, ApplyError, RemoteError
+from reconciler.model import RemoteTemplate, SnapshotSettings
+from reconciler.model.records import FINISHED_STATES, JobRecord, TemplateRecord
+from reconciler.plan.actions import (
     Action,
     AdoptTemplate,
     CancelJob,
@@ -30,13 +34,9 @@ from reconciler.actions import (
     SubmitJob,
     UpdateTemplate,
 )
-from reconciler.errors import ApiError, ApplyError, RemoteError
-from reconciler.model import RemoteTemplate, SnapshotSettings
-from reconciler.plan import Plan
+from reconciler.plan.planner import Plan
 from reconciler.remote import RemoteWriter
-from reconciler.state.records import FINISHED_STATES, JobRecord, TemplateRecord
-from reconciler.state.store import StateWriter
-from reconciler.submit import SubmitFailed, SubmitPolicy, Submitter, iso
+from reconciler.state.local.store import StateWriter
 
 Progress = Callable[[str, int, int], None]
 

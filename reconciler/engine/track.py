@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from reconciler.actions import JobStatus
-from reconciler.observe import DESCRIBE_BATCH, chunks
+from reconciler.engine.observe import DESCRIBE_BATCH, chunks
+from reconciler.model.records import FINISHED_STATES, JobRecord
+from reconciler.plan.actions import JobStatus
 from reconciler.remote import RemoteReader
-from reconciler.state.records import FINISHED_STATES, JobRecord
 
 Key = tuple[str, str]
 

@@ -1,0 +1,1 @@
+"""The local state backend: one JSON file, a journal beside it, and a lock file."""
