@@ -14,10 +14,10 @@ from pathlib import Path
 
 from bench._common import ENV, write_manifests
 from reconciler import manifest
-from reconciler.engine.observe import Observed
 from reconciler.engine.workflow import Settings, apply_manifests
 from reconciler.model.records import JobRecord
 from reconciler.plan.expand import expand, marker_for
+from reconciler.plan.observed import Observed
 from reconciler.plan.planner import PlanOptions, template_contents
 from reconciler.state.local.store import StateStore
 

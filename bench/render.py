@@ -22,10 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import Timer, machine, peak_rss_mb, table, write_manifests  # noqa: E402
 from bench._state import STAMP  # noqa: E402
 from reconciler import manifest  # noqa: E402
-from reconciler.engine.observe import Observed  # noqa: E402
+from reconciler.engine.planfile import read_plan, write_plan  # noqa: E402
 from reconciler.model.records import JobRecord  # noqa: E402
+from reconciler.plan.document import plan_document  # noqa: E402
 from reconciler.plan.expand import expand  # noqa: E402
-from reconciler.plan.planfile import plan_document, read_plan, write_plan  # noqa: E402
+from reconciler.plan.observed import Observed  # noqa: E402
 from reconciler.plan.planner import Plan, StateRef, build_plan, template_contents  # noqa: E402
 from reconciler.plan.render import MARKDOWN_LIMIT, render_markdown, render_text  # noqa: E402
 

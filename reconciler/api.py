@@ -28,10 +28,10 @@ from typing import Any
 from reconciler import manifest
 from reconciler.engine import workflow
 from reconciler.engine.apply import ApplyResult, Progress
+from reconciler.engine.planfile import read_plan, write_plan
 from reconciler.engine.track import Key
 from reconciler.model import DesiredState
 from reconciler.model.records import FINISHED_STATES, JobRecord
-from reconciler.plan.planfile import read_plan, write_plan
 from reconciler.plan.planner import Plan, PlanOptions
 
 Paths = Sequence[str | Path] | str | Path

@@ -29,6 +29,7 @@ from reconciler.cli.ui import (
     status_document,
 )
 from reconciler.engine.apply import ApplyResult
+from reconciler.engine.planfile import read_plan, write_plan
 from reconciler.engine.workflow import (
     apply_manifests,
     apply_plan,
@@ -39,7 +40,7 @@ from reconciler.engine.workflow import (
 from reconciler.errors import ConfigError
 from reconciler.manifest import load, summarize
 from reconciler.model import DesiredState, StateBackendSpec
-from reconciler.plan.planfile import plan_document, read_plan, write_plan
+from reconciler.plan.document import plan_document
 from reconciler.plan.planner import Plan, PlanOptions
 from reconciler.plan.render import render_markdown, render_text, summary_line
 

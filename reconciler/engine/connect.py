@@ -11,18 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ConfigError
 from reconciler.model import EMBEDDED, TargetSpec
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
+from reconciler.remote.embedded import EMBEDDED_BASE, embedded_app, has_credentials
 from reconciler.remote.inprocess import wsgi_transport
 from reconciler.remote.ratelimit import RateLimiter
-
-EMBEDDED_DATA = Path(".reconciler") / "emulator"
-EMBEDDED_BASE = "http://embedded.invalid"
 
 
 @dataclass
@@ -43,22 +40,6 @@ class Connections:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _has_credentials(env: Mapping[str, str]) -> bool:
-    return bool(env.get("TENCENTCLOUD_SECRET_ID") and env.get("TENCENTCLOUD_SECRET_KEY"))
-
-
-def embedded_app(env: Mapping[str, str], data_dir: Path = EMBEDDED_DATA) -> tuple[Any, Credentials]:
-    """The in-process emulator and the credentials both sides use."""
-    from reconciler.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, EmulatorConfig, create_app
-
-    config = EmulatorConfig.from_env(dict(env), allow_demo=True, data_dir=str(data_dir))
-    if _has_credentials(env):
-        creds = Credentials.from_env(env)
-    else:
-        creds = Credentials(DEMO_SECRET_ID, DEMO_SECRET_KEY)
-    return create_app(config), creds
 
 
 def connect(
@@ -86,7 +67,7 @@ def connect(
                     conns.apps.append(embedded[0])
                 tp = wsgi_transport(embedded[0])
                 creds = embedded[1]
-            elif _has_credentials(env):
+            elif has_credentials(env):
                 creds = Credentials.from_env(env)
             else:
                 raise ConfigError(

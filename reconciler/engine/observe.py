@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 from reconciler.model import (
@@ -25,22 +24,12 @@ from reconciler.model import (
     RemoteTemplate,
 )
 from reconciler.model.records import JobRecord
+from reconciler.plan.observed import Observed
 from reconciler.remote import RemoteReader
 
 DESCRIBE_BATCH = 100
 TEMPLATE_PAGE = 100
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Observed:
-    """What the service reported, keyed for the planner."""
-
-    templates: Mapping[str, tuple[RemoteTemplate, ...]] = field(default_factory=dict)
-    external_templates: Mapping[str, RemoteTemplate] = field(default_factory=dict)
-    jobs: Mapping[str, JobDetail] = field(default_factory=dict)
-    missing_job_ids: frozenset[str] = frozenset()
-    listings: Mapping[str, tuple[ObjectInfo, ...]] = field(default_factory=dict)
 
 
 def list_all_templates(reader: RemoteReader) -> tuple[RemoteTemplate, ...]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reconciler.engine.observe import Observed
 from reconciler.errors import PlanError
 from reconciler.model import DesiredState, JobDetail, ObjectInfo, StateBackendSpec, TargetSpec
 from reconciler.model.records import JobRecord, TemplateRecord
@@ -32,6 +31,7 @@ from reconciler.plan.actions import (
 )
 from reconciler.plan.expand import DesiredJob, expand
 from reconciler.plan.fingerprint import changed_components, settings_fingerprint
+from reconciler.plan.observed import Observed
 from reconciler.plan.templates import plan_templates
 
 FORMAT_VERSION = 1

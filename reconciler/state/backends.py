@@ -88,7 +88,7 @@ def _cos_access(
     from reconciler.remote.credentials import Credentials
 
     if where == EMBEDDED and transport is None:
-        from reconciler.engine.connect import EMBEDDED_BASE, embedded_app
+        from reconciler.remote.embedded import EMBEDDED_BASE, embedded_app
         from reconciler.remote.inprocess import wsgi_transport
 
         app, credentials = embedded_app(env)
@@ -102,6 +102,6 @@ def _cos_access(
             f"state {spec.url}: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY"
             " (or use endpoint: embedded)"
         )
-    from reconciler.engine.connect import EMBEDDED_BASE
+    from reconciler.remote.embedded import EMBEDDED_BASE
 
     yield Credentials.from_env(env), EMBEDDED_BASE if where == EMBEDDED else where, transport

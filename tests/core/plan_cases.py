@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from reconciler.engine.observe import Observed
 from reconciler.model import (
     BatchSpec,
     DesiredState,
@@ -24,9 +23,10 @@ from reconciler.model import (
     TemplateSpec,
 )
 from reconciler.model.records import JobRecord, TemplateRecord
+from reconciler.plan.document import from_data
 from reconciler.plan.expand import expand
 from reconciler.plan.fingerprint import COMPONENTS
-from reconciler.plan.planfile import from_data
+from reconciler.plan.observed import Observed
 from reconciler.plan.planner import PlanOptions, StateRef, template_contents
 
 CASES = Path(__file__).parent / "data" / "plan_cases"

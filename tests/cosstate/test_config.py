@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli.commands import cli
+from reconciler.engine.planfile import read_plan, write_plan
 from reconciler.engine.workflow import (
     DEFAULT_STATE,
     Settings,
@@ -26,7 +27,6 @@ from reconciler.engine.workflow import (
 from reconciler.errors import LockError
 from reconciler.manifest import load
 from reconciler.model import StateBackendSpec
-from reconciler.plan.planfile import read_plan, write_plan
 from reconciler.plan.planner import PlanOptions
 from reconciler.state.backends import parse_state_url
 from reconciler.state.local.store import StateStore

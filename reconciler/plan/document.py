@@ -1,5 +1,8 @@
 """A plan as a versioned JSON document: what ``plan --json`` prints and ``plan --out`` saves.
 
+Pure conversion only (dicts in, dicts out); reading and writing the files is
+:mod:`reconciler.engine.planfile`.
+
 The same document is read back by ``apply PLANFILE``, so it carries everything needed to execute
 without the manifests: full template settings and fully rendered job requests. Conversion is
 generic over the frozen dataclasses (driven by their type hints) so adding a field to an action
@@ -9,11 +12,9 @@ cannot silently drop it from saved plans.
 from __future__ import annotations
 
 import dataclasses
-import json
 import types
 import typing
 from functools import cache
-from pathlib import Path
 from typing import Any, Union
 
 from reconciler.errors import PlanError
@@ -112,19 +113,3 @@ def plan_from_document(doc: Any, source: str) -> Plan:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{source}: damaged plan file ({type(exc).__name__}: {exc})") from exc
-
-
-def write_plan(plan: Plan, path: Path) -> None:
-    """Save atomically with mode 0600 (a plan holds no secrets, but may hold private names)."""
-    from reconciler.state.local.fileio import atomic_write
-
-    data = json.dumps(plan_document(plan), indent=1, sort_keys=True).encode()
-    atomic_write(path, data)
-
-
-def read_plan(path: Path) -> Plan:
-    try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise PlanError(f"{path}: cannot read plan ({exc})") from exc
-    return plan_from_document(doc, str(path))
