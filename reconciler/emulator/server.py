@@ -83,10 +83,16 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
 
     def _read_body(self) -> bytes:
+        """The request body, de-chunked; an oversized one is cut and the connection closed
+        afterwards (its unread rest would otherwise be taken for the next request)."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return _read_chunked(self.rfile)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(min(length, MAX_BODY_BYTES + 1)) if length > 0 else b""
+            body = _read_chunked(self.rfile)
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(min(length, MAX_BODY_BYTES + 1)) if length > 0 else b""
+        if len(body) > MAX_BODY_BYTES:
+            self.close_connection = True
+        return body
 
     def _environ(self, body: bytes) -> dict[str, Any]:
         target = self.path
@@ -106,14 +112,22 @@ class _Handler(BaseHTTPRequestHandler):
             key = name.upper().replace("-", "_")
             if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
                 environ[key] = value
-            elif key != "TRANSFER_ENCODING":
+            else:
+                # Transfer-Encoding stays visible: the official SDK signs it on chunked uploads.
                 environ["HTTP_" + key] = value
-        if body or "CONTENT_LENGTH" in environ:
+        if body or "CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ:
+            # The body is already de-chunked here, so its length is known.
             environ["CONTENT_LENGTH"] = str(len(body))
         return environ
 
     def _serve(self) -> None:
-        environ = self._environ(self._read_body())
+        try:
+            body = self._read_body()
+        except ValueError:  # a malformed chunk size or Content-Length: nothing to answer
+            self.close_connection = True
+            self.send_error(400, "malformed request body framing")
+            return
+        environ = self._environ(body)
         captured: dict[str, Any] = {}
 
         def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> None:
