@@ -211,27 +211,20 @@ def run_server(
     port: int,
     *,
     data_dir: str | None,
-    latency_ms: float,
-    qps: float,
-    fail_rate: float,
-    slowdown_rate: float,
-    drop_after_commit_rate: float,
-    job_seconds: float,
-    seed: int | None,
+    bucket: str | None = None,
+    region: str | None = None,
+    **options: Any,
 ) -> None:
-    """Serve until interrupted. Credentials come from the environment, never the demo pair."""
+    """Serve until interrupted. Credentials come from the environment, never the demo pair.
+
+    ``options`` are :class:`EmulatorConfig` fields (latency_ms, qps, fail_rate, seed,
+    reply_variants, ...); ``bucket``/``region`` set the default bucket, the one a client
+    reaches through a bare host such as ``127.0.0.1:PORT``.
+    """
+    named: dict[str, Any] = {"default_bucket": bucket, "default_region": region}
+    options.update({k: v for k, v in named.items() if v is not None})
     try:
-        config = EmulatorConfig.from_env(
-            allow_demo=False,
-            data_dir=data_dir,
-            latency_ms=latency_ms,
-            qps=qps,
-            fail_rate=fail_rate,
-            slowdown_rate=slowdown_rate,
-            drop_after_commit_rate=drop_after_commit_rate,
-            job_seconds=job_seconds,
-            seed=seed,
-        )
+        config = EmulatorConfig.from_env(allow_demo=False, data_dir=data_dir, **options)
     except EmulatorConfigError as exc:
         raise SystemExit(f"Error: emulator not started: {exc}") from None
     app = create_app(config)
@@ -242,8 +235,23 @@ def run_server(
         raise SystemExit(f"Error: emulator cannot listen on {host}:{port}: {exc}") from None
     try:
         print(f"emulator listening on http://{host}:{server.server_address[1]}", flush=True)
+        print(banner(config), flush=True)
         server.serve_forever(poll_interval=0.2)
     finally:
         server.close_connections()
         server.server_close()
         app.close()
+
+
+def banner(config: EmulatorConfig) -> str:
+    """The second start-up line: where a client on a bare host lands, and the modes on."""
+    modes = []
+    if config.reply_variants is not None:
+        modes.append(f"reply variants (seed {config.reply_variants})")
+    if config.list_requires_queue_id:
+        modes.append("GET /jobs requires queueId")
+    return (
+        f"default bucket {config.default_bucket} in {config.default_region} "
+        "(requests to this address without a <bucket>.ci|cos.<region>.myqcloud.com Host land "
+        "there)" + ("; " + ", ".join(modes) if modes else "")
+    )
