@@ -77,6 +77,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Quiet: request logs would drown test output."""
 
+    def setup(self) -> None:
+        """Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm holds
+        the body until the client's delayed ACK (about 40 ms on Linux) on every keep-alive call."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         self._serve()
 
