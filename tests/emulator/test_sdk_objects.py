@@ -18,9 +18,7 @@ from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.backend import Backend
 from reconciler.emulator.server import RunningServer
 
-from .conftest import BUCKET, SID, SKEY
-
-pytestmark = pytest.mark.served
+from .conftest import BUCKET, COS, SID, SKEY, Local, q_sign
 
 
 def _read(sdk: Any, key: str, **kw: Any) -> tuple[bytes, dict[str, str]]:
@@ -29,6 +27,7 @@ def _read(sdk: Any, key: str, **kw: Any) -> tuple[bytes, dict[str, str]]:
     return body, {k.lower(): v for k, v in got.items() if k != "Body"}
 
 
+@pytest.mark.served
 def test_chunked_uploads_verify_and_store_exact_bytes(
     served: RunningServer, make_sdk: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -61,6 +60,7 @@ def test_chunked_uploads_verify_and_store_exact_bytes(
     )
 
 
+@pytest.mark.served
 def test_tampered_chunked_upload_still_refused(
     served: RunningServer, make_sdk: Callable[..., Any]
 ) -> None:
@@ -73,6 +73,7 @@ def test_tampered_chunked_upload_still_refused(
     assert err.value.get_error_code() == "SignatureDoesNotMatch"
 
 
+@pytest.mark.served
 def test_put_keeps_headers_and_metadata(
     served: RunningServer, make_sdk: Callable[..., Any]
 ) -> None:
@@ -111,6 +112,7 @@ def test_put_keeps_headers_and_metadata(
     assert "cache-control" not in head and "x-cos-meta-owner" not in head  # a PUT replaces all
 
 
+@pytest.mark.served
 def test_get_honours_response_overrides(
     served: RunningServer, make_sdk: Callable[..., Any]
 ) -> None:
@@ -144,6 +146,7 @@ def test_get_honours_response_overrides(
     assert "content-disposition" not in plain
 
 
+@pytest.mark.served
 def test_delimiter_listing_returns_common_prefixes(
     served: RunningServer, make_sdk: Callable[..., Any]
 ) -> None:
@@ -176,6 +179,7 @@ def test_delimiter_listing_returns_common_prefixes(
     assert len(seen) == len(set(seen))
 
 
+@pytest.mark.served
 def test_delimiter_listing_raw_xml_and_url_encoding(
     served: RunningServer, make_sdk: Callable[..., Any]
 ) -> None:
@@ -207,3 +211,25 @@ def test_old_data_file_gains_the_headers_column(tmp_path: Path) -> None:
         assert backend.get_object("b", "k2")["headers"] == [("Cache-Control", "no-store")]
     finally:
         backend.close()
+
+
+def test_chunked_upload_in_process_with_signed_transfer_encoding(local: Local) -> None:
+    """Behind httpx's WSGITransport the de-chunked body has no length: it is read to its end."""
+    host = COS[len("http://") :]
+    signed = {"host": host, "transfer-encoding": "chunked"}
+    auth = q_sign("PUT", "/seed/gen", [], signed, now=local.clock())
+    resp = local.http.put(
+        f"{COS}/seed/gen",
+        content=iter([b"ab", b"", b"cd" * 1000]),
+        headers={"Authorization": auth},
+    )
+    assert resp.request.headers["transfer-encoding"] == "chunked"
+    assert resp.status_code == 200, resp.text
+    assert local.http.get(f"{COS}/seed/gen").content == b"ab" + b"cd" * 1000
+    tampered = q_sign(
+        "PUT", "/seed/gen", [], {**signed, "transfer-encoding": "x"}, now=local.clock()
+    )
+    refused = local.http.put(
+        f"{COS}/seed/gen", content=iter([b"zz"]), headers={"Authorization": tampered}
+    )
+    assert refused.status_code == 403 and b"SignatureDoesNotMatch" in refused.content
