@@ -89,6 +89,18 @@ def emulator() -> None:
 )
 @click.option("--job-seconds", default=2.0, type=float, help="Submitted to finished, in seconds.")
 @click.option("--seed", default=None, type=int, help="Seed for the fault dice.")
+@click.option("--bucket", default=None, help="Default bucket (for a bare host:port).")
+@click.option("--region", default=None, help="Region of the default bucket.")
+@click.option(
+    "--reply-variants",
+    default=None,
+    type=int,
+    metavar="SEED",
+    help="Send documented but unusual reply shapes at random (seeded).",
+)
+@click.option(
+    "--list-requires-queue-id", is_flag=True, help="Refuse GET /jobs without queueId (400)."
+)
 @click.pass_context
 def serve(ctx: click.Context, /, host: str, port: int, data_dir: str | None, **faults: Any) -> None:
     """Serve the emulator on HOST:PORT until interrupted."""

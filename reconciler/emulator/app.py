@@ -1,10 +1,11 @@
 """The WSGI app: routing table, fault dice, signature check, error bodies, counters.
 
 Order for every request: latency -> route (counted) -> fail/slowdown dice ("before doing
-anything") -> signature and token -> QPS bucket (job submission only) -> handler. Errors become
-a CI body (Code, Message, RequestId, TraceId: ci-api.md §5.1) on CI routes and a COS body (with
-Resource) on object routes. ``/_emulator/stats`` and ``/_emulator/reset-stats`` need no
-signature and are not counted.
+anything") -> signature and token -> QPS bucket (job submission only) -> handler -> reply
+variants (successful CI replies, only when ``reply_variants`` is set: :mod:`variants`).
+Errors become a CI body (Code, Message, RequestId, TraceId: ci-api.md §5.1) on CI routes and a
+COS body (with Resource) on object routes. ``/_emulator/stats`` and ``/_emulator/reset-stats``
+need no signature and are not counted.
 """
 
 from __future__ import annotations
@@ -111,10 +112,13 @@ class EmulatorApp:
 
     def __init__(self, config: EmulatorConfig):
         from .faults import Faults
+        from .variants import ReplyVariants
 
         self.config = config
         self.backend = Backend(config)
         self.faults = Faults(config)
+        seed = config.reply_variants
+        self.variants = None if seed is None else ReplyVariants(seed)
         self._stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
 
@@ -172,6 +176,8 @@ class EmulatorApp:
         resp = rt.handler(ctx)
         if rt.op == "POST /jobs" and self.faults.roll(self.config.drop_after_commit_rate):
             raise ConnectionAbortedError("dropped after commit")
+        if self.variants is not None and rt.service == "ci" and resp.status == 200 and resp.body:
+            resp.body = self.variants.apply(resp.body, rt.op)
         return resp
 
     def _authenticate(self, req: Request) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import sqlite3
 import uuid
 from dataclasses import dataclass
 
-from . import lifecycle
+from . import lifecycle, listing
 from .config import EmulatorConfig
 from .exceptions import (
     FileAlreadyExists,
@@ -287,6 +288,7 @@ class Backend:
         data: bytes,
         content_type: str,
         *,
+        headers: list[tuple[str, str]] | None = None,
         forbid_overwrite: bool = False,
     ) -> Row:
         """Store an object; with ``forbid_overwrite`` an existing key is refused in the same
@@ -301,7 +303,7 @@ class Backend:
                 ).fetchone()
             ):
                 raise FileAlreadyExists("The object already exists and overwrite is forbidden.")
-            lifecycle.put_object(db, bucket, key, data, content_type, now)
+            lifecycle.put_object(db, bucket, key, data, content_type, now, headers or [])
             return self._object(db, bucket, key)
 
     def get_object(self, bucket: str, key: str) -> Row:
@@ -315,18 +317,13 @@ class Backend:
             db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
 
     def list_objects(
-        self, bucket: str, prefix: str, marker: str, max_keys: int
-    ) -> tuple[list[Row], bool]:
-        """Keys after ``marker`` starting with ``prefix``, in key order, metadata only."""
+        self, bucket: str, prefix: str, marker: str, max_keys: int, delimiter: str | None = None
+    ) -> tuple[list[Row | str], bool]:
+        """Entries after ``marker`` under ``prefix`` in key order (metadata only); with a
+        ``delimiter``, common prefixes as strings in place of the keys under them."""
         with self.store.tx() as db:
             lifecycle.settle(db, self._now())
-            rows = db.execute(
-                "SELECT key, etag, length(data) AS size, modified FROM objects "
-                "WHERE bucket = ? AND key > ? AND substr(key, 1, ?) = ? ORDER BY key LIMIT ?",
-                (bucket, marker, len(prefix), prefix, max_keys + 1),
-            ).fetchall()
-        out = [dict(r) for r in rows]
-        return out[:max_keys], len(out) > max_keys
+            return listing.walk(db, bucket, prefix, marker, max_keys, delimiter)
 
     def _object(self, db: sqlite3.Connection, bucket: str, key: str) -> Row:
         row = db.execute(
@@ -334,7 +331,9 @@ class Backend:
         ).fetchone()
         if row is None:
             raise NoSuchKey("The specified key does not exist.")
-        return dict(row)
+        out = dict(row)
+        out["headers"] = [(str(n), str(v)) for n, v in json.loads(out.get("headers") or "[]")]
+        return out
 
 
 def _check_name(name: str) -> None:

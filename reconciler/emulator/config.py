@@ -8,6 +8,7 @@ it lazily: a test moves time forward instead of sleeping.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,11 @@ from typing import Any
 #: credentials, so that the examples run with no setup (design.md, "The emulator").
 DEMO_SECRET_ID = "AKIDemulatorDEMOkey0000000000000000"
 DEMO_SECRET_KEY = "emulatorDEMOsecretKEY00000000000"
+
+
+#: COS bucket names (``<name>-<appid>``: lower-case letters, digits, '-') and region names.
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$")
+_REGION = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 class EmulatorConfigError(ValueError):
@@ -39,6 +45,10 @@ class EmulatorConfig:
     seed: int | None = None
     default_bucket: str = "examplebucket-1250000000"
     default_region: str = "ap-guangzhou"
+    #: Seed for the reply-variant dice (see :mod:`variants`); None sends the plain shapes.
+    reply_variants: int | None = None
+    #: GET /jobs without ``queueId`` is refused (some DescribeMediaJobs pages mark it required).
+    list_requires_queue_id: bool = False
     clock: Callable[[], float] = field(default=time.time, repr=False)
 
     def __post_init__(self) -> None:
@@ -51,6 +61,15 @@ class EmulatorConfig:
                 raise EmulatorConfigError(f"{name} must not be negative")
         if not self.credentials:
             raise EmulatorConfigError("the emulator needs at least one SecretId/SecretKey pair")
+        if not _BUCKET.match(self.default_bucket):
+            raise EmulatorConfigError(
+                f"bucket {self.default_bucket!r} is not a COS bucket name "
+                "(lower-case letters, digits and '-', such as examplebucket-1250000000)"
+            )
+        if not _REGION.match(self.default_region):
+            raise EmulatorConfigError(
+                f"region {self.default_region!r} is not a region name (such as ap-guangzhou)"
+            )
 
     def __repr__(self) -> str:
         # Secrets never appear in reprs: show the SecretIds only.
@@ -58,7 +77,10 @@ class EmulatorConfig:
             f"EmulatorConfig(secret_ids={sorted(self.credentials)}, data_dir={self.data_dir!r}, "
             f"job_seconds={self.job_seconds}, qps={self.qps}, fail_rate={self.fail_rate}, "
             f"slowdown_rate={self.slowdown_rate}, "
-            f"drop_after_commit_rate={self.drop_after_commit_rate}, seed={self.seed})"
+            f"drop_after_commit_rate={self.drop_after_commit_rate}, seed={self.seed}, "
+            f"default_bucket={self.default_bucket!r}, default_region={self.default_region!r}, "
+            f"reply_variants={self.reply_variants}, "
+            f"list_requires_queue_id={self.list_requires_queue_id})"
         )
 
     @classmethod

@@ -37,13 +37,20 @@ def fake_jpeg(label: str) -> bytes:
 
 
 def put_object(
-    db: sqlite3.Connection, bucket: str, key: str, data: bytes, content_type: str, when: float
+    db: sqlite3.Connection,
+    bucket: str,
+    key: str,
+    data: bytes,
+    content_type: str,
+    when: float,
+    headers: list[tuple[str, str]] | None = None,
 ) -> str:
+    """Write an object; ``headers`` are the stored response headers (Cache-Control, ...)."""
     etag = '"' + hashlib.md5(data).hexdigest() + '"'
     db.execute(
-        "INSERT OR REPLACE INTO objects (bucket, key, data, etag, content_type, modified) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (bucket, key, data, etag, content_type, when),
+        "INSERT OR REPLACE INTO objects (bucket, key, data, etag, content_type, modified, headers)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (bucket, key, data, etag, content_type, when, dumps(headers or [])),
     )
     return etag
 

@@ -157,6 +157,8 @@ def list_jobs(ctx: Ctx) -> Response:
     tag = req.param("tag")
     if tag is None:
         raise InvalidArgument("tag is required")
+    if ctx.backend.config.list_requires_queue_id and req.param("queueId") is None:
+        raise InvalidArgument("queueId is required")
     order = req.param("orderByTime") or "Desc"
     if order not in ("Desc", "Asc"):
         raise InvalidArgument(f"orderByTime must be Desc or Asc; got {order!r}")

@@ -77,16 +77,28 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Quiet: request logs would drown test output."""
 
+    def setup(self) -> None:
+        """Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm holds
+        the body until the client's delayed ACK (about 40 ms on Linux) on every keep-alive call."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         self._serve()
 
     do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
 
     def _read_body(self) -> bytes:
+        """The request body, de-chunked; an oversized one is cut and the connection closed
+        afterwards (its unread rest would otherwise be taken for the next request)."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return _read_chunked(self.rfile)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(min(length, MAX_BODY_BYTES + 1)) if length > 0 else b""
+            body = _read_chunked(self.rfile)
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(min(length, MAX_BODY_BYTES + 1)) if length > 0 else b""
+        if len(body) > MAX_BODY_BYTES:
+            self.close_connection = True
+        return body
 
     def _environ(self, body: bytes) -> dict[str, Any]:
         target = self.path
@@ -106,14 +118,22 @@ class _Handler(BaseHTTPRequestHandler):
             key = name.upper().replace("-", "_")
             if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
                 environ[key] = value
-            elif key != "TRANSFER_ENCODING":
+            else:
+                # Transfer-Encoding stays visible: the official SDK signs it on chunked uploads.
                 environ["HTTP_" + key] = value
-        if body or "CONTENT_LENGTH" in environ:
+        if body or "CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ:
+            # The body is already de-chunked here, so its length is known.
             environ["CONTENT_LENGTH"] = str(len(body))
         return environ
 
     def _serve(self) -> None:
-        environ = self._environ(self._read_body())
+        try:
+            body = self._read_body()
+        except ValueError:  # a malformed chunk size or Content-Length: nothing to answer
+            self.close_connection = True
+            self.send_error(400, "malformed request body framing")
+            return
+        environ = self._environ(body)
         captured: dict[str, Any] = {}
 
         def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> None:
@@ -197,27 +217,20 @@ def run_server(
     port: int,
     *,
     data_dir: str | None,
-    latency_ms: float,
-    qps: float,
-    fail_rate: float,
-    slowdown_rate: float,
-    drop_after_commit_rate: float,
-    job_seconds: float,
-    seed: int | None,
+    bucket: str | None = None,
+    region: str | None = None,
+    **options: Any,
 ) -> None:
-    """Serve until interrupted. Credentials come from the environment, never the demo pair."""
+    """Serve until interrupted. Credentials come from the environment, never the demo pair.
+
+    ``options`` are :class:`EmulatorConfig` fields (latency_ms, qps, fail_rate, seed,
+    reply_variants, ...); ``bucket``/``region`` set the default bucket, the one a client
+    reaches through a bare host such as ``127.0.0.1:PORT``.
+    """
+    named: dict[str, Any] = {"default_bucket": bucket, "default_region": region}
+    options.update({k: v for k, v in named.items() if v is not None})
     try:
-        config = EmulatorConfig.from_env(
-            allow_demo=False,
-            data_dir=data_dir,
-            latency_ms=latency_ms,
-            qps=qps,
-            fail_rate=fail_rate,
-            slowdown_rate=slowdown_rate,
-            drop_after_commit_rate=drop_after_commit_rate,
-            job_seconds=job_seconds,
-            seed=seed,
-        )
+        config = EmulatorConfig.from_env(allow_demo=False, data_dir=data_dir, **options)
     except EmulatorConfigError as exc:
         raise SystemExit(f"Error: emulator not started: {exc}") from None
     app = create_app(config)
@@ -228,8 +241,23 @@ def run_server(
         raise SystemExit(f"Error: emulator cannot listen on {host}:{port}: {exc}") from None
     try:
         print(f"emulator listening on http://{host}:{server.server_address[1]}", flush=True)
+        print(banner(config), flush=True)
         server.serve_forever(poll_interval=0.2)
     finally:
         server.close_connections()
         server.server_close()
         app.close()
+
+
+def banner(config: EmulatorConfig) -> str:
+    """The second start-up line: where a client on a bare host lands, and the modes on."""
+    modes = []
+    if config.reply_variants is not None:
+        modes.append(f"reply variants (seed {config.reply_variants})")
+    if config.list_requires_queue_id:
+        modes.append("GET /jobs requires queueId")
+    return (
+        f"default bucket {config.default_bucket} in {config.default_region} "
+        "(requests to this address without a <bucket>.ci|cos.<region>.myqcloud.com Host land "
+        "there)" + ("; " + ", ".join(modes) if modes else "")
+    )

@@ -33,8 +33,11 @@ CREATE INDEX IF NOT EXISTS jobs_by_bucket ON jobs (bucket, seq);
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (end_at) WHERE final_state IS NULL;
 CREATE TABLE IF NOT EXISTS objects (
     bucket TEXT NOT NULL, key TEXT NOT NULL, data BLOB NOT NULL, etag TEXT NOT NULL,
-    content_type TEXT NOT NULL, modified REAL NOT NULL, PRIMARY KEY (bucket, key));
+    content_type TEXT NOT NULL, modified REAL NOT NULL, headers TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (bucket, key));
 """
+#: Columns added after a release: (table, column, definition), added to older data files.
+_ADDED_COLUMNS = [("objects", "headers", "TEXT NOT NULL DEFAULT '[]'")]
 
 Row = dict[str, Any]
 
@@ -55,6 +58,10 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        for table, column, definition in _ADDED_COLUMNS:
+            present = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
         self._closed = False
 
     @contextmanager

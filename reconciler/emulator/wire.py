@@ -59,6 +59,10 @@ class Request:
 
     def body(self) -> bytes:
         if self._body is None:
+            if "content-length" not in self.headers and "chunked" in self.headers.get(
+                "transfer-encoding", ""
+            ):
+                return self._read_to_end()
             raw = self.headers.get("content-length") or "0"
             if not raw.strip().isdigit():
                 raise InvalidContent(f"Content-Length {raw!r} is not a number")
@@ -67,6 +71,16 @@ class Request:
                 raise EntityTooLarge(f"bodies larger than {MAX_BODY_BYTES} bytes are refused")
             stream = self.environ.get("wsgi.input")
             self._body = stream.read(length) if (stream is not None and length) else b""
+        return self._body
+
+    def _read_to_end(self) -> bytes:
+        """A chunked body the server de-chunked without giving its length (WSGI servers such
+        as httpx's WSGITransport): the input stream ends where the body does."""
+        stream = self.environ.get("wsgi.input")
+        data = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
+        if len(data) > MAX_BODY_BYTES:
+            raise EntityTooLarge(f"bodies larger than {MAX_BODY_BYTES} bytes are refused")
+        self._body = bytes(data)
         return self._body
 
 
