@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from reconciler.errors import Problem
+
 # --------------------------------------------------------------------------------------------
 # Snapshot settings (the <Snapshot> container of templates and of inline job operations)
 
@@ -350,3 +352,6 @@ class DesiredState:
     batches: Mapping[str, BatchSpec] = field(default_factory=dict)
     # The manifests' ``state:`` (every Target declaring one agrees); None: none declared one.
     state: StateBackendSpec | None = None
+    # What the service would accept but ignore, located in the manifests (``validate`` and
+    # ``plan`` print them; they never stop a run).
+    warnings: tuple[Problem, ...] = ()

@@ -145,7 +145,7 @@ class _Assembler:
         """One state per run: the first Target's ``state:`` and every other one must agree."""
         report = Report(entry.doc)
         checks.check_state(report, entry.spec["state"])
-        if not report.problems:
+        if not report.errors:
             spec = build.state_spec(entry.spec["state"])
             if self.state is None:
                 self.state = (spec, entry)
@@ -180,6 +180,7 @@ class _Assembler:
         known, settings = self.settings_of(entry, target, report)
         checks.check_inputs(report, spec["inputs"])
         checks.check_user_data(report, spec)
+        checks.check_callback(report, spec.get("callback"))
         many = checks.may_have_many_inputs(spec["inputs"])
         usable = True
         if known:
@@ -187,7 +188,7 @@ class _Assembler:
         if target is not None:
             batch = build.batch_spec(entry.raw, target, entry.source)
             self.batches[batch.name] = batch
-            if usable and not report.problems:
+            if usable and not report.errors:
                 self.collision_ready.append(batch)
         self.problems.extend(report.problems)
 
