@@ -289,7 +289,8 @@ class CallbackSpec:
 
 @dataclass(frozen=True)
 class BatchSpec:
-    """A SnapshotJobBatch: exactly one of ``template``, ``template_id``, ``snapshot`` is set."""
+    """A SnapshotJobBatch: ``template`` or ``template_id`` (not both) and/or ``snapshot``; a
+    template wins over ``snapshot``, which is still sent (the service ignores it)."""
 
     name: str
     target: str

@@ -137,6 +137,15 @@ def _check_black(report: Report, raw: dict[str, Any], base: JsonPath) -> None:
         report.warn((*base, "blackLevel"), message)
 
 
+def check_overridden(report: Report, spec: dict[str, Any]) -> None:
+    """Inline settings beside a template: sent, and ignored (TemplateId has priority)."""
+    for name in ("templateId", "template"):
+        if name in spec:
+            message = f"is ignored: {name} wins over inline settings (TemplateId has priority)"
+            report.warn((*SPEC, "snapshot"), message)
+            return
+
+
 def check_callback(report: Report, callback: dict[str, Any] | None) -> None:
     """A TDMQ target on a Url callback is sent, and ignored by the service."""
     if callback is not None and "mq" in callback and callback.get("type") != "TDMQ":

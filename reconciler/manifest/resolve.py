@@ -195,14 +195,19 @@ class _Assembler:
     def settings_of(
         self, entry: Entry, target: str | None, report: Report
     ) -> tuple[bool, dict[str, Any] | None]:
-        """(known, settings): settings None with known True means a remote templateId."""
+        """(known, settings): settings None with known True means a remote templateId.
+
+        A template (by name or ID) wins over inline settings, as on the service (ci-api.md 3.1).
+        """
         spec = entry.spec
         if "snapshot" in spec:
             checks.check_settings(report, spec["snapshot"], (*SPEC, "snapshot"))
-            return True, spec["snapshot"]
+            checks.check_overridden(report, spec)
         if "templateId" in spec:
             return True, None
-        return self.template_settings(spec["template"], target, report)
+        if "template" in spec:
+            return self.template_settings(spec["template"], target, report)
+        return True, spec["snapshot"]
 
     def template_settings(
         self, ref: str, target: str | None, report: Report

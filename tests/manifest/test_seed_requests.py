@@ -22,6 +22,7 @@ from lxml import etree
 
 from reconciler import naming
 from reconciler.emulator import EmulatorConfig, create_app
+from reconciler.errors import ManifestError
 from reconciler.expand import batch_inputs, expand_batch
 from reconciler.manifest import load
 from reconciler.model import DesiredState
@@ -137,3 +138,24 @@ def test_apply_sends_request2_as_written(tmp_path: Path) -> None:
     assert result is not None and not result.failures
     (body,) = recorder.bodies
     assert unmarked(leaves(body)) == leaves(seed_body("request2"))
+
+
+def test_inline_settings_beside_a_template_id_are_sent(tmp_path: Path) -> None:
+    """The service takes TemplateId over Snapshot; both go out as written, with a warning."""
+    text = (SEED / "request1" / "batch.yaml").read_text()
+    batch = tmp_path / "batch.yaml"
+    batch.write_text(text.replace("  inputs:", "  snapshot: {count: 0}\n  inputs:", 1))
+    with pytest.raises(ManifestError):  # the inline settings are still checked
+        load([SEED / "request1" / "target.yaml", batch])
+    batch.write_text(text.replace("  inputs:", "  snapshot: {count: 3, start: 0}\n  inputs:", 1))
+    desired = load([SEED / "request1" / "target.yaml", batch])
+    assert [w.field for w in desired.warnings] == ["spec.snapshot"]
+    (body,) = rendered_bodies(desired)
+    extra = unmarked(leaves(body)) - leaves(seed_body("request1"))
+    assert extra == Counter(
+        {
+            ("/Request/Operation/Snapshot/Count", "3"): 1,
+            ("/Request/Operation/Snapshot/Start", "0"): 1,
+        }
+    )
+    assert not leaves(seed_body("request1")) - unmarked(leaves(body))
