@@ -16,6 +16,8 @@ from click.testing import CliRunner, Result
 from reconciler.cli import cli
 from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.server import RunningServer, start_background
+from reconciler.remote.client import CIClient
+from reconciler.remote.credentials import Credentials
 from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY
 
 from .conftest import DATA
@@ -84,3 +86,35 @@ def test_plan_and_apply_show_warnings_first(
     assert applied.exit_code == 0, applied.output
     assert applied.output.splitlines()[:2] == LINES
     assert applied.stderr.splitlines()[:2] == LINES
+
+
+PREFIX_BATCH = """\
+apiVersion: reconciler/v1
+kind: SnapshotJobBatch
+metadata: {name: b}
+spec:
+  snapshot: {count: 1}
+  inputs: {prefix: PREFIX, include: ['*.mp4']}
+  output: {region: ap-chongqing, bucket: test-123456789, object: "f/{stem}.jpg"}
+"""
+
+
+def test_plan_warns_about_a_prefix_that_matches_nothing(
+    tmp_path: Path, server: RunningServer
+) -> None:
+    """Accepted, and does nothing: a plan-time warning (the listing is only known then)."""
+    common = ["--endpoint", server.url, "--state", str(tmp_path / "state.json")]
+    batch = tmp_path / "batch.yaml"
+    batch.write_text(PREFIX_BATCH.replace("PREFIX", "nothing/"))
+    planned = invoke(*common, "plan", str(WHERE / "target.yaml"), str(batch))
+    assert planned.exit_code == 0, planned.output
+    warning = f"Warning: {batch}:1: batch 'b': prefix 'nothing/' matches no objects"
+    assert f"{warning} (after include/exclude)\n" in planned.stdout
+    assert "Warning" not in planned.stderr  # no manifest warning: the manifest is fine
+    credentials = Credentials(SECRET_ID, SECRET_KEY)
+    with CIClient("test-1234567890", "ap-chongqing", credentials, endpoint=server.url) as c:
+        c.put_object("videos/a.mp4", b"video")
+    batch.write_text(PREFIX_BATCH.replace("PREFIX", "videos/"))
+    matching = invoke(*common, "plan", str(WHERE / "target.yaml"), str(batch))
+    assert matching.exit_code == 0, matching.output
+    assert "matches no objects" not in matching.output and "1 to submit" in matching.output
