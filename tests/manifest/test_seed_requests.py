@@ -159,3 +159,24 @@ def test_inline_settings_beside_a_template_id_are_sent(tmp_path: Path) -> None:
         }
     )
     assert not leaves(seed_body("request1")) - unmarked(leaves(body))
+
+
+@pytest.mark.parametrize(
+    ("callback", "sent"),
+    [
+        ("{url: 'no'}", {"CallBack": "no"}),  # the documented "no callback, not even the queue's"
+        ("{format: XML}", {"CallBackFormat": "XML"}),  # the queue's URL, in XML
+        ("{type: Url}", {"CallBackType": "Url"}),
+        ("{}", {}),
+    ],
+)
+def test_callbacks_the_service_accepts(tmp_path: Path, callback: str, sent: dict[str, str]) -> None:
+    text = (SEED / "request1" / "batch.yaml").read_text()
+    head, _, _ = text.partition("  callback:")
+    batch = tmp_path / "batch.yaml"
+    batch.write_text(f"{head}  callback: {callback}\n")
+    desired = load([SEED / "request1" / "target.yaml", batch])
+    assert not desired.warnings
+    (body,) = rendered_bodies(desired)
+    got = {path.rsplit("/", 1)[1]: text for path, text in leaves(body) if path.count("/") == 2}
+    assert {k: v for k, v in got.items() if k.startswith("CallBack")} == sent
