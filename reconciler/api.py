@@ -134,7 +134,8 @@ class Reconciler:
         )  # fmt: skip
 
     def load(self, paths: Paths) -> DesiredState:
-        """Load and check manifests (files or directories); no service contact."""
+        """Load and check manifests (files or directories); no service contact. What the
+        service would accept but ignore is on the result's ``warnings`` (located problems)."""
         return manifest.load(_paths(paths))
 
     def plan(self, paths: Paths, *, prune: bool = False, retry_failed: bool = False) -> Plan:

@@ -144,8 +144,9 @@ def reference() -> str:
     lines = [
         "Every document has `apiVersion: reconciler/v1`, a `kind`, `metadata` and `spec`. "
         + common["properties"]["kind"]["description"],
-        "Unknown fields are errors; YAML numbers and booleans are real numbers and booleans. "
-        "Generated from `schemas/*.json`.",
+        "Unknown fields are errors; settings the service would accept but ignore are warnings "
+        "(`reconciler validate --strict` makes them errors). YAML numbers and booleans are "
+        "real numbers and booleans. Generated from `schemas/*.json`.",
         "",
     ]
     for file in KINDS:

@@ -21,7 +21,10 @@ Third-party errors (httpx, lxml, yaml, jsonschema) are translated where they hap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
+
+Severity = Literal["error", "warning"]
 
 
 class ReconcilerError(Exception):
@@ -34,24 +37,43 @@ class ConfigError(ReconcilerError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One located manifest problem: ``file:line:col: field: message``."""
+    """One located manifest problem: ``file:line:col: field: message``.
+
+    A ``warning`` is something the service accepts but ignores (a field that only applies with
+    another, a value outside a documented reference range): it reads
+    ``file:line:col: warning: field: message`` and does not stop a run.
+    """
 
     file: str
     line: int
     column: int
     field: str
     message: str
+    severity: Severity = "error"
 
     def __str__(self) -> str:
         field = f" {self.field}:" if self.field else ""
-        return f"{self.file}:{self.line}:{self.column}:{field} {self.message}"
+        kind = " warning:" if self.is_warning else ""
+        return f"{self.file}:{self.line}:{self.column}:{kind}{field} {self.message}"
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == "warning"
+
+    def as_error(self) -> Problem:
+        """The same problem as an error (``validate --strict``)."""
+        return replace(self, severity="error")
 
 
 class ManifestError(ReconcilerError):
-    """Manifests failed to load or validate; ``problems`` holds all of them, in file order."""
+    """Manifests failed to load or validate; ``problems`` holds all of them, in file order.
 
-    def __init__(self, problems: list[Problem]) -> None:
+    ``warnings`` are the warnings found on the way, so that they can be shown with the errors.
+    """
+
+    def __init__(self, problems: list[Problem], warnings: tuple[Problem, ...] = ()) -> None:
         self.problems = problems
+        self.warnings = warnings
         first = str(problems[0]) if problems else "invalid manifests"
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         super().__init__(first + more)

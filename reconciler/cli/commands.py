@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from reconciler.cli.admin import emulator, force_unlock, state_group
-from reconciler.cli.common import Globals, fail, run, settings_of, style_of
+from reconciler.cli.common import Globals, fail, run, settings_of, show_warnings, style_of
 from reconciler.cli.ui import (
     ProgressReporter,
     WaitReporter,
@@ -89,12 +89,14 @@ def cli(
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat warnings (ignored settings) as errors.")
 @click.pass_context
-def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+def validate(ctx: click.Context, paths: tuple[Path, ...], strict: bool) -> None:
     """Check manifests (files or directories) without contacting the service."""
 
     def action() -> int:
-        desired = load(paths)
+        desired = load(paths, strict=strict)
+        show_warnings(desired.warnings)
         click.echo(summarize(desired))
         return 0
 
@@ -127,7 +129,8 @@ def plan(
     """Show what apply would do, without changing anything."""
 
     def action() -> int:
-        _, the_plan = make_plan(paths, settings_of(ctx), PlanOptions(prune, retry_failed))
+        options = PlanOptions(prune, retry_failed)
+        _, the_plan = make_plan(paths, settings_of(ctx), options, _show_load_warnings)
         if out is not None:
             write_plan(the_plan, out)
         if as_json:
@@ -181,8 +184,9 @@ def apply(
         else:
             options = PlanOptions(prune, retry_failed)
             the_plan, result = apply_manifests(
-                paths, settings, options, approve=approve, progress=reporter
-            )
+                paths, settings, options, approve=approve, progress=reporter,
+                loaded=_show_load_warnings,
+            )  # fmt: skip
         reporter.close()
         code = 0
         if result is not None:
@@ -199,6 +203,10 @@ def apply(
         return code
 
     run(ctx, action)
+
+
+def _show_load_warnings(desired: DesiredState) -> None:
+    show_warnings(desired.warnings)
 
 
 def _confirm() -> bool:

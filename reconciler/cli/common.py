@@ -6,14 +6,14 @@ Expected failures (:class:`ReconcilerError`) become one line on stderr and exit 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from reconciler.engine.workflow import Settings
-from reconciler.errors import ManifestError, ReconcilerError
+from reconciler.errors import ManifestError, Problem, ReconcilerError
 from reconciler.state.backends import is_state_url, parse_state_url
 
 MAX_SHOWN_PROBLEMS = 200
@@ -35,6 +35,26 @@ def fail(message: str) -> None:
     click.secho(f"Error: {message}", fg="red", err=True)
 
 
+def show_warnings(warnings: Sequence[Problem]) -> None:
+    """Manifest warnings on stderr, one located line each, whatever the verbosity: like a
+    compiler's, they are about the user's input, and ``-q`` only quiets progress and detail
+    (``validate --strict`` is the way to act on them)."""
+    for warning in warnings[:MAX_SHOWN_PROBLEMS]:
+        click.echo(str(warning), err=True)
+    if len(warnings) > MAX_SHOWN_PROBLEMS:
+        click.echo(f"... and {len(warnings) - MAX_SHOWN_PROBLEMS} more warnings", err=True)
+
+
+def _show_manifest_error(exc: ManifestError) -> None:
+    """Errors and the warnings found beside them, in file order; the count is of errors."""
+    shown = sorted([*exc.problems, *exc.warnings], key=lambda p: (p.file, p.line, p.column))
+    for problem in shown[:MAX_SHOWN_PROBLEMS]:
+        click.echo(str(problem), err=True)
+    if len(shown) > MAX_SHOWN_PROBLEMS:
+        click.echo(f"... and {len(shown) - MAX_SHOWN_PROBLEMS} more", err=True)
+    fail(f"{len(exc.problems)} problem(s) in manifests")
+
+
 def run(ctx: click.Context, action: Callable[[], int]) -> None:
     """Run ``action`` and exit with its code; expected errors become one line and exit 1."""
     opts: Globals = ctx.obj
@@ -43,11 +63,7 @@ def run(ctx: click.Context, action: Callable[[], int]) -> None:
     except ManifestError as exc:
         if opts.debug:
             raise
-        for problem in exc.problems[:MAX_SHOWN_PROBLEMS]:
-            click.echo(str(problem), err=True)
-        if len(exc.problems) > MAX_SHOWN_PROBLEMS:
-            click.echo(f"... and {len(exc.problems) - MAX_SHOWN_PROBLEMS} more", err=True)
-        fail(f"{len(exc.problems)} problem(s) in manifests")
+        _show_manifest_error(exc)
         code = 1
     except ReconcilerError as exc:
         if opts.debug:

@@ -121,11 +121,20 @@ def plan_with(
     )  # fmt: skip
 
 
+def _loaded(desired: DesiredState) -> None:
+    """The default ``loaded`` hook: nothing to show."""
+
+
 def make_plan(
-    paths: Sequence[str | Path], settings: Settings, options: PlanOptions
+    paths: Sequence[str | Path],
+    settings: Settings,
+    options: PlanOptions,
+    loaded: Callable[[DesiredState], None] = _loaded,
 ) -> tuple[DesiredState, Plan]:
-    """Load manifests and state (without locking), observe the service, build the plan."""
+    """Load manifests and state (without locking), observe the service, build the plan.
+    ``loaded`` sees the manifests as soon as they load (to show their warnings first)."""
     desired = manifest.load(paths)
+    loaded(desired)
     recorded = settings.chosen_state(desired.state)
     settings = settings.with_state(desired.state)
     with settings.state() as store:
@@ -142,13 +151,15 @@ def apply_manifests(
     *,
     approve: Callable[[Plan], bool],
     progress: Progress | None = None,
+    loaded: Callable[[DesiredState], None] = _loaded,
 ) -> tuple[Plan, ApplyResult | None]:
     """Plan and apply under one hold of the state lock, so no other run can slip in between.
 
-    ``approve`` sees the plan (to show it and ask); nothing is changed when it says no or
-    when there is nothing to do.
+    ``loaded`` sees the manifests as they load, ``approve`` the plan (to show it and ask);
+    nothing is changed when it says no or when there is nothing to do.
     """
     desired = manifest.load(paths)
+    loaded(desired)
     recorded = settings.chosen_state(desired.state)
     settings = settings.with_state(desired.state)
     with open_connections(desired, settings) as conns, settings.state() as store:

@@ -2,10 +2,12 @@
 
 Nothing outside this package sees YAML or jsonschema. :func:`load` reports every problem of every
 file in one :class:`~reconciler.errors.ManifestError`, each located as ``file:line:col: field:``.
+Warnings (what the service accepts but ignores) do not stop a load: they come back on
+``DesiredState.warnings``, located the same way, unless ``strict`` makes them errors.
 
     yamlload   files -> documents with a position for every key and value (safe, bounded)
     schema     one document against the JSON Schema of its kind -> reworded, located problems
-    checks     single-document rules beyond the schema (outputs, keys, ignored settings)
+    checks     single-document rules beyond the schema (outputs, keys; ignored settings warn)
     resolve    cross-document rules (names, targets, template references, collisions) -> model
     build      schema-valid mappings -> frozen model dataclasses
 """
@@ -16,6 +18,7 @@ import contextlib
 import gc
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from reconciler.errors import ManifestError, Problem
 from reconciler.manifest.resolve import Entry, assemble
@@ -90,16 +93,22 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load(paths: Sequence[str | os.PathLike[str]]) -> DesiredState:
+def load(paths: Sequence[str | os.PathLike[str]], *, strict: bool = False) -> DesiredState:
     """Read, validate and cross-check every manifest under ``paths``.
 
-    Raises :class:`ManifestError` carrying all problems found, sorted by file and position.
+    Raises :class:`ManifestError` carrying all errors found (and the warnings beside them),
+    sorted by file and position. Warnings of a clean load are on the result's ``warnings``;
+    with ``strict`` they are errors.
     """
     with _collector_paused():
-        return _load(paths)
+        return _load(paths, strict)
 
 
-def _load(paths: Sequence[str | os.PathLike[str]]) -> DesiredState:
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(set(problems), key=lambda p: (p.file, p.line, p.column, p.field, p.message))
+
+
+def _load(paths: Sequence[str | os.PathLike[str]], strict: bool) -> DesiredState:
     problems: list[Problem] = []
     entries: list[Entry] = []
     documents = 0
@@ -119,10 +128,13 @@ def _load(paths: Sequence[str | os.PathLike[str]]) -> DesiredState:
         problems.append(Problem(where, 1, 1, "", "no manifests found (all files are empty)"))
     desired, cross = assemble(entries)
     problems.extend(cross)
-    if problems:
-        unique = sorted(set(problems), key=lambda p: (p.file, p.line, p.column, p.field, p.message))
-        raise ManifestError(unique)
-    return desired
+    warnings = _sorted([p for p in problems if p.is_warning])
+    errors = [p for p in problems if not p.is_warning]
+    if strict:
+        errors, warnings = errors + [w.as_error() for w in warnings], []
+    if errors:
+        raise ManifestError(_sorted(errors), tuple(warnings))
+    return replace(desired, warnings=tuple(warnings))
 
 
 def _count(number: int, word: str) -> str:
@@ -130,7 +142,8 @@ def _count(number: int, word: str) -> str:
 
 
 def summarize(desired: DesiredState) -> str:
-    """One line: what the manifests define, with the jobs known before prefix expansion."""
+    """One line: what the manifests define, with the jobs known before prefix expansion, and
+    how many warnings were shown."""
     jobs = sum(len(set(b.inputs.objects)) for b in desired.batches.values())
     prefixed = sum(1 for b in desired.batches.values() if b.inputs.prefix is not None)
     text = ", ".join(
@@ -144,4 +157,6 @@ def summarize(desired: DesiredState) -> str:
     if prefixed:
         text += f" (+{_count(prefixed, 'prefix batch').replace('batchs', 'batches')}"
         text += " expanded at plan time)"
+    if desired.warnings:
+        text += f"; {_count(len(desired.warnings), 'warning')}"
     return f"ok: {text}"

@@ -1,8 +1,10 @@
 """Rules a JSON Schema cannot express well, checked on one schema-valid document at a time.
 
-They catch settings that would be silently ignored by the service (a mistake the user would
-otherwise only notice in the output), output patterns that would overwrite their own files, and
-object keys the service would refuse.
+Errors: what the service would refuse or what would lose output (object keys it refuses, output
+patterns that would overwrite their own files, sub-millisecond times). Warnings: what the
+service accepts but ignores (a setting that only applies with another, a value outside a
+documented *reference* range). A warning never stops a run: "never refuse a request the
+service accepts"; ``validate --strict`` makes warnings errors.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ MAX_KEY_BYTES = 850
 # list 100,000 keys. \A and \Z, not ^ and $, which would also match before a final newline.
 _DOT_SEGMENT = re.compile(r"(?:\A|/)\.\.?(?=/|\Z)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+BLACK_LEVEL_REFERENCE = (30, 100)
 SPEC: JsonPath = ("spec",)
 OUTPUT: JsonPath = ("spec", "output")
 INPUTS: JsonPath = ("spec", "inputs")
@@ -39,6 +42,16 @@ class Report:
         """A problem about the field at ``path``, shown at the key of ``at`` (default ``path``)."""
         pos = self.doc.key_at(path if at is None else at)
         self.problems.append(Problem(self.doc.file, pos.line, pos.column, dotted(path), message))
+
+    def warn(self, path: JsonPath, message: str) -> None:
+        """A warning about the field at ``path``, shown at its key: accepted, but ignored."""
+        pos = self.doc.key_at(path)
+        problem = Problem(self.doc.file, pos.line, pos.column, dotted(path), message, "warning")
+        self.problems.append(problem)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_warning]
 
 
 def key_problem(key: str, *, what: str = "object key") -> str | None:
@@ -83,28 +96,64 @@ def _milliseconds(value: float) -> bool:
 
 
 def check_settings(report: Report, raw: dict[str, Any], base: JsonPath) -> None:
-    """Settings that the service would ignore, and sub-millisecond times."""
+    """Sub-millisecond times (errors) and settings the service would ignore (warnings)."""
     for name in ("start", "timeInterval"):
         if name in raw and not _milliseconds(float(raw[name])):
             report.add((*base, name), f"has more than millisecond precision: {raw[name]}")
     mode = raw.get("mode", "Interval")
-    if "timeInterval" in raw and mode != "Interval":
-        report.add((*base, "timeInterval"), f"is only used in Interval mode, not {mode}")
-    for name in ("blackLevel", "pixelBlackThreshold"):
-        if name in raw and raw.get("isCheckBlack") is not True:
-            report.add((*base, name), "only applies with isCheckBlack: true")
+    for name in ("timeInterval", "isCheckCount"):
+        if name in raw and mode != "Interval":
+            report.warn((*base, name), f"is ignored in {mode} mode (only used in Interval mode)")
+    _check_black(report, raw, base)
     sprite = raw.get("spriteSnapshotConfig")
     if sprite is not None and raw.get("snapshotOutMode") not in SPRITE_MODES:
         message = "is ignored unless snapshotOutMode is OnlySprite or SnapshotAndSprite"
-        report.add((*base, "spriteSnapshotConfig"), message)
+        report.warn((*base, "spriteSnapshotConfig"), message)
     if sprite is not None and "scaleMethod" in sprite:
         if not ("cellWidth" in sprite and "cellHeight" in sprite):
             path = (*base, "spriteSnapshotConfig", "scaleMethod")
-            report.add(path, "only applies when both cellWidth and cellHeight are set")
+            report.warn(path, "is ignored unless both cellWidth and cellHeight are set")
+
+
+def _check_black(report: Report, raw: dict[str, Any], base: JsonPath) -> None:
+    """Black-frame settings (ci-api.md 2.3): one warning per field, the first reason that holds.
+
+    Both only apply with isCheckBlack: true; blackLevel only when start is 0, and its
+    [30, 100] is a reference range (the schema's [0, 100] percent bound stays an error).
+    """
+    checking = raw.get("isCheckBlack") is True
+    for name in ("blackLevel", "pixelBlackThreshold"):
+        if name in raw and not checking:
+            report.warn((*base, name), "is ignored without isCheckBlack: true")
+    level = raw.get("blackLevel")
+    if level is None or not checking:
+        return
+    start = raw.get("start", 0)
+    low, high = BLACK_LEVEL_REFERENCE
+    if float(start) != 0:
+        report.warn((*base, "blackLevel"), f"is ignored unless start is 0 (start is {start})")
+    elif not low <= level <= high:
+        message = f"{level} is outside the documented reference range [{low}, {high}]"
+        report.warn((*base, "blackLevel"), message)
+
+
+def check_overridden(report: Report, spec: dict[str, Any]) -> None:
+    """Inline settings beside a template: sent, and ignored (TemplateId has priority)."""
+    for name in ("templateId", "template"):
+        if name in spec:
+            message = f"is ignored: {name} wins over inline settings (TemplateId has priority)"
+            report.warn((*SPEC, "snapshot"), message)
+            return
+
+
+def check_callback(report: Report, callback: dict[str, Any] | None) -> None:
+    """A TDMQ target on a Url callback is sent, and ignored by the service."""
+    if callback is not None and "mq" in callback and callback.get("type") != "TDMQ":
+        report.warn(("spec", "callback", "mq"), "is ignored unless type is TDMQ")
 
 
 def check_inputs(report: Report, inputs: dict[str, Any]) -> None:
-    """Input keys the service would refuse, duplicates, and filters without a prefix."""
+    """Input keys the service would refuse, duplicates; filters without a prefix warn."""
     seen: dict[str, int] = {}
     for index, key in enumerate(inputs.get("objects", ())):
         problem = key_problem(key)
@@ -123,7 +172,8 @@ def check_inputs(report: Report, inputs: dict[str, Any]) -> None:
             report.add((*INPUTS, "prefix"), problem)
     for name in ("include", "exclude"):
         if name in inputs and prefix is None:
-            report.add((*INPUTS, name), "only filters keys listed from a prefix; set prefix")
+            message = "is ignored without prefix: it only filters keys listed from a prefix"
+            report.warn((*INPUTS, name), message)
 
 
 def check_user_data(report: Report, spec: dict[str, Any]) -> None:
@@ -217,7 +267,7 @@ def _check_presence(
         message = f"missing required field 'spriteObject' ({out_mode} writes sprite sheets)"
         report.add((*OUTPUT, "spriteObject"), message, at=OUTPUT)
     if not frames and obj is not None:
-        report.add((*OUTPUT, "object"), "is not used: snapshotOutMode OnlySprite writes no frames")
+        report.warn((*OUTPUT, "object"), "is ignored: snapshotOutMode OnlySprite writes no frames")
     if not sprites and sprite is not None:
-        message = f"is not used: snapshotOutMode {out_mode} writes no sprite sheets"
-        report.add((*OUTPUT, "spriteObject"), message)
+        message = f"is ignored: snapshotOutMode {out_mode} writes no sprite sheets"
+        report.warn((*OUTPUT, "spriteObject"), message)

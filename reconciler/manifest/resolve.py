@@ -145,7 +145,7 @@ class _Assembler:
         """One state per run: the first Target's ``state:`` and every other one must agree."""
         report = Report(entry.doc)
         checks.check_state(report, entry.spec["state"])
-        if not report.problems:
+        if not report.errors:
             spec = build.state_spec(entry.spec["state"])
             if self.state is None:
                 self.state = (spec, entry)
@@ -180,6 +180,7 @@ class _Assembler:
         known, settings = self.settings_of(entry, target, report)
         checks.check_inputs(report, spec["inputs"])
         checks.check_user_data(report, spec)
+        checks.check_callback(report, spec.get("callback"))
         many = checks.may_have_many_inputs(spec["inputs"])
         usable = True
         if known:
@@ -187,21 +188,26 @@ class _Assembler:
         if target is not None:
             batch = build.batch_spec(entry.raw, target, entry.source)
             self.batches[batch.name] = batch
-            if usable and not report.problems:
+            if usable and not report.errors:
                 self.collision_ready.append(batch)
         self.problems.extend(report.problems)
 
     def settings_of(
         self, entry: Entry, target: str | None, report: Report
     ) -> tuple[bool, dict[str, Any] | None]:
-        """(known, settings): settings None with known True means a remote templateId."""
+        """(known, settings): settings None with known True means a remote templateId.
+
+        A template (by name or ID) wins over inline settings, as on the service (ci-api.md 3.1).
+        """
         spec = entry.spec
         if "snapshot" in spec:
             checks.check_settings(report, spec["snapshot"], (*SPEC, "snapshot"))
-            return True, spec["snapshot"]
+            checks.check_overridden(report, spec)
         if "templateId" in spec:
             return True, None
-        return self.template_settings(spec["template"], target, report)
+        if "template" in spec:
+            return self.template_settings(spec["template"], target, report)
+        return True, spec["snapshot"]
 
     def template_settings(
         self, ref: str, target: str | None, report: Report

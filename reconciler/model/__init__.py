@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from reconciler.errors import Problem
+
 # --------------------------------------------------------------------------------------------
 # Snapshot settings (the <Snapshot> container of templates and of inline job operations)
 
@@ -287,7 +289,8 @@ class CallbackSpec:
 
 @dataclass(frozen=True)
 class BatchSpec:
-    """A SnapshotJobBatch: exactly one of ``template``, ``template_id``, ``snapshot`` is set."""
+    """A SnapshotJobBatch: ``template`` or ``template_id`` (not both) and/or ``snapshot``; a
+    template wins over ``snapshot``, which is still sent (the service ignores it)."""
 
     name: str
     target: str
@@ -350,3 +353,6 @@ class DesiredState:
     batches: Mapping[str, BatchSpec] = field(default_factory=dict)
     # The manifests' ``state:`` (every Target declaring one agrees); None: none declared one.
     state: StateBackendSpec | None = None
+    # What the service would accept but ignore, located in the manifests (``validate`` and
+    # ``plan`` print them; they never stop a run).
+    warnings: tuple[Problem, ...] = ()

@@ -76,7 +76,7 @@ def expand_batch(
         input_object="",
         output=JobOutput(region=batch.output.region, bucket=batch.output.bucket),
         template_id=batch.template_id,
-        snapshot=None if batch.template or batch.template_id else batch.snapshot,
+        snapshot=batch.snapshot,  # beside a template too: sent as written, the service ignores it
         user_data=batch.user_data,
         job_level=batch.job_level,
         queue_id=batch.queue_id,

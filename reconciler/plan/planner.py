@@ -14,7 +14,7 @@ plain data. Jobs are decided per job key ``(batch, input object)``:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reconciler.errors import PlanError
 from reconciler.model import DesiredState, JobDetail, ObjectInfo, StateBackendSpec, TargetSpec
@@ -31,6 +31,7 @@ from reconciler.plan.actions import (
 )
 from reconciler.plan.expand import DesiredJob, expand
 from reconciler.plan.fingerprint import changed_components, settings_fingerprint
+from reconciler.plan.naming import select_inputs
 from reconciler.plan.observed import Observed
 from reconciler.plan.templates import plan_templates
 
@@ -212,7 +213,7 @@ def build_plan(
         listings=pinned_listings(desired, observed),
         refreshed=job_statuses(jobs, observed),
         created_at=created_at,
-        warnings=tuple(_warnings(jobs, observed)),
+        warnings=tuple(_warnings(jobs, observed) + empty_prefixes(desired, observed)),
     )
 
 
@@ -227,6 +228,25 @@ def pinned_listings(desired: DesiredState, observed: Observed) -> tuple[PinnedLi
 
 def listing_from_pin(pin: PinnedListing) -> tuple[ObjectInfo, ...]:
     return tuple(ObjectInfo(key=k, etag=e, size=0) for k, e in pin.objects)
+
+
+def empty_prefixes(desired: DesiredState, observed: Observed) -> list[str]:
+    """Batches whose prefix (after include/exclude) selects no object: accepted, and idle."""
+    found = []
+    for name in sorted(observed.listings):
+        batch = desired.batches.get(name)
+        keys = (o.key for o in observed.listings[name])
+        if batch is None or batch.inputs.prefix is None:
+            continue
+        if select_inputs(keys, replace(batch.inputs, objects=())):
+            continue
+        where = f"{batch.source.file}:{batch.source.line}: " if batch.source else ""
+        filtered = (
+            " (after include/exclude)" if batch.inputs.include or batch.inputs.exclude else ""
+        )
+        prefix = batch.inputs.prefix
+        found.append(f"{where}batch '{name}': prefix {prefix!r} matches no objects{filtered}")
+    return found
 
 
 def _warnings(jobs: Mapping[tuple[str, str], JobRecord], observed: Observed) -> list[str]:
