@@ -17,8 +17,7 @@ from typing import Self
 from reconciler.errors import StateError
 from reconciler.model.records import JobRecord, StateSnapshot, TemplateRecord
 from reconciler.state.document import STATE_VERSION, Document
-from reconciler.state.groupcommit import GroupCommit
-from reconciler.state.local.journal import (
+from reconciler.state.entries import (
     DROP_JOB,
     DROP_TEMPLATE,
     PUT_JOB,
@@ -26,6 +25,7 @@ from reconciler.state.local.journal import (
     Entry,
     encode,
 )
+from reconciler.state.groupcommit import GroupCommit
 
 _Key = tuple[str, str]
 

@@ -11,7 +11,7 @@ import pytest
 
 from reconciler.errors import LockError, StateError
 from reconciler.state import StateStore
-from reconciler.state.local import journal
+from reconciler.state import entries as journal
 
 from .conftest import job
 
@@ -129,7 +129,7 @@ JOURNALS: dict[str, tuple[Callable[[], list[bytes]], str]] = {
         "line 2 is damaged",
     ),
     "valid checksum, bad entry": (
-        lambda: [journal._HEAD + b"%08x" % 0 + journal._MID + b"}\n", _line(1)],
+        lambda: [journal.HEAD + b"%08x" % 0 + journal.MID + b"}\n", _line(1)],
         "line 1 is not a valid journal entry",
     ),
 }

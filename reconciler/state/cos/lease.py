@@ -26,7 +26,7 @@ from typing import Any
 
 from reconciler.errors import LockError, RemoteError, StateError
 from reconciler.state.cos.objects import ObjectStore, create_exactly, list_keys, read_newest
-from reconciler.state.local.lock import _user
+from reconciler.state.identity import current_user
 
 log = logging.getLogger(__name__)
 DEFAULT_LEASE_SECONDS = 60.0
@@ -150,7 +150,7 @@ class LeaseHolder:
 
     def _fresh(self, generation: int, lock_id: str, released: bool = False) -> Lease:
         return Lease(
-            lock_id=lock_id, generation=generation, owner=_user(), pid=os.getpid(),
+            lock_id=lock_id, generation=generation, owner=current_user(), pid=os.getpid(),
             host=socket.gethostname(), ci_url=ci_job_url(), command=self.command,
             created=_iso(time.time()) if self.lease is None else self.lease.created,
             expires_at=time.time() + self.duration, released=released, nonce=uuid.uuid4().hex,
