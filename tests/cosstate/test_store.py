@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -12,7 +11,7 @@ from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.remote.client import CIClient
 from reconciler.state.cos.lease import LeaseHolder, force_unlock
 from reconciler.state.cos.objects import list_keys
-from tests.cosstate.conftest import KEY, store
+from tests.cosstate.conftest import KEY, ManualClock, store
 
 
 def job(i: int, state: str = "Pending") -> JobRecord:
@@ -71,16 +70,19 @@ def test_second_writer_is_refused_naming_the_holder(cos: CIClient) -> None:
 
 
 def test_crashed_writer_is_recovered_after_expiry(cos: CIClient) -> None:
-    s = store(cos, lease=1.5)
+    clock = ManualClock()
+    s = store(cos, lease=30, clock=clock)
     w = s.open(command="apply")
     w.put_jobs([job(1), job(2)])
     w._holder._stop.set()  # simulate a dead process: no heartbeat, no release, no compaction
-    time.sleep(1.7)
-    with store(cos, lease=1.5).open(command="apply") as w2:
+    with pytest.raises(LockError):
+        store(cos, lease=30, clock=clock).open(command="apply")  # not expired yet
+    clock.advance(30.5)
+    with store(cos, lease=30, clock=clock).open(command="apply") as w2:
         assert w2.warnings and "took over the expired state lease" in w2.warnings[0]
         assert w2.job("b", "in/1.mp4") is not None and w2.job("b", "in/2.mp4") is not None
     # The old holder still thinks it may write: its next chunk is fenced by the seal.
-    w._holder._valid_until = time.monotonic() + 60
+    w._holder._valid_until = clock.monotonic() + 60
     with pytest.raises(StateError):
         w.put_job(job(3))
     assert ("b", "in/3.mp4") not in s.read().jobs

@@ -20,6 +20,7 @@ import logging
 
 from reconciler.errors import StateError
 from reconciler.model.records import StateSnapshot
+from reconciler.state.clock import SYSTEM_CLOCK, Clock
 from reconciler.state.cos.journal import (
     COMMIT,
     ENTRIES,
@@ -67,8 +68,17 @@ class _Named:
 class CosStateStore:
     """The state at ``key`` in one bucket, reached through ``objects`` (a CIClient)."""
 
-    def __init__(self, objects: ObjectStore, key: str, *, name: str, lease_seconds: float):
+    def __init__(
+        self,
+        objects: ObjectStore,
+        key: str,
+        *,
+        name: str,
+        lease_seconds: float,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.objects = objects
+        self.clock = clock
         self.key = key
         self.name = name
         self.lease_seconds = lease_seconds
@@ -111,7 +121,9 @@ class CosStateStore:
 
     def open(self, *, command: str = "", wait_seconds: float = 0.0) -> CosStateWriter:
         """Take the lease (waiting up to ``wait_seconds``), seal and recover the journal."""
-        holder = LeaseHolder(self.chain(), duration=self.lease_seconds, command=command)
+        holder = LeaseHolder(
+            self.chain(), duration=self.lease_seconds, command=command, clock=self.clock
+        )
         dead = holder.acquire(wait_seconds)
         try:
             writer = self._recover(holder)
