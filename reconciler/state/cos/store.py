@@ -209,9 +209,8 @@ class CosStateWriter(RecordView):
             if self._commit.entries == 0 and not force:
                 return
             self._holder.check()
-            body = render_document(self._serial + 1, self._lineage, self._templates, self._jobs)
-            same = render_document(self._serial, self._lineage, self._templates, self._jobs)
-            if same != self._file_bytes:
+            body = self._next_version()
+            if body is not None:
                 self._chunks.put_chunk(COMMIT, [])  # fencing: fails if we lost the lease
                 self._create_version(body)
             # Seals stay: they fence previous holders that may still be running.

@@ -145,10 +145,8 @@ class StateWriter(RecordView):
         with self._commit.quiesced():
             if self._commit.entries == 0 and not force:
                 return
-            body = render_document(self._serial, self._lineage, self._templates, self._jobs)
-            if body != self._file_bytes:
-                old, new = f'"serial": {self._serial},', f'"serial": {self._serial + 1},'
-                body = body.replace(old.encode(), new.encode(), 1)
+            body = self._next_version()
+            if body is not None:
                 atomic_write(self._store.backup_path, self._file_bytes)
                 atomic_write(self._store.path, body)
                 self._serial += 1
