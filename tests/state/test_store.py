@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import StateError
-from reconciler.state import JobRecord, StateStore, TemplateRecord
+from reconciler.state import JobRecord, LocalStateStore, TemplateRecord
 
 from .conftest import job, template
 
@@ -35,13 +35,13 @@ def test_record_dict_round_trip_keeps_every_field() -> None:
     assert rec.key == ("b", "in/00001.mp4") and rec.finished
 
 
-def test_missing_file_is_an_empty_state_and_nothing_is_created(store: StateStore) -> None:
+def test_missing_file_is_an_empty_state_and_nothing_is_created(store: LocalStateStore) -> None:
     snap = store.read()
     assert (snap.serial, len(snap.jobs), len(snap.templates), snap.pending_journal) == (0, 0, 0, 0)
     assert not store.path.parent.exists()
 
 
-def test_writes_survive_reopen_and_serial_moves_only_on_change(store: StateStore) -> None:
+def test_writes_survive_reopen_and_serial_moves_only_on_change(store: LocalStateStore) -> None:
     with store.open(command="apply") as w:
         assert w.snapshot.serial == 0
         w.put_template(template())
@@ -66,7 +66,7 @@ def test_writes_survive_reopen_and_serial_moves_only_on_change(store: StateStore
     assert second.lineage == first.lineage
 
 
-def test_compaction_keeps_previous_file_as_backup(store: StateStore) -> None:
+def test_compaction_keeps_previous_file_as_backup(store: LocalStateStore) -> None:
     with store.open() as w:
         w.put_job(job(1))
     before = store.path.read_bytes()
@@ -76,7 +76,7 @@ def test_compaction_keeps_previous_file_as_backup(store: StateStore) -> None:
     assert store.read().serial == 2
 
 
-def test_file_is_sorted_one_record_per_line(store: StateStore) -> None:
+def test_file_is_sorted_one_record_per_line(store: LocalStateStore) -> None:
     with store.open() as w:
         w.put_jobs([job(3, batch="z"), job(2, batch="a"), job(1, batch="z")])
     text = store.path.read_text()
@@ -87,7 +87,7 @@ def test_file_is_sorted_one_record_per_line(store: StateStore) -> None:
     assert json.loads(text)["version"] == 1
 
 
-def test_read_sees_journal_of_a_running_writer(store: StateStore) -> None:
+def test_read_sees_journal_of_a_running_writer(store: LocalStateStore) -> None:
     with store.open() as w:
         w.put_job(job(1))
         snap = store.read()
@@ -95,7 +95,7 @@ def test_read_sees_journal_of_a_running_writer(store: StateStore) -> None:
         assert snap.lineage == w.snapshot.lineage
 
 
-def test_torn_last_journal_line_is_dropped_and_cleaned(store: StateStore) -> None:
+def test_torn_last_journal_line_is_dropped_and_cleaned(store: LocalStateStore) -> None:
     w = store.open()
     w.put_jobs([job(1), job(2)])
     w.abandon()  # like a crash: journal kept, not compacted
@@ -110,7 +110,7 @@ def test_torn_last_journal_line_is_dropped_and_cleaned(store: StateStore) -> Non
     assert len(store.read().jobs) == 3 and not store.journal_path.exists()
 
 
-def test_torn_line_cut_before_its_newline_is_dropped(store: StateStore) -> None:
+def test_torn_line_cut_before_its_newline_is_dropped(store: LocalStateStore) -> None:
     w = store.open()
     w.put_jobs([job(1), job(2)])
     w.abandon()
@@ -118,7 +118,7 @@ def test_torn_line_cut_before_its_newline_is_dropped(store: StateStore) -> None:
     assert sorted(store.read().jobs) == [("b", "in/00001.mp4")]
 
 
-def test_leftover_tmp_files_are_ignored_then_removed(store: StateStore) -> None:
+def test_leftover_tmp_files_are_ignored_then_removed(store: LocalStateStore) -> None:
     with store.open() as w:
         w.put_job(job(1))
     leftover = store.path.with_name("state.json.tmp.deadbeef")
@@ -129,7 +129,7 @@ def test_leftover_tmp_files_are_ignored_then_removed(store: StateStore) -> None:
 
 
 def test_failed_compaction_leaves_file_and_journal_to_recover(
-    store: StateStore, monkeypatch: pytest.MonkeyPatch
+    store: LocalStateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with store.open() as w:
         w.put_job(job(1))
@@ -152,7 +152,7 @@ def test_failed_compaction_leaves_file_and_journal_to_recover(
         assert w2.snapshot.serial == 2
 
 
-def test_closed_writer_refuses_writes(store: StateStore) -> None:
+def test_closed_writer_refuses_writes(store: LocalStateStore) -> None:
     w = store.open()
     w.close()
     w.close()  # idempotent
@@ -160,7 +160,7 @@ def test_closed_writer_refuses_writes(store: StateStore) -> None:
         w.put_job(job(1))
 
 
-def test_all_files_are_private(store: StateStore, tmp_path: Path) -> None:
+def test_all_files_are_private(store: LocalStateStore, tmp_path: Path) -> None:
     old = os.umask(0)
     try:
         with store.open(command="apply") as w:

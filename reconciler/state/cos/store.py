@@ -1,4 +1,4 @@
-"""The state on COS, behind the same interface as the local :class:`StateStore`.
+"""The state on COS, behind the :class:`~reconciler.state.protocols.StateStore` Protocol.
 
 Layout under the configured ``key`` (all objects immutable, created with forbid-overwrite):
 
@@ -30,7 +30,7 @@ from reconciler.state.cos.journal import (
     journal_dir,
     read_chunks,
 )
-from reconciler.state.cos.lease import Lease, LeaseChain, LeaseHolder
+from reconciler.state.cos.lease import Lease, LeaseChain, LeaseHolder, force_unlock
 from reconciler.state.cos.objects import (
     ObjectStore,
     create_exactly,
@@ -83,6 +83,19 @@ class CosStateStore:
         self.name = name
         self.lease_seconds = lease_seconds
         self.states_prefix = key + ".states/"
+
+    @property
+    def location(self) -> str:
+        return self.name
+
+    def exists(self) -> bool:
+        """At least one state version exists under the key."""
+        return bool(self.objects.list_objects(prefix=self.states_prefix, max_keys=1).objects)
+
+    def force_unlock(self, lock_id: str) -> str:
+        """Publish a released lease generation over ``lock_id`` (see :func:`force_unlock`)."""
+        held = force_unlock(self.chain(), lock_id)
+        return f"Lock {lock_id} of {held.describe()} released."
 
     def chain(self) -> LeaseChain:
         return LeaseChain(self.objects, self.key, self.name)
@@ -196,40 +209,54 @@ class CosStateWriter(RecordView):
         return self._holder.lock_id
 
     def replace_all(self, doc: Document) -> None:
-        """Make ``doc``'s records (and lineage) the state (``state push``), then compact."""
+        """Make ``doc`` the state as version ``doc.serial`` (``state push``)."""
         with self._commit.quiesced():
+            if doc.serial <= self._serial:
+                raise StateError(
+                    f"state {self._store.name}: cannot replace serial {self._serial} with "
+                    f"serial {doc.serial}; nothing was changed"
+                )
             self._lineage = doc.lineage
             self._templates, self._jobs = dict(doc.templates), dict(doc.jobs)
-            self._commit.entries += 1
-        self.compact(force=True)
+            body = render_document(doc.serial, doc.lineage, self._templates, self._jobs)
+            garbage = self._fold(body, doc.serial)
+        self._clean(garbage)
 
     def compact(self, *, force: bool = False) -> None:
         """Fold the journal into state version N+1, then delete the folded chunks."""
         with self._commit.quiesced():
             if self._commit.entries == 0 and not force:
                 return
-            self._holder.check()
-            body = self._next_version()
-            if body is not None:
-                self._chunks.put_chunk(COMMIT, [])  # fencing: fails if we lost the lease
-                self._create_version(body)
-            # Seals stay: they fence previous holders that may still be running.
-            garbage = self._garbage + [k for k, kind in self._chunks.written if kind != SEAL]
-            self._garbage, self._chunks.written = [], []
-            self._commit.entries = 0
+            garbage = self._fold(self._next_version(), self._serial + 1)
+        self._clean(garbage)
+
+    def _fold(self, body: bytes | None, serial: int) -> list[str]:
+        """Create version ``serial`` from ``body`` (None: nothing changed); returns the chunk
+        keys it made garbage. Call while quiesced."""
+        self._holder.check()
+        if body is not None:
+            self._chunks.put_chunk(COMMIT, [])  # fencing: fails if we lost the lease
+            self._create_version(body, serial)
+        # Seals stay: they fence previous holders that may still be running.
+        garbage = self._garbage + [k for k, kind in self._chunks.written if kind != SEAL]
+        self._garbage, self._chunks.written = [], []
+        self._commit.entries = 0
+        return garbage
+
+    def _clean(self, garbage: list[str]) -> None:
         delete_quietly(self._store.objects, garbage)
         self._prune()
 
-    def _create_version(self, body: bytes) -> None:
-        key = f"{self._store.states_prefix}{self._serial + 1:012d}"
+    def _create_version(self, body: bytes, serial: int) -> None:
+        key = f"{self._store.states_prefix}{serial:012d}"
         if not create_exactly(self._store.objects, key, body):
             found = self._store.objects.read_object(key)
             if found is None or found[0] != body:
                 raise StateError(
-                    f"state {self._store.name}: version {self._serial + 1} was written by "
+                    f"state {self._store.name}: version {serial} was written by "
                     "another runner (this run lost the lease); rerun the command"
                 )
-        self._serial += 1
+        self._serial = serial
         self._file_bytes = body
         self._chunks.directory = journal_dir(self._store.key, self._lineage, self._serial)
         self._chunks.next_seq = 1
