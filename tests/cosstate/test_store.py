@@ -47,28 +47,6 @@ def test_round_trip_and_compaction(cos: CIClient) -> None:
     assert journal == [], "folded chunks are deleted after compaction (seals stay)"
 
 
-def test_concurrent_puts_share_chunks_and_lose_nothing(cos: CIClient) -> None:
-    s = store(cos)
-    with s.open() as w:
-        threads = [
-            threading.Thread(target=lambda i=i: [w.put_job(job(i * 100 + n)) for n in range(20)])
-            for i in range(8)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    assert len(s.read().jobs) == 160
-
-
-def test_second_writer_is_refused_naming_the_holder(cos: CIClient) -> None:
-    s = store(cos)
-    with s.open(command="apply") as w:
-        with pytest.raises(LockError) as err:
-            store(cos).open(command="apply")
-        assert w.lock_id in str(err.value) and "pid" in str(err.value)
-
-
 def test_crashed_writer_is_recovered_after_expiry(cos: CIClient) -> None:
     clock = ManualClock()
     s = store(cos, lease=30, clock=clock)

@@ -46,13 +46,6 @@ def test_put_jobs_is_one_fsync(store: LocalStateStore) -> None:
         assert w.fsyncs == 1
 
 
-def test_second_writer_in_the_same_process_is_refused(store: LocalStateStore) -> None:
-    with store.open(command="apply"):
-        err = pytest.raises(LockError, store.open).value
-        assert f"pid {os.getpid()} on {socket.gethostname()}" in str(err)
-        assert "'apply'" in str(err)
-
-
 class Child:
     """A child process whose stdout goes to a file we can poll."""
 
