@@ -50,7 +50,7 @@ from reconciler.plan.render import render_markdown, render_text, summary_line
 @click.option(
     "--state",
     envvar="RECONCILER_STATE",
-    help="State file (.reconciler/state.json), or cos://BUCKET/KEY?region=REGION for COS.",
+    help="State file (.reconciler/state.json, or file:///PATH), or cos://BUCKET/KEY?region=REGION.",
 )
 @click.option(
     "--submit-qps",
