@@ -216,10 +216,15 @@ class CosStateWriter(RecordView):
                     f"state {self._store.name}: cannot replace serial {self._serial} with "
                     f"serial {doc.serial}; nothing was changed"
                 )
+            before = self._lineage, self._templates, self._jobs
             self._lineage = doc.lineage
             self._templates, self._jobs = dict(doc.templates), dict(doc.jobs)
             body = render_document(doc.serial, doc.lineage, self._templates, self._jobs)
-            garbage = self._fold(body, doc.serial)
+            try:
+                garbage = self._fold(body, doc.serial)
+            except BaseException:  # not pushed: closing must not write it as the next version
+                self._lineage, self._templates, self._jobs = before
+                raise
         self._clean(garbage)
 
     def compact(self, *, force: bool = False) -> None:
