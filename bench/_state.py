@@ -3,7 +3,7 @@
 Templates: a real ``apply`` of a manifest holding only the target and the templates, so they
 exist on the emulator and the state records their IDs and fingerprints exactly as apply does.
 Jobs: expanded with the planner's own ``expand`` (same fingerprints and markers a real apply
-would record) and written with ``StateWriter.put_jobs`` -- submitting 100,000 jobs through the
+would record) and written with ``LocalStateWriter.put_jobs`` -- submitting 100,000 jobs through the
 emulator only to record them as finished would measure the emulator, not the state.
 """
 
@@ -19,7 +19,7 @@ from reconciler.model.records import JobRecord
 from reconciler.plan.expand import expand, marker_for
 from reconciler.plan.observed import Observed
 from reconciler.plan.planner import PlanOptions, template_contents
-from reconciler.state.local.store import StateStore
+from reconciler.state.local.store import LocalStateStore
 
 STAMP = "2026-01-01T00:00:00Z"
 
@@ -54,7 +54,7 @@ def build(workdir: Path, url: str, jobs: int, templates: int = 20, state: str = 
         )  # fmt: skip
         for i, j in enumerate(wanted)
     ]
-    with StateStore(workdir / "state.json").open(command="bench") as writer:
+    with LocalStateStore(workdir / "state.json").open(command="bench") as writer:
         for start in range(0, len(records), 5000):
             writer.put_jobs(records[start : start + 5000])
     return manifests

@@ -1,7 +1,7 @@
 """A plan with nothing to do: N jobs recorded as finished, 20 templates, all up to date.
 
 The state is built by bench/_state.py (templates by a real apply, job records by the planner's
-own expansion written through StateWriter.put_jobs). Then, against the served emulator
+own expansion written through LocalStateWriter.put_jobs). Then, against the served emulator
 (--latency-ms 0 by default):
 
 * ``make_plan`` in this process (manifest load + unlocked state read + observe + build_plan),
@@ -32,7 +32,7 @@ from reconciler import manifest  # noqa: E402
 from reconciler.engine.observe import TEMPLATE_PAGE, observe  # noqa: E402
 from reconciler.engine.workflow import Settings, make_plan, open_connections, state_ref  # noqa: E402
 from reconciler.plan.planner import PlanOptions, build_plan  # noqa: E402
-from reconciler.state.local.store import StateStore  # noqa: E402
+from reconciler.state.local.store import LocalStateStore  # noqa: E402
 
 TEMPLATES = 20
 
@@ -44,7 +44,7 @@ def phases(manifests: Path, state: Path, settings: Settings) -> dict[str, float]
         desired = manifest.load([manifests])
     out["manifest load"] = t.wall
     with Timer() as t:
-        snapshot = StateStore(state).read()
+        snapshot = LocalStateStore(state).read()
     out["state read"] = t.wall
     with open_connections(desired, settings) as conns:
         with Timer() as t:

@@ -4,7 +4,7 @@ Each size is built in one child process (bench/_state.py) and measured in a fres
 peak RSS reported (``getrusage(RUSAGE_SELF).ru_maxrss``) is that of the measured work alone.
 Steps measured, in order, in the measuring process:
 
-* load:  ``StateStore.read()`` (unlocked read: parse + validate every record);
+* load:  ``LocalStateStore.read()`` (unlocked read: parse + validate every record);
 * plan:  ``make_plan`` with nothing to do (manifest load + read + observe + build_plan);
 * apply: ``apply_manifests`` with nothing to do (lock, load, plan, close: what ``apply`` costs
   when the answer is "No changes");
@@ -42,10 +42,10 @@ def child_build(workdir: Path, url: str, jobs: int) -> None:
 def child_measure(workdir: Path, url: str) -> dict[str, Any]:
     from reconciler.engine.workflow import Settings, apply_manifests, make_plan
     from reconciler.plan.planner import PlanOptions
-    from reconciler.state.local.store import StateStore
+    from reconciler.state.local.store import LocalStateStore
 
     settings = Settings(state_path=workdir / "state.json", endpoint=url, env=ENV)
-    store = StateStore(workdir / "state.json")
+    store = LocalStateStore(workdir / "state.json")
     out: dict[str, Any] = {"bytes": store.path.stat().st_size}
     with Timer() as t:
         jobs = len(store.read().jobs)

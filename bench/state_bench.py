@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from reconciler.state import JobRecord, StateStore, utc_now
+from reconciler.state import JobRecord, LocalStateStore, utc_now
 
 
 def _worker(put: Callable[[JobRecord], None], thread: int, jobs: int) -> None:
@@ -36,7 +36,7 @@ def _worker(put: Callable[[JobRecord], None], thread: int, jobs: int) -> None:
 
 
 def run(directory: Path, threads: int, jobs: int) -> None:
-    store = StateStore(directory / "state.json")
+    store = LocalStateStore(directory / "state.json")
     with store.open(command="bench") as writer:
         workers = [
             threading.Thread(target=_worker, args=(writer.put_job, t, jobs)) for t in range(threads)

@@ -44,7 +44,7 @@ from bench._common import (  # noqa: E402
 )
 from reconciler.engine.workflow import Settings, apply_manifests  # noqa: E402
 from reconciler.plan.planner import PlanOptions  # noqa: E402
-from reconciler.state.local.store import StateStore  # noqa: E402
+from reconciler.state.local.store import LocalStateStore  # noqa: E402
 
 CAP = 10.0
 
@@ -89,7 +89,7 @@ def run_apply(emu: Emulator, workdir: Path, jobs: int, qps: float) -> dict[str, 
         logging.getLogger("reconciler.remote").removeHandler(counter)
     assert result is not None
     stats = emu.stats()
-    recorded = StateStore(state).read().jobs
+    recorded = LocalStateStore(state).read().jobs
     submitted = sum(1 for r in recorded.values() if r.job_id)
     return {
         "wall": t.wall,

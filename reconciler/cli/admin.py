@@ -8,8 +8,12 @@ from typing import Any
 import click
 
 from reconciler.cli.common import run, settings_of
-from reconciler.cli.statecmd import force_unlock_cos, pull_state, push_state, write_local_state
-from reconciler.state.local.lock import break_lock
+from reconciler.cli.statecmd import (
+    force_unlock_state,
+    pull_state,
+    push_state,
+    write_local_state,
+)
 
 
 @click.command("force-unlock")
@@ -19,13 +23,7 @@ def force_unlock(ctx: click.Context, lock_id: str) -> None:
     """Remove the state lock left by a holder that died (LOCK_ID from the error message)."""
 
     def action() -> int:
-        settings = settings_of(ctx)
-        if settings.state_backend is not None:
-            held = force_unlock_cos(settings, lock_id)
-            click.echo(f"Lock {lock_id} of {held} released.")
-            return 0
-        break_lock(settings.local_state, lock_id)
-        click.echo(f"Lock {lock_id} removed.")
+        click.echo(force_unlock_state(settings_of(ctx), lock_id))
         return 0
 
     run(ctx, action)
@@ -33,14 +31,17 @@ def force_unlock(ctx: click.Context, lock_id: str) -> None:
 
 @click.group("state")
 def state_group() -> None:
-    """Move the state between a local file and COS (--state cos://...)."""
+    """Copy the state (--state: a file or cos://...) to and from a local file."""
 
 
 @state_group.command("pull")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
 @click.pass_context
 def state_pull(ctx: click.Context, out: Path | None) -> None:
-    """Copy the COS state to a local file (stdout without --out)."""
+    """Copy the state (journal included) to a local file (stdout without --out).
+
+    A state that does not exist is an error (exit 1), not an empty file.
+    """
 
     def action() -> int:
         data = pull_state(settings_of(ctx))
@@ -56,10 +57,19 @@ def state_pull(ctx: click.Context, out: Path | None) -> None:
 
 @state_group.command("push")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace a state of another lineage or newer serial.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Push even over another lineage, a newer serial, or the same serial with other records.",
+)
 @click.pass_context
 def state_push(ctx: click.Context, file: Path, force: bool) -> None:
-    """Make a local state file the COS state (under the lease)."""
+    """Make a local state file the state (under its lock), keeping its lineage and serial.
+
+    Refused unless --force when the state has another lineage, a newer serial, or the same
+    serial with other records: any of these could forget jobs and submit them again. An empty
+    or new state accepts any file.
+    """
 
     def action() -> int:
         click.echo(push_state(settings_of(ctx), file, force=force))

@@ -39,7 +39,7 @@ from reconciler.engine.workflow import (
 )
 from reconciler.errors import ConfigError
 from reconciler.manifest import load, summarize
-from reconciler.model import DesiredState, StateBackendSpec
+from reconciler.model import DesiredState, StateLocation
 from reconciler.plan.document import plan_document
 from reconciler.plan.planner import Plan, PlanOptions
 from reconciler.plan.render import render_markdown, render_text, summary_line
@@ -50,7 +50,7 @@ from reconciler.plan.render import render_markdown, render_text, summary_line
 @click.option(
     "--state",
     envvar="RECONCILER_STATE",
-    help="State file (.reconciler/state.json), or cos://BUCKET/KEY?region=REGION for COS.",
+    help="State file (.reconciler/state.json, or file:///PATH), or cos://BUCKET/KEY?region=REGION.",
 )
 @click.option(
     "--submit-qps",
@@ -226,7 +226,7 @@ def _wait(
     targets: Any,
     batches: set[str],
     timeout: float,
-    state: StateBackendSpec | None = None,
+    state: StateLocation | None = None,
 ) -> int:
     desired = DesiredState(targets={t.name: t for t in targets}, state=state)
     console = make_console(ctx.obj.color)

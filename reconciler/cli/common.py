@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import click
 
 from reconciler.engine.workflow import Settings
 from reconciler.errors import ManifestError, Problem, ReconcilerError
-from reconciler.state.backends import is_state_url, parse_state_url
+from reconciler.state.registry import parse_location
 
 MAX_SHOWN_PROBLEMS = 200
 
@@ -80,12 +79,10 @@ def settings_of(ctx: click.Context) -> Settings:
     """Only a state the user gave (--state, RECONCILER_STATE) is set here: without one, the
     flows take the manifests' ``state:`` (or a saved plan's), else the default file."""
     opts: Globals = ctx.obj
-    remote = is_state_url(opts.state)
     return Settings(
-        state_path=Path(opts.state) if opts.state and not remote else None,
         endpoint=opts.endpoint,
         submit_qps=opts.submit_qps,
-        state_backend=parse_state_url(str(opts.state)) if remote else None,
+        state_backend=parse_location(opts.state) if opts.state else None,
     )
 
 

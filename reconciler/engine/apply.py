@@ -36,7 +36,7 @@ from reconciler.plan.actions import (
 )
 from reconciler.plan.planner import Plan
 from reconciler.remote import RemoteWriter
-from reconciler.state.local.store import StateWriter
+from reconciler.state.protocols import StateWriter
 
 Progress = Callable[[str, int, int], None]
 

@@ -20,12 +20,13 @@ from reconciler.engine.observe import list_prefix, observe
 from reconciler.engine.submit import iso
 from reconciler.engine.track import Key, Waiter, WaitOutcome, refresh
 from reconciler.errors import PlanError
-from reconciler.model import DesiredState, StateBackendSpec
+from reconciler.model import CosState, DesiredState, LocalState, StateLocation
 from reconciler.model.records import JobRecord, StateSnapshot
 from reconciler.plan.actions import JobStatus
 from reconciler.plan.planner import Plan, PlanOptions, StateRef, build_plan
 from reconciler.remote import RemoteReader
-from reconciler.state.backends import StateBackend, state_backend
+from reconciler.state.protocols import Access, StateStore
+from reconciler.state.registry import open_store
 
 DEFAULT_STATE = Path(".reconciler") / "state.json"
 
@@ -34,9 +35,9 @@ DEFAULT_STATE = Path(".reconciler") / "state.json"
 class Settings:
     """What every flow needs besides its own arguments (from global options and environment).
 
-    The state is chosen in this order: what the caller gave (``state_path``, or ``state_backend``
-    for COS: ``--state``/``RECONCILER_STATE``), else the manifests' ``state:`` (or a saved plan's
-    record of it), else :data:`DEFAULT_STATE`. ``state_path`` None means "not given".
+    The state is chosen in this order: what the caller gave (``state_backend``, any location:
+    ``--state``/``RECONCILER_STATE``; ``state_path`` is the shorthand for a local file), else the
+    manifests' ``state:`` (or a saved plan's record of it), else :data:`DEFAULT_STATE`.
     """
 
     state_path: Path | None = None
@@ -44,43 +45,47 @@ class Settings:
     env: Mapping[str, str] | None = None
     transport: object = None
     submit_qps: float = 10.0
-    state_backend: StateBackendSpec | None = None  # a COS state; None: the local file
+    state_backend: StateLocation | None = None  # wins over state_path
+
+    @property
+    def given_state(self) -> StateLocation | None:
+        """The state the caller gave, if any."""
+        if self.state_backend is not None:
+            return self.state_backend
+        return None if self.state_path is None else LocalState(str(self.state_path))
+
+    @property
+    def location(self) -> StateLocation:
+        """The state this run uses (after :meth:`with_state`)."""
+        return self.given_state or LocalState(str(DEFAULT_STATE))
 
     @property
     def local_state(self) -> Path:
-        """The local state file used when the state is not on COS."""
-        return DEFAULT_STATE if self.state_path is None else self.state_path
+        """The local state file, when the state is a local file (else the default path)."""
+        where = self.location
+        return Path(where.path) if isinstance(where, LocalState) else DEFAULT_STATE
 
     @property
     def state_given(self) -> bool:
-        return self.state_path is not None or self.state_backend is not None
+        return self.given_state is not None
 
-    def with_state(self, declared: StateBackendSpec | None) -> Settings:
+    def with_state(self, declared: StateLocation | None) -> Settings:
         """These settings with the manifests' (or a saved plan's) state, unless the caller gave
         one. ``--endpoint`` overrides a declared COS state's endpoint, as it does the targets'."""
         if self.state_given or declared is None:
             return self
-        if declared.is_local:
-            return replace(self, state_path=Path(declared.key))
-        if self.endpoint is not None:
+        if isinstance(declared, CosState) and self.endpoint is not None:
             declared = replace(declared, endpoint=self.endpoint)
         return replace(self, state_backend=declared)
 
-    def chosen_state(self, declared: StateBackendSpec | None) -> StateBackendSpec:
+    def chosen_state(self, declared: StateLocation | None) -> StateLocation:
         """The state a run with ``declared`` uses, as a saved plan records it (before the
         ``--endpoint`` override, which applies again when the plan is applied)."""
-        if self.state_backend is not None:
-            return self.state_backend
-        if self.state_path is not None or declared is None:
-            return StateBackendSpec.local(str(self.local_state))
-        return declared
+        return self.given_state or declared or self.location
 
-    def state(self) -> AbstractContextManager[StateBackend]:
-        """The configured state store (local file or COS): the one place that chooses."""
-        return state_backend(
-            self.local_state, self.state_backend, endpoint=self.endpoint, env=self.env,
-            transport=self.transport,
-        )  # fmt: skip
+    def state(self) -> AbstractContextManager[StateStore]:
+        """The configured state store, from the backend registered for its location."""
+        return open_store(self.location, Access(self.endpoint, self.env, self.transport))
 
 
 def state_digest(snapshot: StateSnapshot) -> str:

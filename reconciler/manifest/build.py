@@ -11,13 +11,15 @@ from typing import Any
 from reconciler.model import (
     BatchSpec,
     CallbackSpec,
+    CosState,
     InputSelector,
+    LocalState,
     MqConfig,
     OutputSpec,
     SnapshotSettings,
     Source,
     SpriteConfig,
-    StateBackendSpec,
+    StateLocation,
     TargetSpec,
     TemplateSpec,
 )
@@ -79,11 +81,11 @@ def target_spec(doc: dict[str, Any], source: Source) -> TargetSpec:
     )
 
 
-def state_spec(raw: dict[str, Any]) -> StateBackendSpec:
+def state_spec(raw: dict[str, Any]) -> StateLocation:
     """A Target's ``spec.state`` (schema-valid): a local file, or a COS key."""
     if raw["backend"] == "local":
-        return StateBackendSpec.local(raw.get("path", DEFAULT_STATE_PATH))
-    return StateBackendSpec(raw["bucket"], raw["region"], raw["key"], raw.get("endpoint"))
+        return LocalState(raw.get("path", DEFAULT_STATE_PATH))
+    return CosState(raw["bucket"], raw["region"], raw["key"], raw.get("endpoint"))
 
 
 def template_spec(doc: dict[str, Any], target: str, source: Source) -> TemplateSpec:

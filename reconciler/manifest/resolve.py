@@ -9,7 +9,7 @@ the same way through :mod:`reconciler.plan.naming`, at plan time).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.errors import Problem
@@ -19,9 +19,10 @@ from reconciler.manifest.hints import did_you_mean, quoted_list, shorten
 from reconciler.manifest.yamlload import Document, JsonPath
 from reconciler.model import (
     BatchSpec,
+    CosState,
     DesiredState,
     Source,
-    StateBackendSpec,
+    StateLocation,
     TargetSpec,
     TemplateSpec,
 )
@@ -102,9 +103,10 @@ def _target_of(entry: Entry, targets: dict[str, Entry], report: Report) -> str |
     return None
 
 
-def _state_difference(spec: StateBackendSpec, first: StateBackendSpec) -> str:
-    if spec.url == first.url and spec.backend == first.backend:
-        return f"endpoint {spec.endpoint or 'default'} vs {first.endpoint or 'default'}"
+def _state_difference(spec: StateLocation, first: StateLocation) -> str:
+    if isinstance(spec, CosState) and isinstance(first, CosState):
+        if replace(spec, endpoint=None) == replace(first, endpoint=None):
+            return f"endpoint {spec.endpoint or 'default'} vs {first.endpoint or 'default'}"
     return f"{shorten(spec.url)} vs {shorten(first.url)}"
 
 
@@ -119,7 +121,7 @@ class _Assembler:
         self.templates: dict[str, TemplateSpec] = {}
         self.batches: dict[str, BatchSpec] = {}
         self.collision_ready: list[BatchSpec] = []
-        self.state: tuple[StateBackendSpec, Entry] | None = None
+        self.state: tuple[StateLocation, Entry] | None = None
 
     def run(self) -> DesiredState:
         for entry in self.entries:

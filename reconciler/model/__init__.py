@@ -12,6 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reconciler.errors import Problem
+from reconciler.model.location import CosState as CosState
+from reconciler.model.location import LocalState as LocalState
+from reconciler.model.location import StateLocation as StateLocation
+from reconciler.model.location import location_from_data as location_from_data
 
 # --------------------------------------------------------------------------------------------
 # Snapshot settings (the <Snapshot> container of templates and of inline job operations)
@@ -306,44 +310,6 @@ class BatchSpec:
     source: Source | None = None
 
 
-LOCAL_BACKEND = "local"
-COS_BACKEND = "cos"
-
-
-@dataclass(frozen=True)
-class StateBackendSpec:
-    """Where the state lives: one COS object key (and siblings), or a local file.
-
-    ``endpoint`` None means the real service; ``"embedded"`` the built-in emulator; a URL (e.g. a
-    served emulator) otherwise. A local file (``backend == "local"``, from a manifest's ``state:``
-    or recorded in a saved plan) keeps its path in ``key``, so one type travels everywhere.
-    """
-
-    bucket: str
-    region: str
-    key: str
-    endpoint: str | None = None
-    backend: str = COS_BACKEND
-
-    @classmethod
-    def local(cls, path: str) -> StateBackendSpec:
-        """The local state file at ``path`` (relative paths: to the working directory)."""
-        return cls("", "", path, backend=LOCAL_BACKEND)
-
-    @property
-    def is_local(self) -> bool:
-        return self.backend == LOCAL_BACKEND
-
-    @property
-    def url(self) -> str:
-        """``cos://bucket/key?region=...[&endpoint=...]`` (or a local file's path): how messages
-        name it, in the form ``--state`` takes."""
-        if self.is_local:
-            return self.key
-        where = f"&endpoint={self.endpoint}" if self.endpoint else ""
-        return f"cos://{self.bucket}/{self.key}?region={self.region}{where}"
-
-
 @dataclass(frozen=True)
 class DesiredState:
     """All manifests, validated and cross-checked. Keys are metadata names."""
@@ -352,7 +318,7 @@ class DesiredState:
     templates: Mapping[str, TemplateSpec] = field(default_factory=dict)
     batches: Mapping[str, BatchSpec] = field(default_factory=dict)
     # The manifests' ``state:`` (every Target declaring one agrees); None: none declared one.
-    state: StateBackendSpec | None = None
+    state: StateLocation | None = None
     # What the service would accept but ignore, located in the manifests (``validate`` and
     # ``plan`` print them; they never stop a run).
     warnings: tuple[Problem, ...] = ()

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any, Union
 
 from reconciler.errors import PlanError
-from reconciler.model import StateBackendSpec, TargetSpec
+from reconciler.model import TargetSpec, location_from_data
 from reconciler.plan.actions import ACTION_TYPES, JobStatus
 from reconciler.plan.planner import FORMAT_VERSION, PinnedListing, Plan, PlanOptions, StateRef
 
@@ -93,6 +93,11 @@ def _template_action(data: Any) -> Any:
     return from_data(ACTION_TYPES[data["type"]], data)
 
 
+def _location(data: Any) -> Any:
+    """The state a saved plan recorded (None: a plan saved before plans recorded it)."""
+    return None if data is None else location_from_data(data)
+
+
 def plan_from_document(doc: Any, source: str) -> Plan:
     """Parse a saved plan; any mismatch is a PlanError naming the file."""
     if not isinstance(doc, dict) or doc.get("format_version") != FORMAT_VERSION:
@@ -109,7 +114,7 @@ def plan_from_document(doc: Any, source: str) -> Plan:
             refreshed=from_data(tuple[JobStatus, ...], doc.get("refreshed", [])),
             created_at=str(doc.get("created_at", "")),
             warnings=tuple(doc.get("warnings", [])),
-            state_backend=from_data(StateBackendSpec | None, doc.get("state_backend")),
+            state_backend=_location(doc.get("state_backend")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{source}: damaged plan file ({type(exc).__name__}: {exc})") from exc

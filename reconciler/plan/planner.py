@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from reconciler.errors import PlanError
-from reconciler.model import DesiredState, JobDetail, ObjectInfo, StateBackendSpec, TargetSpec
+from reconciler.model import DesiredState, JobDetail, ObjectInfo, StateLocation, TargetSpec
 from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.plan.actions import (
     CHANGES,
@@ -83,7 +83,7 @@ class Plan:
     format_version: int = FORMAT_VERSION
     warnings: tuple[str, ...] = field(default=())
     # The state the plan was made against, so ``apply PLANFILE`` uses it (None: not recorded).
-    state_backend: StateBackendSpec | None = None
+    state_backend: StateLocation | None = None
 
     @property
     def changes(self) -> int:

@@ -1,7 +1,7 @@
 """``endpoint: embedded``: the emulator run in this process, reached through a WSGI transport.
 
 This is the one client-side module that builds the emulator (besides ``emulator serve`` in the
-CLI): targets (``engine.connect``) and a COS state (``state.backends``) both come here, so the
+CLI): targets (``engine.connect``) and a COS state (``state.cos.backend``) both come here, so the
 demo key pair and the data directory are chosen in one place.
 """
 

@@ -1,8 +1,9 @@
 """Durable state: template IDs and per-job submissions, safe against crashes and concurrency.
 
-``StateStore(path).read()`` gives a snapshot without locking; ``StateStore(path).open()`` locks
-the state and returns a :class:`StateWriter` whose puts are durable (journalled and fsynced,
-group-committed across threads) when they return.
+Every backend is a :class:`StateStore` (:mod:`.protocols`): ``read()`` gives a snapshot without
+locking; ``open()`` locks the state and returns a :class:`StateWriter` whose puts are durable
+(journalled, group-committed across threads) when they return. :mod:`.registry` chooses the
+backend from the state's location; ``LocalStateStore(path)`` is the local file directly.
 """
 
 from reconciler.model.records import (
@@ -15,13 +16,16 @@ from reconciler.model.records import (
 )
 from reconciler.state.document import STATE_VERSION
 from reconciler.state.local.lock import LockInfo, break_lock
-from reconciler.state.local.store import StateStore, StateWriter
+from reconciler.state.local.store import LocalStateStore, LocalStateWriter
+from reconciler.state.protocols import StateStore, StateWriter
 
 __all__ = [
     "FINISHED_STATES",
     "JOB_STATES",
     "STATE_VERSION",
     "JobRecord",
+    "LocalStateStore",
+    "LocalStateWriter",
     "LockInfo",
     "StateSnapshot",
     "StateStore",

@@ -237,6 +237,28 @@ def _render_list(
     return lines
 
 
+def render_header(serial: int, lineage: str) -> bytes:
+    """The first lines of the file: version, serial and lineage, each on its own line."""
+    lines = [b"{", f'  "version": {STATE_VERSION},'.encode(), f'  "serial": {serial},'.encode()]
+    lines.append(f'  "lineage": {json.dumps(lineage)},'.encode())
+    return b"\n".join(lines) + b"\n"
+
+
+def render_records(
+    templates: Mapping[tuple[str, str], TemplateRecord],
+    jobs: Mapping[tuple[str, str], JobRecord],
+) -> bytes:
+    """The rest of the file after :func:`render_header`: one record per line, sorted by key.
+
+    Kept apart from the header so a writer can tell whether the records changed (and the serial
+    must move) by comparing these bytes with the file it last wrote, without rendering twice.
+    """
+    lines = _render_list("templates", templates, False)
+    lines += _render_list("jobs", jobs, True)
+    lines += [b"}", b""]  # the file ends with a newline
+    return b"\n".join(lines)
+
+
 def render_document(
     serial: int,
     lineage: str,
@@ -244,9 +266,4 @@ def render_document(
     jobs: Mapping[tuple[str, str], JobRecord],
 ) -> bytes:
     """The file bytes: header fields, then one record per line, each list sorted by key."""
-    lines = [b"{", f'  "version": {STATE_VERSION},'.encode(), f'  "serial": {serial},'.encode()]
-    lines.append(f'  "lineage": {json.dumps(lineage)},'.encode())
-    lines += _render_list("templates", templates, False)
-    lines += _render_list("jobs", jobs, True)
-    lines += [b"}", b""]  # the file ends with a newline
-    return b"\n".join(lines)
+    return render_header(serial, lineage) + render_records(templates, jobs)

@@ -16,9 +16,13 @@ from typing import Self
 
 from reconciler.errors import StateError
 from reconciler.model.records import JobRecord, StateSnapshot, TemplateRecord
-from reconciler.state.document import STATE_VERSION, Document
-from reconciler.state.groupcommit import GroupCommit
-from reconciler.state.local.journal import (
+from reconciler.state.document import (
+    STATE_VERSION,
+    Document,
+    render_header,
+    render_records,
+)
+from reconciler.state.entries import (
     DROP_JOB,
     DROP_TEMPLATE,
     PUT_JOB,
@@ -26,6 +30,7 @@ from reconciler.state.local.journal import (
     Entry,
     encode,
 )
+from reconciler.state.groupcommit import GroupCommit
 
 _Key = tuple[str, str]
 
@@ -131,6 +136,17 @@ class RecordView(ABC):
     def drop_job(self, batch: str, input_object: str) -> None:
         line = encode(self._lineage, DROP_JOB, (batch, input_object))
         self._write([line], lambda: _forget(self._jobs, (batch, input_object)))
+
+    def _next_version(self) -> bytes | None:
+        """The document at serial + 1 when the records or lineage differ from the version last
+        written (``_file_bytes``), else None: the serial moves only when the content changed."""
+        records = render_records(self._templates, self._jobs)
+        header = render_header(self._serial, self._lineage)
+        last = self._file_bytes
+        if len(last) == len(header) + len(records) and last.startswith(header):
+            if last.endswith(records):
+                return None
+        return render_header(self._serial + 1, self._lineage) + records
 
     @abstractmethod
     def compact(self, *, force: bool = False) -> None:

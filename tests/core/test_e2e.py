@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reconciler.engine.workflow import apply_plan, make_plan, wait_jobs
 from reconciler.plan.planner import PlanOptions
-from reconciler.state.local.store import StateStore
+from reconciler.state.local.store import LocalStateStore
 from tests.core.conftest import World
 
 
@@ -28,7 +28,7 @@ def apply_all(world: World) -> None:
 
 def test_apply_examples_then_plan_again_is_empty_and_free(world: World) -> None:
     apply_all(world)
-    state = StateStore(world.settings.state_path).read()
+    state = LocalStateStore(world.settings.state_path).read()
     assert {r.state for r in state.jobs.values()} == {"Success"}
     assert len(state.jobs) == 4 and len(state.templates) == 2
     assert len(world.jobs_on_service()) == 4
@@ -45,7 +45,7 @@ def test_apply_examples_then_plan_again_is_empty_and_free(world: World) -> None:
 
 def test_template_change_updates_in_place_and_resubmits_its_jobs(world: World) -> None:
     apply_all(world)
-    before = StateStore(world.settings.state_path).read()
+    before = LocalStateStore(world.settings.state_path).read()
     path = world.manifests / "templates.yaml"
     path.write_text(path.read_text().replace("count: 12 ", "count: 10 "))
 
@@ -59,7 +59,7 @@ def test_template_change_updates_in_place_and_resubmits_its_jobs(world: World) -
     assert {a.reason for a in submits} == {"re-submit: template content changed"}
 
     assert apply_plan(plan, world.settings).failures == []
-    after = StateStore(world.settings.state_path).read()
+    after = LocalStateStore(world.settings.state_path).read()
     key = ("media", "frames-640")
     assert after.templates[key].template_id == before.templates[key].template_id
     remote = world.client().get_templates([after.templates[key].template_id])

@@ -26,7 +26,7 @@ from reconciler.model import JobDetail
 from reconciler.plan.planner import PlanOptions
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
-from reconciler.state.local.store import StateStore
+from reconciler.state.local.store import LocalStateStore
 from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY, list_all_jobs
 
 BUCKET = "load-1250000000"
@@ -82,7 +82,7 @@ def assert_exactly_once(url: str, state_path: Path, n: int) -> None:
     jobs = jobs_on_service(url)
     per_key = Counter(j.input_object for j in jobs)
     assert len(per_key) == n and set(per_key.values()) == {1}, per_key.most_common(3)
-    state = StateStore(state_path).read()
+    state = LocalStateStore(state_path).read()
     recorded = {r.input_object: r.job_id for r in state.jobs.values()}
     assert recorded == {j.input_object: j.job_id for j in jobs}
 
@@ -122,7 +122,7 @@ def test_kill_minus_nine_then_complete(tmp_path: Path, kills: int) -> None:
             time.sleep(rng.uniform(0.4, 2.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            serials.append(StateStore(state).read().serial if state.exists() else 0)
+            serials.append(LocalStateStore(state).read().serial if state.exists() else 0)
         assert serials == sorted(serials), "serial must only grow"
         final = subprocess.run(
             cli(state, running.url, "apply", str(manifests), "--auto-approve"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +12,7 @@ from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.server import RunningServer, start_background
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
+from reconciler.state.clock import SYSTEM_CLOCK, Clock
 from reconciler.state.cos.store import CosStateStore
 from tests.core.conftest import (
     SECRET_ID,
@@ -44,5 +47,34 @@ def cos(served: RunningServer) -> Iterator[CIClient]:
         yield c
 
 
-def store(objects: CIClient, lease: float = 30.0) -> CosStateStore:
-    return CosStateStore(objects, KEY, name=f"cos://{STATE_BUCKET}/{KEY}", lease_seconds=lease)
+class ManualClock:
+    """A clock that moves only when told (or when the lease sleeps), so lease expiry is tested
+    in microseconds. ``sleep`` also yields the CPU briefly so other threads can run."""
+
+    def __init__(self, start: float = 1_790_000_000.0) -> None:
+        self.wall = start
+        self.mono = 1000.0
+        self._mutex = threading.Lock()
+
+    def time(self) -> float:
+        with self._mutex:
+            return self.wall
+
+    def monotonic(self) -> float:
+        with self._mutex:
+            return self.mono
+
+    def advance(self, seconds: float) -> None:
+        with self._mutex:
+            self.wall += seconds
+            self.mono += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+        time.sleep(0.005)
+
+
+def store(objects: CIClient, lease: float = 30.0, clock: Clock = SYSTEM_CLOCK) -> CosStateStore:
+    return CosStateStore(
+        objects, KEY, name=f"cos://{STATE_BUCKET}/{KEY}", lease_seconds=lease, clock=clock
+    )

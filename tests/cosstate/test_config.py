@@ -26,15 +26,15 @@ from reconciler.engine.workflow import (
 )
 from reconciler.errors import LockError
 from reconciler.manifest import load
-from reconciler.model import StateBackendSpec
+from reconciler.model import CosState, LocalState
 from reconciler.plan.planner import PlanOptions
-from reconciler.state.backends import parse_state_url
-from reconciler.state.local.store import StateStore
+from reconciler.state.local.store import LocalStateStore
+from reconciler.state.registry import parse_location
 from tests.core.conftest import EXAMPLES, World
 from tests.cosstate.conftest import REGION, STATE_BUCKET
 
 STATE_KEY = "reconciler/media.json"
-COS_STATE = StateBackendSpec(STATE_BUCKET, REGION, STATE_KEY)
+COS_STATE = CosState(STATE_BUCKET, REGION, STATE_KEY)
 OPTIONS = PlanOptions()
 
 
@@ -69,7 +69,7 @@ def test_the_state_section_loads(tmp_path: Path) -> None:
     declare_state(tmp_path, cos_state_line("http://127.0.0.1:9000"))
     assert load([target]).state == replace(COS_STATE, endpoint="http://127.0.0.1:9000")
     target.write_text((EXAMPLES / "target.yaml").read_text() + "  state: {backend: local}\n")
-    assert load([target]).state == StateBackendSpec.local(".reconciler/state.json")
+    assert load([target]).state == LocalState(".reconciler/state.json")
 
 
 def test_targets_that_agree_share_one_state(tmp_path: Path) -> None:
@@ -107,8 +107,8 @@ def test_the_command_line_state_wins_over_the_manifests(
 ) -> None:
     given = replace(unset, state_path=tmp_path / "given.json")
     plan, result = apply_manifests([world.manifests], given, OPTIONS, approve=lambda p: True)
-    assert result is not None and len(StateStore(given.local_state).read().jobs) == 4
-    assert plan.state_backend == StateBackendSpec.local(str(tmp_path / "given.json"))
+    assert result is not None and len(LocalStateStore(given.local_state).read().jobs) == 4
+    assert plan.state_backend == LocalState(str(tmp_path / "given.json"))
     assert state_objects(world) == []
 
 
@@ -129,20 +129,20 @@ def test_apply_planfile_uses_the_plans_state_unless_given(
     with pytest.raises(Exception, match="stale"):
         apply_plan(replace(saved, state=replace(saved.state, digest="x")), given)
     assert not apply_plan(saved, given).failures
-    assert len(StateStore(tmp_path / "given.json").read().jobs) == 4
+    assert len(LocalStateStore(tmp_path / "given.json").read().jobs) == 4
 
 
 def test_settings_choose_in_order() -> None:
-    local = StateBackendSpec.local("x/state.json")
+    local = LocalState("x/state.json")
     none = Settings()
     assert none.with_state(None).local_state == DEFAULT_STATE
     assert none.with_state(local).local_state == Path("x/state.json")
     assert none.with_state(COS_STATE).state_backend == COS_STATE
-    assert none.chosen_state(None) == StateBackendSpec.local(str(DEFAULT_STATE))
+    assert none.chosen_state(None) == LocalState(str(DEFAULT_STATE))
     assert none.chosen_state(COS_STATE) == COS_STATE
     given = Settings(state_path=Path("given.json"))
     assert given.with_state(COS_STATE) is given
-    assert given.chosen_state(COS_STATE) == StateBackendSpec.local("given.json")
+    assert given.chosen_state(COS_STATE) == LocalState("given.json")
     # --endpoint reaches a declared COS state like it reaches the targets; it is not recorded.
     served = Settings(endpoint="http://127.0.0.1:9000")
     embedded = replace(COS_STATE, endpoint="embedded")
@@ -190,7 +190,7 @@ def test_a_lock_message_names_the_state_as_state_takes_it(world: World, unset: S
         with pytest.raises(LockError) as stopped:
             apply_manifests([world.manifests], unset, OPTIONS, approve=lambda p: True)
     hint = str(stopped.value).split("run: reconciler --state '", 1)[1].split("'", 1)[0]
-    assert parse_state_url(hint) == declared
+    assert parse_location(hint) == declared
 
 
 def test_the_documented_example_loads(tmp_path: Path) -> None:
@@ -198,4 +198,4 @@ def test_the_documented_example_loads(tmp_path: Path) -> None:
     example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "target.yaml").write_text(example)
     state = load([tmp_path / "target.yaml"]).state
-    assert state == StateBackendSpec(STATE_BUCKET, REGION, "teams/media/state.json")
+    assert state == CosState(STATE_BUCKET, REGION, "teams/media/state.json")

@@ -19,7 +19,7 @@ import pytest
 
 from reconciler.emulator.server import RunningServer
 from reconciler.engine.workflow import Settings, apply_manifests
-from reconciler.model import StateBackendSpec
+from reconciler.model import CosState
 from reconciler.plan.planner import PlanOptions
 from tests.core.conftest import ENV
 from tests.core.test_exactly_once import jobs_on_service, serve, write_manifests
@@ -104,7 +104,7 @@ def test_lost_replies_never_duplicate_with_cos_state(tmp_path: Path) -> None:
     running: RunningServer = serve(drop_after_commit_rate=0.3)
     try:
         manifests = write_manifests(tmp_path / "m", 100)
-        spec = StateBackendSpec(STATE_BUCKET, REGION, KEY)
+        spec = CosState(STATE_BUCKET, REGION, KEY)
         settings = Settings(endpoint=running.url, env=ENV, submit_qps=500, state_backend=spec)
         _, result = apply_manifests([manifests], settings, PlanOptions(), approve=lambda p: True)
         assert result is not None and result.failures == []

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator.server import RunningServer
-from reconciler.state.local.store import StateStore
+from reconciler.state.local.store import LocalStateStore
 from tests.core.test_exactly_once import assert_exactly_once, serve, write_manifests
 from tests.support import cli_argv, cli_env, run_cli
 
@@ -88,7 +88,7 @@ def test_lock_of_a_killed_apply_is_detected_and_broken(
     broken = run_cli(state, server.url, "force-unlock", record["lock_id"])
     assert broken.returncode == 0, broken.stderr
     assert f"Lock {record['lock_id']} removed." in broken.stdout and not info.exists()
-    StateStore(state).read()  # nothing corrupted: the state and its journal load
+    LocalStateStore(state).read()  # nothing corrupted: the state and its journal load
 
     done = run_cli(state, server.url, "apply", str(manifests), "--auto-approve")
     assert done.returncode == 0, done.stderr

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.state.local.store import StateStore
+from reconciler.state.local.store import LocalStateStore
 from tests.core.test_exactly_once import assert_exactly_once, write_manifests
 from tests.support import ServedEmulator, cli_argv, cli_env, run_cli
 
@@ -91,14 +91,14 @@ def crash_runs(tmp_path: Path, runs: int, seed: int) -> Counter[str]:
                 hit = kill_on(proc, home, trigger, rng, give_up=60)
             proc.wait()
             landed[phase if hit else f"{phase} (missed)"] += 1
-            snapshot = StateStore(state).read()  # must always load, with or without a journal
+            snapshot = LocalStateStore(state).read()  # must always load, with or without a journal
             serials.append(snapshot.serial)
             assert serials == sorted(serials), f"serial went back: {serials}"
         final = run_cli(state, running.url, "apply", str(manifests), "--auto-approve")
         assert final.returncode == 0, final.stderr
         assert "Traceback" not in final.stderr
         assert_exactly_once(running.url, state, 300)
-        assert StateStore(state).read().serial >= serials[-1]
+        assert LocalStateStore(state).read().serial >= serials[-1]
         return landed
     finally:
         running.stop()

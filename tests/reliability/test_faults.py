@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.state.local.store import StateStore
+from reconciler.state.local.store import LocalStateStore
 from tests.core.test_exactly_once import assert_exactly_once, write_manifests
 from tests.support import ServedEmulator, run_cli
 
@@ -41,7 +41,7 @@ def check_all_faults(tmp_path: Path, n: int) -> list[int]:
         emulator.stop()
         emulator.start(**{name: 0 for name in FAULTS})  # same data, no faults: read the verdict
         assert_exactly_once(emulator.url, state, n)
-        assert all(r.job_id for r in StateStore(state).read().jobs.values())
+        assert all(r.job_id for r in LocalStateStore(state).read().jobs.values())
         again = run_cli(state, emulator.url, "plan", str(manifests), "--detailed-exitcode")
         assert again.returncode == 0, again.stdout + again.stderr
         return codes

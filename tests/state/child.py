@@ -14,7 +14,7 @@ import threading
 import time
 
 from reconciler.errors import StateError
-from reconciler.state import JobRecord, StateStore, StateWriter
+from reconciler.state import JobRecord, LocalStateStore, LocalStateWriter
 
 T0 = "2026-01-02T03:04:05Z"
 _print_lock = threading.Lock()
@@ -27,7 +27,7 @@ def _say(text: str) -> None:
 
 
 def hold(path: str) -> None:
-    writer = StateStore(path).open(command="hold")
+    writer = LocalStateStore(path).open(command="hold")
     _say(f"LOCKED {os.getpid()} {writer.lock_id}")
     for warning in writer.warnings:
         _say(f"WARNING {warning}")
@@ -35,7 +35,9 @@ def hold(path: str) -> None:
         time.sleep(60)
 
 
-def _writer_loop(get: list[StateWriter], prefix: str, thread: int, swap: threading.Lock) -> None:
+def _writer_loop(
+    get: list[LocalStateWriter], prefix: str, thread: int, swap: threading.Lock
+) -> None:
     for i in itertools.count():
         rec = JobRecord(f"{prefix}-{thread}", f"in/{i}.mp4", "t", "fp", f"m{i}", "Pending", T0)
         while True:  # the main thread may have closed the writer under us: retry on the new one
@@ -50,7 +52,7 @@ def _writer_loop(get: list[StateWriter], prefix: str, thread: int, swap: threadi
 
 
 def write(path: str, prefix: str) -> None:
-    store = StateStore(path)
+    store = LocalStateStore(path)
     current = [store.open(command="write")]
     swap = threading.Lock()
     for t in range(4):

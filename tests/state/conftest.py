@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.state import JobRecord, StateStore, TemplateRecord
+from reconciler.state import JobRecord, LocalStateStore, TemplateRecord
 
 T0 = "2026-01-02T03:04:05Z"
 
@@ -31,5 +31,5 @@ def template(name: str = "thumbs", template_id: str = "t-1") -> TemplateRecord:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> StateStore:
-    return StateStore(tmp_path / ".reconciler" / "state.json")
+def store(tmp_path: Path) -> LocalStateStore:
+    return LocalStateStore(tmp_path / ".reconciler" / "state.json")

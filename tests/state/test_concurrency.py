@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import LockError, StateError
-from reconciler.state import StateStore, break_lock
+from reconciler.state import LocalStateStore, break_lock
 
 from .conftest import job
 
 CHILD = Path(__file__).with_name("child.py")
 
 
-def test_threads_share_fsyncs_and_lose_nothing(store: StateStore) -> None:
+def test_threads_share_fsyncs_and_lose_nothing(store: LocalStateStore) -> None:
     threads, per_thread = 8, 1250
     with store.open() as w:
 
@@ -40,17 +40,10 @@ def test_threads_share_fsyncs_and_lose_nothing(store: StateStore) -> None:
     assert len(store.read().jobs) == threads * per_thread
 
 
-def test_put_jobs_is_one_fsync(store: StateStore) -> None:
+def test_put_jobs_is_one_fsync(store: LocalStateStore) -> None:
     with store.open() as w:
         w.put_jobs(job(i) for i in range(500))
         assert w.fsyncs == 1
-
-
-def test_second_writer_in_the_same_process_is_refused(store: StateStore) -> None:
-    with store.open(command="apply"):
-        err = pytest.raises(LockError, store.open).value
-        assert f"pid {os.getpid()} on {socket.gethostname()}" in str(err)
-        assert "'apply'" in str(err)
 
 
 class Child:
@@ -81,7 +74,7 @@ class Child:
 
 
 def test_lock_across_processes_names_holder_and_survives_kill9(
-    store: StateStore, tmp_path: Path
+    store: LocalStateStore, tmp_path: Path
 ) -> None:
     child = Child(tmp_path, "hold", str(store.path))
     try:
@@ -105,7 +98,7 @@ def test_lock_across_processes_names_holder_and_survives_kill9(
 
 
 def test_waiting_writer_gets_the_lock_when_the_holder_dies(
-    store: StateStore, tmp_path: Path
+    store: LocalStateStore, tmp_path: Path
 ) -> None:
     child = Child(tmp_path, "hold", str(store.path))
     child.wait_for("LOCKED")
@@ -118,7 +111,9 @@ def test_waiting_writer_gets_the_lock_when_the_holder_dies(
         killer.join()
 
 
-def test_break_lock_clears_the_record_of_a_dead_holder(store: StateStore, tmp_path: Path) -> None:
+def test_break_lock_clears_the_record_of_a_dead_holder(
+    store: LocalStateStore, tmp_path: Path
+) -> None:
     child = Child(tmp_path, "hold", str(store.path))
     _, _, lock_id = child.wait_for("LOCKED").split()
     child.kill9()
@@ -131,7 +126,7 @@ def test_break_lock_clears_the_record_of_a_dead_holder(store: StateStore, tmp_pa
 
 
 def test_kill9_at_random_instants_never_loses_a_durable_record(
-    store: StateStore, tmp_path: Path
+    store: LocalStateStore, tmp_path: Path
 ) -> None:
     rng = random.Random(os.getpid())
     last_serial, durable = 0, set()
@@ -156,7 +151,7 @@ def test_kill9_at_random_instants_never_loses_a_durable_record(
 
 
 def test_unlocked_reads_during_compactions_always_load_and_never_go_back(
-    store: StateStore,
+    store: LocalStateStore,
 ) -> None:
     stop = threading.Event()
     with store.open() as w:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import LockError, StateError
-from reconciler.state import StateStore
-from reconciler.state.local import journal
+from reconciler.state import LocalStateStore
+from reconciler.state import entries as journal
 
 from .conftest import job
 
@@ -76,7 +76,7 @@ def _snapshot_files(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
 
 
-def _assert_refused(store: StateStore, message: str) -> None:
+def _assert_refused(store: LocalStateStore, message: str) -> None:
     before = _snapshot_files(store.path.parent)
     for attempt in (store.read, lambda: store.open(command="apply")):
         with pytest.raises(StateError) as info:
@@ -91,7 +91,7 @@ def _assert_refused(store: StateStore, message: str) -> None:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_state_file_is_refused_and_kept(store: StateStore, case: str) -> None:
+def test_bad_state_file_is_refused_and_kept(store: LocalStateStore, case: str) -> None:
     data, message = CASES[case]
     store.path.parent.mkdir(parents=True)
     store.path.write_bytes(data)
@@ -99,20 +99,20 @@ def test_bad_state_file_is_refused_and_kept(store: StateStore, case: str) -> Non
     assert str(store.path) in str(pytest.raises(StateError, store.read).value)
 
 
-def test_newer_version_message_names_the_way_out(store: StateStore) -> None:
+def test_newer_version_message_names_the_way_out(store: LocalStateStore) -> None:
     store.path.parent.mkdir(parents=True)
     store.path.write_bytes(_bytes(version=7))
     err = pytest.raises(StateError, store.read).value
     assert "version 7" in str(err) and "upgrade reconciler" in str(err)
 
 
-def test_refusal_suggests_the_backup(store: StateStore) -> None:
+def test_refusal_suggests_the_backup(store: LocalStateStore) -> None:
     store.path.parent.mkdir(parents=True)
     store.path.write_bytes(b"{")
     assert "state.json.backup" in str(pytest.raises(StateError, store.read).value)
 
 
-def _with_journal(store: StateStore, lines: list[bytes]) -> None:
+def _with_journal(store: LocalStateStore, lines: list[bytes]) -> None:
     store.path.parent.mkdir(parents=True)
     store.path.write_bytes(VALID)
     store.journal_path.write_bytes(b"".join(lines))
@@ -129,26 +129,26 @@ JOURNALS: dict[str, tuple[Callable[[], list[bytes]], str]] = {
         "line 2 is damaged",
     ),
     "valid checksum, bad entry": (
-        lambda: [journal._HEAD + b"%08x" % 0 + journal._MID + b"}\n", _line(1)],
+        lambda: [journal.HEAD + b"%08x" % 0 + journal.MID + b"}\n", _line(1)],
         "line 1 is not a valid journal entry",
     ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(JOURNALS))
-def test_bad_journal_is_refused_and_kept(store: StateStore, case: str) -> None:
+def test_bad_journal_is_refused_and_kept(store: LocalStateStore, case: str) -> None:
     make, message = JOURNALS[case]
     _with_journal(store, make())
     _assert_refused(store, message)
 
 
-def test_journal_without_its_state_file_is_refused(store: StateStore) -> None:
+def test_journal_without_its_state_file_is_refused(store: LocalStateStore) -> None:
     _with_journal(store, [_line(1)])
     store.path.unlink()
     _assert_refused(store, "is missing but its journal")
 
 
-def test_valid_journal_over_valid_state_replays(store: StateStore) -> None:
+def test_valid_journal_over_valid_state_replays(store: LocalStateStore) -> None:
     _with_journal(store, [_line(2), _line(3)])
     snap = store.read()
     assert len(snap.jobs) == 3 and snap.serial == 3 and snap.pending_journal == 2

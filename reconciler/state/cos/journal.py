@@ -22,8 +22,8 @@ from typing import Any
 
 from reconciler.errors import StateError
 from reconciler.state.cos.objects import ObjectStore, create_exactly, list_keys
+from reconciler.state.entries import Entry, decode_body, decode_entry
 from reconciler.state.groupcommit import GroupCommit
-from reconciler.state.local.journal import Entry, _decode_body, _entry
 
 ENTRIES, SEAL, COMMIT = "entries", "seal", "commit"
 
@@ -57,10 +57,10 @@ def parse_chunk(key: str, data: bytes, lineage: str) -> Chunk:
         raise StateError(f"journal object {key} is damaged (bad header); left untouched") from None
     entries: list[Entry] = []
     for number, line in enumerate(rest.split(b"\n")[:-1], start=2):
-        body = _decode_body(line)
+        body = decode_body(line)
         if body is None:
             raise StateError(f"journal object {key} line {number} is damaged; left untouched")
-        entries.append(_entry(body, lineage, f"journal object {key} line {number}"))
+        entries.append(decode_entry(body, lineage, f"journal object {key} line {number}"))
     return Chunk(key, seq, kind, writer, entries)
 
 

@@ -17,7 +17,6 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -25,8 +24,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.errors import LockError, RemoteError, StateError
+from reconciler.state.clock import SYSTEM_CLOCK, Clock
 from reconciler.state.cos.objects import ObjectStore, create_exactly, list_keys, read_newest
-from reconciler.state.local.lock import _user
+from reconciler.state.identity import current_user
 
 log = logging.getLogger(__name__)
 DEFAULT_LEASE_SECONDS = 60.0
@@ -84,8 +84,8 @@ class Lease:
         except (ValueError, TypeError, AttributeError):
             raise StateError("a state lease object is damaged (not a lease record)") from None
 
-    def expired(self, now: float | None = None) -> bool:
-        return (time.time() if now is None else now) >= self.expires_at
+    def expired(self, now: float) -> bool:
+        return now >= self.expires_at
 
     def describe(self) -> str:
         ci = f", CI job {self.ci_url}" if self.ci_url else ""
@@ -133,8 +133,11 @@ class LeaseChain:
 class LeaseHolder:
     """This process's hold on the lease: acquire, renew in a heartbeat thread, release."""
 
-    def __init__(self, chain: LeaseChain, *, duration: float, command: str = "") -> None:
+    def __init__(
+        self, chain: LeaseChain, *, duration: float, command: str = "", clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self.chain = chain
+        self.clock = clock
         self.duration = duration
         self.command = command[:200]
         self.lease: Lease | None = None
@@ -150,27 +153,27 @@ class LeaseHolder:
 
     def _fresh(self, generation: int, lock_id: str, released: bool = False) -> Lease:
         return Lease(
-            lock_id=lock_id, generation=generation, owner=_user(), pid=os.getpid(),
+            lock_id=lock_id, generation=generation, owner=current_user(), pid=os.getpid(),
             host=socket.gethostname(), ci_url=ci_job_url(), command=self.command,
-            created=_iso(time.time()) if self.lease is None else self.lease.created,
-            expires_at=time.time() + self.duration, released=released, nonce=uuid.uuid4().hex,
+            created=_iso(self.clock.time()) if self.lease is None else self.lease.created,
+            expires_at=self.clock.time() + self.duration, released=released, nonce=uuid.uuid4().hex,
         )  # fmt: skip
 
     def acquire(self, wait_seconds: float) -> Lease | None:
         """Take the lease or raise ``LockError`` naming the holder; returns a dead holder's
         lease when this took over an expired one."""
-        deadline = time.monotonic() + max(wait_seconds, 0.0)
+        deadline = self.clock.monotonic() + max(wait_seconds, 0.0)
         while True:
             current = self.chain.newest()
-            if current is None or current.released or current.expired():
-                started = time.monotonic()
+            if current is None or current.released or current.expired(self.clock.time()):
+                started = self.clock.monotonic()
                 mine = self._fresh((current.generation if current else 0) + 1, str(uuid.uuid4()))
                 if self.chain.extend(mine):
                     self.lease, self._valid_until = mine, started + self.duration * 0.9
                     self._start_heartbeat()
                     return None if current is None or current.released else current
                 continue  # another runner created that generation first: look again
-            if time.monotonic() >= deadline:
+            if self.clock.monotonic() >= deadline:
                 waited = f" after waiting {wait_seconds:g}s" if wait_seconds > 0 else ""
                 raise LockError(
                     f"state {self.chain.name} is locked by {current.describe()}, lock id "
@@ -178,17 +181,17 @@ class LeaseHolder:
                     f"surely dead run: reconciler --state '{self.chain.name}' force-unlock "
                     f"{current.lock_id}"
                 )
-            time.sleep(min(0.5, max(deadline - time.monotonic(), 0.05)))
+            self.clock.sleep(min(0.5, max(deadline - self.clock.monotonic(), 0.05)))
 
     def renew(self) -> None:
         """Extend the lease by one generation; a lost race means someone took it over."""
         with self._mutex:
             if self.lease is None or self.lost:
                 return
-            started = time.monotonic()
+            started = self.clock.monotonic()
             nxt = replace(
                 self.lease, generation=self.lease.generation + 1,
-                expires_at=time.time() + self.duration, nonce=uuid.uuid4().hex,
+                expires_at=self.clock.time() + self.duration, nonce=uuid.uuid4().hex,
             )  # fmt: skip
             if self.chain.extend(nxt):
                 self.lease, self._valid_until = nxt, started + self.duration * 0.9
@@ -202,7 +205,7 @@ class LeaseHolder:
         """Raise ``StateError`` unless we still hold an unexpired lease (before every write)."""
         if self.lost:
             raise StateError(f"state {self.chain.name}: {self.lost}; rerun the command")
-        if time.monotonic() >= self._valid_until:
+        if self.clock.monotonic() >= self._valid_until:
             raise StateError(
                 f"state {self.chain.name}: the lease could not be renewed in time (lock id "
                 f"{self.lock_id}); writes stop so another runner can take over safely"

@@ -1,4 +1,4 @@
-"""The state on COS, behind the same interface as the local :class:`StateStore`.
+"""The state on COS, behind the :class:`~reconciler.state.protocols.StateStore` Protocol.
 
 Layout under the configured ``key`` (all objects immutable, created with forbid-overwrite):
 
@@ -20,6 +20,7 @@ import logging
 
 from reconciler.errors import StateError
 from reconciler.model.records import StateSnapshot
+from reconciler.state.clock import SYSTEM_CLOCK, Clock
 from reconciler.state.cos.journal import (
     COMMIT,
     ENTRIES,
@@ -29,7 +30,7 @@ from reconciler.state.cos.journal import (
     journal_dir,
     read_chunks,
 )
-from reconciler.state.cos.lease import Lease, LeaseChain, LeaseHolder
+from reconciler.state.cos.lease import Lease, LeaseChain, LeaseHolder, force_unlock
 from reconciler.state.cos.objects import (
     ObjectStore,
     create_exactly,
@@ -67,12 +68,34 @@ class _Named:
 class CosStateStore:
     """The state at ``key`` in one bucket, reached through ``objects`` (a CIClient)."""
 
-    def __init__(self, objects: ObjectStore, key: str, *, name: str, lease_seconds: float):
+    def __init__(
+        self,
+        objects: ObjectStore,
+        key: str,
+        *,
+        name: str,
+        lease_seconds: float,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.objects = objects
+        self.clock = clock
         self.key = key
         self.name = name
         self.lease_seconds = lease_seconds
         self.states_prefix = key + ".states/"
+
+    @property
+    def location(self) -> str:
+        return self.name
+
+    def exists(self) -> bool:
+        """At least one state version exists under the key."""
+        return bool(self.objects.list_objects(prefix=self.states_prefix, max_keys=1).objects)
+
+    def force_unlock(self, lock_id: str) -> str:
+        """Publish a released lease generation over ``lock_id`` (see :func:`force_unlock`)."""
+        held = force_unlock(self.chain(), lock_id)
+        return f"Lock {lock_id} of {held.describe()} released."
 
     def chain(self) -> LeaseChain:
         return LeaseChain(self.objects, self.key, self.name)
@@ -111,7 +134,9 @@ class CosStateStore:
 
     def open(self, *, command: str = "", wait_seconds: float = 0.0) -> CosStateWriter:
         """Take the lease (waiting up to ``wait_seconds``), seal and recover the journal."""
-        holder = LeaseHolder(self.chain(), duration=self.lease_seconds, command=command)
+        holder = LeaseHolder(
+            self.chain(), duration=self.lease_seconds, command=command, clock=self.clock
+        )
         dead = holder.acquire(wait_seconds)
         try:
             writer = self._recover(holder)
@@ -184,41 +209,59 @@ class CosStateWriter(RecordView):
         return self._holder.lock_id
 
     def replace_all(self, doc: Document) -> None:
-        """Make ``doc``'s records (and lineage) the state (``state push``), then compact."""
+        """Make ``doc`` the state as version ``doc.serial`` (``state push``)."""
         with self._commit.quiesced():
+            if doc.serial <= self._serial:
+                raise StateError(
+                    f"state {self._store.name}: cannot replace serial {self._serial} with "
+                    f"serial {doc.serial}; nothing was changed"
+                )
+            before = self._lineage, self._templates, self._jobs
             self._lineage = doc.lineage
             self._templates, self._jobs = dict(doc.templates), dict(doc.jobs)
-            self._commit.entries += 1
-        self.compact(force=True)
+            body = render_document(doc.serial, doc.lineage, self._templates, self._jobs)
+            try:
+                garbage = self._fold(body, doc.serial)
+            except BaseException:  # not pushed: closing must not write it as the next version
+                self._lineage, self._templates, self._jobs = before
+                raise
+        self._clean(garbage)
 
     def compact(self, *, force: bool = False) -> None:
         """Fold the journal into state version N+1, then delete the folded chunks."""
         with self._commit.quiesced():
             if self._commit.entries == 0 and not force:
                 return
-            self._holder.check()
-            body = render_document(self._serial + 1, self._lineage, self._templates, self._jobs)
-            same = render_document(self._serial, self._lineage, self._templates, self._jobs)
-            if same != self._file_bytes:
-                self._chunks.put_chunk(COMMIT, [])  # fencing: fails if we lost the lease
-                self._create_version(body)
-            # Seals stay: they fence previous holders that may still be running.
-            garbage = self._garbage + [k for k, kind in self._chunks.written if kind != SEAL]
-            self._garbage, self._chunks.written = [], []
-            self._commit.entries = 0
+            garbage = self._fold(self._next_version(), self._serial + 1)
+        self._clean(garbage)
+
+    def _fold(self, body: bytes | None, serial: int) -> list[str]:
+        """Create version ``serial`` from ``body`` (None: nothing changed); returns the chunk
+        keys it made garbage. Call while quiesced."""
+        self._holder.check()
+        if body is not None:
+            self._chunks.put_chunk(COMMIT, [])  # fencing: fails if we lost the lease
+            self._create_version(body, serial)
+        # Seals stay: they fence previous holders that may still be running.
+        garbage = self._garbage + [k for k, kind in self._chunks.written if kind != SEAL]
+        self._garbage, self._chunks.written = [], []
+        self._commit.entries = 0
+        return garbage
+
+    def _clean(self, garbage: list[str]) -> None:
         delete_quietly(self._store.objects, garbage)
         self._prune()
 
-    def _create_version(self, body: bytes) -> None:
-        key = f"{self._store.states_prefix}{self._serial + 1:012d}"
+    def _create_version(self, body: bytes, serial: int) -> None:
+        key = f"{self._store.states_prefix}{serial:012d}"
         if not create_exactly(self._store.objects, key, body):
             found = self._store.objects.read_object(key)
             if found is None or found[0] != body:
                 raise StateError(
-                    f"state {self._store.name}: version {self._serial + 1} was written by "
+                    f"state {self._store.name}: version {serial} was written by "
                     "another runner (this run lost the lease); rerun the command"
                 )
-        self._serial += 1
+        self._serial = serial
         self._file_bytes = body
         self._chunks.directory = journal_dir(self._store.key, self._lineage, self._serial)
         self._chunks.next_seq = 1

@@ -7,98 +7,25 @@ commit, :mod:`.groupcommit`): whoever finds no flush in progress becomes the lea
 line queued so far in one ``write`` and fsyncs once, while the others wait on a condition
 variable; the lines that arrive during that fsync are flushed together by the next leader.
 
-Line format (valid JSON, so ``jq`` can read it)::
-
-    {"crc":"1a2b3c4d","e":{"lineage": "...", "op": "put_job", "record": {...}}}
-
-``crc`` is the CRC-32 of the exact bytes of the ``e`` value, so a torn or damaged line is
-detected without re-serialising. Invalid lines at the end of the file are the torn tail of a
-crash and are ignored; an invalid line followed by a valid one is damage and is refused.
+The line format is :mod:`reconciler.state.entries`. Invalid lines at the end of the file are the
+torn tail of a crash and are ignored; an invalid line followed by a valid one is damage and is
+refused.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from reconciler.errors import StateError
-from reconciler.model.records import JobRecord, RecordError, TemplateRecord
-from reconciler.state.document import strict_json
+from reconciler.state.entries import Entry, decode_body, decode_entry
 from reconciler.state.groupcommit import GroupCommit
 from reconciler.state.local.fileio import FILE_MODE, fsync_dir, write_all
 
-_HEAD: Final = b'{"crc":"'
-_MID: Final = b'","e":'
-_PREFIX_LEN: Final = len(_HEAD) + 8 + len(_MID)
-
-PUT_JOB: Final = "put_job"
-DROP_JOB: Final = "drop_job"
-PUT_TEMPLATE: Final = "put_template"
-DROP_TEMPLATE: Final = "drop_template"
-
 #: Longest time a group-commit leader waits for the writers of the previous group to rejoin.
 COMMIT_DELAY: Final = 0.0005
-
-Entry = tuple[str, Any]  # (op, JobRecord | TemplateRecord | (key, key))
-
-
-def encode(lineage: str, op: str, value: JobRecord | TemplateRecord | tuple[str, str]) -> bytes:
-    """One journal line for ``op`` applied to ``value`` (a record, or a key for drops)."""
-    payload: dict[str, Any] = {"lineage": lineage, "op": op}
-    if isinstance(value, JobRecord | TemplateRecord):
-        payload["record"] = value.to_dict()
-    else:
-        payload["key"] = list(value)
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return b"%s%08x%s%s}\n" % (_HEAD, zlib.crc32(body), _MID, body)
-
-
-def _decode_body(line: bytes) -> bytes | None:
-    """The checksummed payload bytes of a well-formed line, or None if torn or damaged."""
-    if len(line) < _PREFIX_LEN + 1 or not line.startswith(_HEAD) or not line.endswith(b"}"):
-        return None
-    if line[_PREFIX_LEN - len(_MID) : _PREFIX_LEN] != _MID:
-        return None
-    body = line[_PREFIX_LEN:-1]
-    try:
-        crc = int(line[len(_HEAD) : len(_HEAD) + 8], 16)
-    except ValueError:
-        return None
-    return body if zlib.crc32(body) == crc else None
-
-
-def _entry(body: bytes, lineage: str, where: str) -> Entry:
-    """Turn a checksummed payload into an entry; a valid checksum over nonsense is refused."""
-    try:
-        raw = strict_json(body)
-        if not isinstance(raw, dict):
-            raise RecordError("the entry is not a JSON object")
-        if raw.get("lineage") != lineage:
-            raise StateError(
-                f"{where} belongs to another state (lineage {raw.get('lineage')!r}, the state "
-                f"file has {lineage!r}); it was left untouched. Remove the journal only if it "
-                "was copied here by mistake"
-            )
-        op = raw.get("op")
-        if op in (PUT_JOB, PUT_TEMPLATE):
-            kind = JobRecord if op == PUT_JOB else TemplateRecord
-            return op, kind.from_dict(raw.get("record"))
-        key: Any = raw.get("key")
-        if op in (DROP_JOB, DROP_TEMPLATE) and _is_key(key):
-            return op, (key[0], key[1])
-        raise RecordError(f"unknown operation {op!r} or bad key")
-    except (ValueError, RecursionError) as exc:
-        raise StateError(
-            f"{where} is not a valid journal entry ({exc}); it was left untouched"
-        ) from None
-
-
-def _is_key(key: Any) -> bool:
-    return isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key)
 
 
 @dataclass(frozen=True)
@@ -125,7 +52,7 @@ def read_journal(path: Path, lineage: str | None) -> JournalContent:
     valid_end = offset = 0
     for number, line in enumerate(data.split(b"\n"), start=1):
         end = offset + len(line) + 1
-        body = _decode_body(line) if end <= len(data) else None  # no newline: torn
+        body = decode_body(line) if end <= len(data) else None  # no newline: torn
         if body is None:
             first_bad = number if first_bad is None and line else first_bad
         elif first_bad is not None:
@@ -143,7 +70,7 @@ def read_journal(path: Path, lineage: str | None) -> JournalContent:
             f"state file {state} is missing but its journal {path} holds {len(bodies)} entries; "
             f"nothing was changed. Restore {state} (e.g. from {state}.backup) and retry"
         )
-    entries = [_entry(body, lineage or "", f"journal {path} line {n}") for n, body in bodies]
+    entries = [decode_entry(body, lineage or "", f"journal {path} line {n}") for n, body in bodies]
     return JournalContent(entries, len(data) - valid_end, valid_end)
 
 

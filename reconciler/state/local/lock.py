@@ -11,7 +11,6 @@ a command name, never a full command line.
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
 import os
@@ -26,6 +25,7 @@ import filelock
 
 from reconciler.errors import LockError, StateError
 from reconciler.model.records import utc_now
+from reconciler.state.identity import current_user
 from reconciler.state.local.fileio import (
     FILE_MODE,
     atomic_write,
@@ -79,13 +79,6 @@ def lock_paths(state_path: Path) -> tuple[Path, Path]:
     )
 
 
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return f"uid {os.getuid()}"
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -126,7 +119,7 @@ class StateLock:
             previous = read_or_none(self.info_path)
             self.info = LockInfo(
                 lock_id=str(uuid.uuid4()),
-                owner=_user(),
+                owner=current_user(),
                 pid=os.getpid(),
                 host=socket.gethostname(),
                 created=utc_now(),

@@ -3,8 +3,8 @@
 A writer keeps the whole state in memory. Each put or drop becomes one journal line, fsynced
 (group-committed across threads) before the call returns, so ``kill -9`` at any instant loses
 nothing that was reported as recorded. The state file itself is only rewritten by
-:meth:`StateWriter.compact` (atomically, keeping the previous file as ``.backup``), at the end of
-a run and when a writer finds a journal left by a crashed one.
+:meth:`LocalStateWriter.compact` (atomically, keeping the previous file as ``.backup``), at the end
+of a run and when a writer finds a journal left by a crashed one, and by ``state push``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from reconciler.errors import StateError
 from reconciler.model.records import StateSnapshot
 from reconciler.state.document import Document, new_document, parse_document, render_document
 from reconciler.state.local.fileio import atomic_write, fsync_dir, read_or_none, remove_leftovers
 from reconciler.state.local.journal import JournalContent, JournalWriter, read_journal
-from reconciler.state.local.lock import LockInfo, StateLock
+from reconciler.state.local.lock import LockInfo, StateLock, break_lock
 from reconciler.state.view import RecordView, replay, snapshot_of
 
 log = logging.getLogger(__name__)
@@ -32,13 +33,26 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-class StateStore:
+class LocalStateStore:
     """The state file at ``path`` with its journal, backup and lock beside it."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.backup_path = self.path.with_name(self.path.name + ".backup")
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def exists(self) -> bool:
+        """The state file exists (a journal alone is refused by :meth:`read`, not a state)."""
+        return self.path.exists()
+
+    def force_unlock(self, lock_id: str) -> str:
+        """Clear the lock record of a dead holder (the kernel already freed its ``flock``)."""
+        break_lock(self.path, lock_id)
+        return f"Lock {lock_id} removed."
 
     def _load(self) -> tuple[Document, bytes | None, JournalContent]:
         data = read_or_none(self.path)
@@ -60,7 +74,7 @@ class StateStore:
                 break
         return snapshot_of(doc, len(journal.entries))
 
-    def open(self, *, command: str = "", wait_seconds: float = 0.0) -> StateWriter:
+    def open(self, *, command: str = "", wait_seconds: float = 0.0) -> LocalStateWriter:
         """Lock the state for writing; raises ``LockError`` naming the holder.
 
         ``command`` is recorded in the lock record shown to others: pass a command name such
@@ -68,7 +82,7 @@ class StateStore:
         """
         lock = StateLock(self.path)
         dead = lock.acquire(command, wait_seconds)
-        writer: StateWriter | None = None
+        writer: LocalStateWriter | None = None
         try:
             remove_leftovers(self.path)
             last_write = _identity(self.journal_path)
@@ -76,7 +90,7 @@ class StateStore:
             if data is None:
                 data = render_document(doc.serial, doc.lineage, {}, {})
                 atomic_write(self.path, data)
-            writer = StateWriter(self, lock, doc, data, journal)
+            writer = LocalStateWriter(self, lock, doc, data, journal)
             if journal.entries or journal.torn_bytes:
                 writer.compact(force=True)
         except BaseException:
@@ -108,12 +122,12 @@ def _dead_holder_message(
     )
 
 
-class StateWriter(RecordView):
+class LocalStateWriter(RecordView):
     """Exclusive, thread-safe write access to the local state; use as a context manager."""
 
     def __init__(
         self,
-        store: StateStore,
+        store: LocalStateStore,
         lock: StateLock,
         doc: Document,
         file_bytes: bytes,
@@ -145,14 +159,27 @@ class StateWriter(RecordView):
         with self._commit.quiesced():
             if self._commit.entries == 0 and not force:
                 return
-            body = render_document(self._serial, self._lineage, self._templates, self._jobs)
-            if body != self._file_bytes:
-                old, new = f'"serial": {self._serial},', f'"serial": {self._serial + 1},'
-                body = body.replace(old.encode(), new.encode(), 1)
+            body = self._next_version()
+            if body is not None:
                 atomic_write(self._store.backup_path, self._file_bytes)
                 atomic_write(self._store.path, body)
                 self._serial += 1
                 self._file_bytes = body
+            self._journal.truncate()
+
+    def replace_all(self, doc: Document) -> None:
+        """Write ``doc`` as the state file at its own serial, keeping the old one as backup."""
+        with self._commit.quiesced():
+            if doc.serial <= self._serial:
+                raise StateError(
+                    f"state {self._store.path}: cannot replace serial {self._serial} with "
+                    f"serial {doc.serial}; nothing was changed"
+                )
+            body = render_document(doc.serial, doc.lineage, doc.templates, doc.jobs)
+            atomic_write(self._store.backup_path, self._file_bytes)
+            atomic_write(self._store.path, body)
+            self._lineage, self._serial, self._file_bytes = doc.lineage, doc.serial, body
+            self._templates, self._jobs = dict(doc.templates), dict(doc.jobs)
             self._journal.truncate()
 
     def _finish(self) -> None:
