@@ -32,7 +32,7 @@ from reconciler.fingerprint import changed_components, settings_fingerprint
 from reconciler.model import DesiredState, JobDetail, ObjectInfo, StateBackendSpec, TargetSpec
 from reconciler.observe import Observed
 from reconciler.plan_templates import plan_templates
-from reconciler.state.records import JobRecord, TemplateRecord
+from reconciler.state.records import FINISHED_STATES, JobRecord, TemplateRecord
 
 FORMAT_VERSION = 1
 REASONS = {
@@ -42,6 +42,7 @@ REASONS = {
     "input": "input object",
 }
 RETRYABLE_STATES = frozenset({"Failed", "Cancel"})
+MAX_PROBLEMS = 10  # unreadable reply entries named one by one in the plan's warnings
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ def template_contents(desired: DesiredState, observed: Observed) -> dict[str, st
                     f"batch {name}: template {batch.template_id} does not exist in target "
                     f"{batch.target}"
                 )
+            if remote.snapshot is None:
+                raise PlanError(f"batch {name}: cannot read template {remote.problem}")
             out[name] = settings_fingerprint(remote.snapshot)
         else:
             out[name] = "inline"
@@ -129,7 +132,7 @@ def plan_job(
     if record.fingerprint != job.fingerprint:
         why = ", ".join(REASONS[c] for c in changed_components(record.fingerprint, job.fingerprint))
         return submit(f"re-submit: {why} changed", record.job_id)
-    if record.state == "Pending":
+    if record.is_intent:
         return submit("submission from an interrupted run: look it up first", resolve=True)
     state = _current_state(record, fresh)
     if state in RETRYABLE_STATES:
@@ -146,7 +149,7 @@ def plan_job(
 
 def plan_removed_job(record: JobRecord, fresh: JobDetail | None, options: PlanOptions) -> JobAction:
     state = _current_state(record, fresh)
-    if options.prune and record.job_id and state in ("Submitted", "Running", "Pause"):
+    if options.prune and record.job_id and state not in FINISHED_STATES:
         return CancelJob(record.batch, record.input_object, record.target, record.job_id)
     return ForgetJob(record.batch, record.input_object, record.job_id)
 
@@ -230,8 +233,14 @@ def listing_from_pin(pin: PinnedListing) -> tuple[ObjectInfo, ...]:
 
 
 def _warnings(jobs: Mapping[tuple[str, str], JobRecord], observed: Observed) -> list[str]:
+    out = [f"part of a reply could not be read: {p}" for p in observed.problems[:MAX_PROBLEMS]]
+    if len(observed.problems) > MAX_PROBLEMS:
+        out.append(f"... and {len(observed.problems) - MAX_PROBLEMS} more unreadable entries")
     missing = [r for r in jobs.values() if r.job_id in observed.missing_job_ids]
     if not missing:
-        return []
+        return out
     sample = ", ".join(f"{r.batch}/{r.input_object}" for r in missing[:3])
-    return [f"{len(missing)} unfinished job(s) unknown to the service, left as recorded: {sample}"]
+    out.append(
+        f"{len(missing)} unfinished job(s) unknown to the service, left as recorded: {sample}"
+    )
+    return out

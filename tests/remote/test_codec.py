@@ -229,16 +229,8 @@ HOSTILE = {
     "latin1-declared": (b"<?xml version='1.0' encoding='iso-8859-1'?><Response/>", "encoding"),
     "empty": (b"", "empty body"),
     "json": (b'{"code": "x"}', "not XML"),
-    "bad-integer": (
-        b"<Response><JobsDetail><JobId>j</JobId><Operation><JobLevel>high"
-        b"</JobLevel></Operation></JobsDetail></Response>",
-        "not an integer",
-    ),
-    "no-job-id": (
-        b"<Response><JobsDetail><State>Running</State></JobsDetail></Response>",
-        "no <JobId>",
-    ),
 }
+# An odd entry (no JobId, a JobLevel of "high") spoils only itself: tests/remote/test_liberal.py
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

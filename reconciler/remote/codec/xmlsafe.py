@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
@@ -23,6 +24,9 @@ Element = etree._Element
 _DECLARATION_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([^\"']+)[\"']", re.I)
 _HTML_TITLE = re.compile(rb"<title[^>]*>([^<]{0,200})", re.I)
 _FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+#: Numbers beyond 10**_MAX_DIGITS are refused: no service field is that large, and turning
+#: ``1e999999999`` into an int would take minutes.
+_MAX_DIGITS = 30
 
 
 def bad(operation: str, what: str) -> BadReplyError:
@@ -110,6 +114,12 @@ def child(element: Element, name: str) -> Element | None:
     return next(children(element, name), None)
 
 
+def blank(element: Element) -> bool:
+    """True when ``element`` holds no text anywhere below it (``<X/>``, ``<X><A></A></X>``):
+    the service's way of printing "not set" for a container."""
+    return not any(part.strip() for part in element.itertext())
+
+
 def text(element: Element | None, name: str | None = None) -> str | None:
     """Stripped text of ``element`` (or of its child ``name``); empty or absent is None."""
     node = element if name is None or element is None else child(element, name)
@@ -124,24 +134,38 @@ def string(element: Element | None, name: str, default: str = "") -> str:
     return default if value is None else value
 
 
+def _numeric(value: str) -> Decimal | None:
+    """``value`` as a finite decimal of sane magnitude, however it is spelled (``640.0``,
+    ``2.500``, ``+12``, ``1e3``); None when it is not a number at all."""
+    try:
+        parsed = Decimal(value)
+    except InvalidOperation:
+        return None
+    if not parsed.is_finite() or parsed.adjusted() > _MAX_DIGITS:
+        return None
+    return parsed
+
+
 def integer(element: Element | None, name: str, operation: str) -> int | None:
+    """An integer field; ``640.0`` is 640, ``640.5`` is not an integer."""
     value = text(element, name)
     if value is None:
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise bad(operation, f"<{name}> is not an integer: {value[:40]!r}") from None
+    parsed = _numeric(value)
+    if parsed is None or parsed != parsed.to_integral_value():
+        raise bad(operation, f"<{name}> is not an integer: {value[:40]!r}")
+    return int(parsed)
 
 
 def number(element: Element | None, name: str, operation: str) -> float | None:
+    """A decimal field (seconds); ``2.500`` is 2.5."""
     value = text(element, name)
     if value is None:
         return None
-    try:
-        return float(value)
-    except ValueError:
-        raise bad(operation, f"<{name}> is not a number: {value[:40]!r}") from None
+    parsed = _numeric(value)
+    if parsed is None:
+        raise bad(operation, f"<{name}> is not a number: {value[:40]!r}")
+    return float(parsed)
 
 
 def boolean(element: Element | None, name: str, operation: str) -> bool | None:
