@@ -200,7 +200,9 @@ HTML_502 = (
 VALID = (DATA / "jobs_list.xml").read_bytes()
 
 HOSTILE = {
-    "malformed": (b"<Response><JobsDetail></Response>", "malformed XML"),
+    # Mismatched tags that do not even end with </Response>: never recovered (test_liberal.py
+    # has the doc samples' slips that are).
+    "malformed": (b"<Response><JobsDetail><JobId>j</Response", "malformed XML"),
     "entity-bomb": (BOMB, "DOCTYPE/ENTITY"),
     "xxe-file": (
         b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'

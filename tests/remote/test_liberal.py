@@ -250,6 +250,37 @@ def test_submit_reply_with_an_odd_echo_still_gives_the_job() -> None:
     assert "j1" in job.problem
 
 
+# ------------------------------------------------------------------ documentation slips
+
+
+def test_a_stray_end_tag_does_not_move_the_fields_of_its_job() -> None:
+    body = _job("j1").replace(b"<State>", b"</Message><State>")
+    assert body.count(b"</Message>") == 1
+    (job,) = codec.describe_reply(b"<Response>" + body + b"</Response>", "describe_jobs").jobs
+    assert (job.job_id, job.state, job.user_data) == ("j1", "Running", "m")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<Response>" + _job("j1") + b"<Response>",  # the docs' closing slip, unless lenient
+        b"<Response>" + _job("j1")[:-20],  # truncated
+        b"<Response>" + _job("j1") + b"</Response><Response>",  # trailing garbage
+    ],
+)
+def test_a_body_that_does_not_end_with_its_root_is_not_recovered(body: bytes) -> None:
+    with pytest.raises(BadReplyError, match="malformed XML"):
+        codec.job_page(body, "list_jobs")
+
+
+def test_the_delete_acknowledgement_is_read_leniently() -> None:
+    slip = b"<Response><RequestId>r</RequestId><TemplateId>t1x</TemplateId><Response>"
+    assert codec.delete_reply(slip, "delete_template t1x") == "t1x"
+    assert codec.delete_reply(b"", "delete_template t1x") == ""
+    with pytest.raises(BadReplyError, match="HTML page"):
+        codec.delete_reply(b"<html><body>proxy</body></html>", "delete_template t1x")
+
+
 # ------------------------------------------------------------------ queues and listings
 
 

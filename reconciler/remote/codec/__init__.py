@@ -12,7 +12,13 @@ from __future__ import annotations
 from reconciler.remote.codec.build import job_body, template_body, wire_text
 from reconciler.remote.codec.errorbody import api_error, error_fields
 from reconciler.remote.codec.jobs import describe_reply, job_page, submit_reply
-from reconciler.remote.codec.parse import check_root, object_page, queue_list, unquote_etag
+from reconciler.remote.codec.parse import (
+    check_root,
+    delete_reply,
+    object_page,
+    queue_list,
+    unquote_etag,
+)
 from reconciler.remote.codec.templates import template_page, template_reply
 from reconciler.remote.codec.xmlsafe import DEFAULT_MAX_BYTES, parse_root
 
@@ -20,6 +26,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "api_error",
     "check_root",
+    "delete_reply",
     "describe_reply",
     "error_fields",
     "job_body",

@@ -23,8 +23,20 @@ from reconciler.remote.codec.xmlsafe import (
 
 
 def check_root(body: bytes, root: str, op: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-    """Validate a reply we only need to acknowledge (e.g. template delete)."""
+    """Validate a reply we only need to acknowledge."""
     parse_root(body, root, op, max_bytes)
+
+
+def delete_reply(body: bytes, op: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """``DELETE /template/<id>``: the echoed TemplateId ("" when absent or the body is empty).
+
+    The 2xx status is the answer; the body only confirms it. Parsed leniently, since every doc
+    sample of it closes with ``<Response>`` instead of ``</Response>`` (ci-api.md 2.7); a body
+    that is not the service's XML at all (an HTML page) is still an error.
+    """
+    if not body.strip():
+        return ""
+    return string(parse_root(body, "Response", op, max_bytes, lenient=True), "TemplateId")
 
 
 def _informational(node: Element, name: str) -> int | None:

@@ -36,7 +36,7 @@ def bad(operation: str, what: str) -> BadReplyError:
     return BadReplyError(f"{where}bad reply: {flat[:200]}")
 
 
-def _parser() -> etree.XMLParser:
+def _parser(recover: bool = False) -> etree.XMLParser:
     # A fresh parser per call: lxml parsers are not safe to share between threads.
     return etree.XMLParser(
         resolve_entities=False,
@@ -46,20 +46,34 @@ def _parser() -> etree.XMLParser:
         huge_tree=False,
         remove_comments=True,
         remove_pis=True,
-        recover=False,
+        recover=recover,
     )
 
 
 def parse_root(
-    body: bytes, root: str | tuple[str, ...], operation: str, max_bytes: int = DEFAULT_MAX_BYTES
+    body: bytes,
+    root: str | tuple[str, ...],
+    operation: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    lenient: bool = False,
 ) -> Element:
-    """Parse ``body`` and return its root element, which must be named ``root`` (local name)."""
+    """Parse ``body`` and return its root element, which must be named ``root`` (local name).
+
+    Strict XML first. The CI docs print replies with slips a real server may share (a stray
+    ``</Message>``, a closing ``<Response>`` for ``</Response>``), so a body that fails strict
+    parsing is read again in lxml's recovery mode when it still *ends* with the expected root's
+    closing tag: a truncated body never does, so truncation stays an error. ``lenient`` (for
+    replies that are only an acknowledgement) recovers whatever the ending.
+    """
     expected = (root,) if isinstance(root, str) else root
     _precheck(body, operation, max_bytes)
     try:
         element = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
-        raise bad(operation, f"malformed XML ({_first_line(str(exc))})") from None
+        element = _recovered(body, expected, lenient)
+        if element is None:
+            raise bad(operation, f"malformed XML ({_first_line(str(exc))})") from None
     except (ValueError, etree.LxmlError) as exc:
         raise bad(operation, f"unreadable XML ({_first_line(str(exc))})") from None
     if element is None:
@@ -68,6 +82,46 @@ def parse_root(
     if name not in expected:
         raise bad(operation, f"expected <{expected[0]}> but the root element is <{name}>")
     return element
+
+
+def _recovered(body: bytes, expected: tuple[str, ...], lenient: bool) -> Element | None:
+    """The document lxml's recovery mode makes of ``body``, when it may be trusted."""
+    tail = body.rstrip()
+    if not lenient and not any(tail.endswith(f"</{name}>".encode()) for name in expected):
+        return None
+    try:
+        element = etree.fromstring(_drop_stray_end_tags(body), _parser(recover=True))
+    except (ValueError, etree.LxmlError):
+        return None
+    if element is None or local(element) not in expected:
+        return None
+    return element
+
+
+_TAG = re.compile(rb"<(/?)([A-Za-z_][\w.:-]*)[^<>]*?(/?)>")
+
+
+def _drop_stray_end_tags(body: bytes) -> bytes:
+    """``body`` without end tags that close nothing (the docs' ``<Code>x</Code></Message>``).
+
+    libxml2's recovery would take such a tag to close the enclosing element instead, moving
+    every later field of a ``<JobsDetail>`` out of it.
+    """
+    open_names: list[bytes] = []
+    kept: list[bytes] = []
+    last = 0
+    for match in _TAG.finditer(body):
+        closing, name, empty = match.groups()
+        if closing and name not in open_names:
+            kept.append(body[last : match.start()])
+            last = match.end()
+        elif closing:
+            while open_names.pop() != name:
+                pass
+        elif not empty:
+            open_names.append(name)
+    kept.append(body[last:])
+    return b"".join(kept)
 
 
 def _precheck(body: bytes, operation: str, max_bytes: int) -> None:
