@@ -207,3 +207,31 @@ def test_a_removed_job_in_any_unfinished_state_is_cancelled_with_prune(state: st
     assert plan_removed_job(replace(rec, state="Success"), None, PlanOptions(prune=True)).kind == (
         "forget_job"
     )
+
+
+def test_the_normal_form_leaves_the_hashes_of_valid_manifests_alone() -> None:
+    """State files store these hashes: a normal-form change that moved them would re-submit
+    every recorded job. The two values were computed before empty text became "absent"."""
+    full = SnapshotSettings(
+        count=12, mode="Average", start=1.5, time_interval=2.5, width=640, height=360,
+        ci_param="imageMogr2/format/png", is_check_count=True, is_check_black=True,
+        black_level=50, pixel_black_threshold=30, snapshot_out_mode="SnapshotAndSprite",
+        sprite=SpriteConfig(
+            color="Black", columns=4, lines=3, cell_width=160, cell_height=90, padding=2,
+            margin=4, scale_method="MaxWHScale",
+        ),
+    )  # fmt: skip
+    assert settings_fingerprint(SnapshotSettings(count=12)) == "f782e6caec53"
+    assert settings_fingerprint(full) == "bfd69685c53c"
+
+
+def test_empty_text_is_the_same_as_absent() -> None:
+    bare = SnapshotSettings(count=3, sprite=SpriteConfig(color="Black", columns=1, lines=1))
+    echoed = replace(
+        bare,
+        ci_param="",
+        mode="",
+        sprite=SpriteConfig(color="Black", columns=1, lines=1, scale_method=""),
+    )
+    assert settings_changes(echoed, bare) == ()
+    assert settings_fingerprint(echoed) == settings_fingerprint(bare)

@@ -62,3 +62,15 @@ def test_a_version_1_file_with_every_known_state_still_loads(store: StateStore) 
 def test_record_from_dict_keeps_the_state_verbatim() -> None:
     raw = job(1, state="Queued", job_id="j1").to_dict()
     assert JobRecord.from_dict(raw).state == "Queued"
+
+
+def test_status_table_counts_every_state_it_meets() -> None:
+    from rich.console import Console
+
+    from reconciler.ui import print_status
+
+    console = Console(record=True, width=200, color_system=None)
+    records = {r.key: r for r in (job(1, state="Queued", job_id="j1"), job(2, state="Running"))}
+    print_status(console, records, 0)
+    text = console.export_text()
+    assert "Queued" in text and "Running" in text

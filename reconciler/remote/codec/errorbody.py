@@ -20,9 +20,14 @@ def error_fields(body: bytes, op: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tu
     return _line(root, "Code"), _line(root, "Message"), _line(root, "RequestId")
 
 
+_MAX_FIELD = 200
+
+
 def _line(root: Element, name: str) -> str:
-    """A field on one line: a message spread over lines must not break our one-line errors."""
-    return " ".join(string(root, name).split())
+    """A field on one short line: a message spread over lines (or pages) must not break our
+    one-line errors."""
+    flat = " ".join(string(root, name).split())
+    return flat if len(flat) <= _MAX_FIELD else flat[: _MAX_FIELD - 3] + "..."
 
 
 def api_error(

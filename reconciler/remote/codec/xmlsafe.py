@@ -154,7 +154,8 @@ def _first_line(text: str) -> str:
 def local(element: Element) -> str:
     """Local name of an element, ignoring any namespace."""
     tag = element.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    # Plain string work, not etree.QName: a recovered tree may hold names QName refuses.
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def children(element: Element, name: str) -> Iterator[Element]:
