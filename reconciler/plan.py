@@ -105,7 +105,9 @@ def template_contents(desired: DesiredState, observed: Observed) -> dict[str, st
                     f"{batch.target}"
                 )
             if remote.snapshot is None:
-                raise PlanError(f"batch {name}: cannot read template {remote.problem}")
+                # No content hash without settings, and a guessed one would re-submit every
+                # job of the batch: stop and say which template cannot be read.
+                raise PlanError(f"batch {name}: {remote.problem} (the template its jobs use)")
             out[name] = settings_fingerprint(remote.snapshot)
         else:
             out[name] = "inline"

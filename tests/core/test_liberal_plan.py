@@ -14,6 +14,7 @@ import pytest
 
 from reconciler.actions import AdoptTemplate, KeepTemplate, UpdateTemplate
 from reconciler.diff import settings_changes
+from reconciler.errors import PlanError
 from reconciler.fingerprint import settings_fingerprint
 from reconciler.model import (
     UNKNOWN_STATE,
@@ -235,3 +236,10 @@ def test_empty_text_is_the_same_as_absent() -> None:
     )
     assert settings_changes(echoed, bare) == ()
     assert settings_fingerprint(echoed) == settings_fingerprint(bare)
+
+
+def test_a_batch_on_an_unreadable_external_template_names_it() -> None:
+    page = codec.template_page(UNREADABLE, "get_templates")
+    observed = Observed(external_templates={t.template_id: t for t in page.templates})
+    with pytest.raises(PlanError, match=r"batch trailers: template t1aaaa \(thumbs\): .*<Count>"):
+        build_plan(_desired("t1aaaa"), {}, {}, observed, StateRef("l", 1, "d"))
