@@ -61,8 +61,16 @@ def restate(body: bytes, width: str | None = None) -> bytes:
     return bytes(etree.tostring(root))
 
 
-def proxy(app: Any, rewrite: Callable[[bytes], bytes]) -> Any:
-    """A WSGI middleware that rewrites the bodies of ``GET /template`` replies."""
+def template_lists(environ: dict[str, Any]) -> bool:
+    return bool(environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"] == "/template")
+
+
+def proxy(
+    app: Any,
+    rewrite: Callable[[bytes], bytes],
+    wants: Callable[[dict[str, Any]], bool] = template_lists,
+) -> Any:
+    """A WSGI middleware that rewrites the bodies of 200 replies to the requests ``wants``."""
 
     def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
@@ -71,8 +79,7 @@ def proxy(app: Any, rewrite: Callable[[bytes], bytes]) -> Any:
             captured["status"], captured["headers"] = status, headers
 
         body = b"".join(app(environ, keep))
-        is_list = environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"] == "/template"
-        if is_list and captured["status"].startswith("200"):
+        if wants(environ) and captured["status"].startswith("200"):
             body = rewrite(body)
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
