@@ -115,3 +115,21 @@ def test_a_real_change_behind_the_same_echo_is_still_drift(world: World) -> None
     assert [(a.name, [(c.path, c.old, c.new) for c in a.changes]) for a in updates] == [
         ("frames-640", [("width", 320, 640)])
     ]
+
+
+def test_one_unreadable_template_spoils_only_itself(world: World) -> None:
+    apply_all(world)
+
+    def no_count(body: bytes) -> bytes:  # frames-640 comes back as the docs' sample does
+        return body.replace(b"<Count>12</Count>", b"<Count></Count>")
+
+    odd = replace(world.settings, transport=wsgi_transport(proxy(world.app, no_count)))
+    _, plan = make_plan([world.manifests], odd, PlanOptions())
+    reasons = {a.name: a.reason for a in plan.templates}  # type: ignore[attr-defined]
+    assert reasons == {
+        "frames-640": "left as it is: its settings on the service could not be read",
+        "storyboard-320": "up to date",
+    }
+    assert plan.changes == 0
+    (warning,) = plan.warnings
+    assert "(frames-640): <Snapshot> has no usable <Count>" in warning
