@@ -19,6 +19,7 @@ from reconciler.engine.apply import ApplyResult
 from reconciler.model.records import JobRecord
 
 STATES = ("Pending", "Submitted", "Running", "Success", "Failed", "Cancel")
+_COLUMNS = ("Submitted", "Running", "Success", "Failed")
 
 
 def make_console(color: bool, stderr: bool = False) -> Console:
@@ -123,11 +124,12 @@ def print_status(console: Console, records: Mapping[Any, JobRecord], verbose: in
     for batch, recs in groups.items():
         counts = Counter(r.state for r in recs)
         table = Table(title=f"batch {batch}", title_justify="left")
-        for state in ("Submitted", "Running", "Success", "Failed"):
-            table.add_column(state, justify="right")
-        table.add_row(
-            *(str(counts.get(s, 0)) for s in ("Submitted", "Running", "Success", "Failed"))
-        )
+        # The usual four always; any other state (Pending, Pause, one the service invented)
+        # gets a column of its own, so no job is left out of the counts.
+        columns = [*_COLUMNS, *sorted(s for s in counts if s not in _COLUMNS)]
+        for state in columns:
+            table.add_column(state or "(none)", justify="right")
+        table.add_row(*(str(counts.get(s, 0)) for s in columns))
         console.print(table)
         for rec in recs:
             if rec.state in ("Failed", "Cancel"):

@@ -199,7 +199,7 @@ class Applier:
             request = replace(request, template_id=record.template_id)
         submitter = Submitter(self.writers[a.target], self.state.put_job, self.policy, self.now)
         previous = self.state.job(a.batch, a.input_object)
-        if a.resolve_first and previous is not None and previous.state == "Pending":
+        if a.resolve_first and previous is not None and previous.is_intent:
             pending = previous
         else:
             pending = submitter.intent(request, a.batch, a.target, a.fingerprint, previous)

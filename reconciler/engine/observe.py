@@ -32,13 +32,18 @@ TEMPLATE_PAGE = 100
 T = TypeVar("T")
 
 
-def list_all_templates(reader: RemoteReader) -> tuple[RemoteTemplate, ...]:
-    """Every custom snapshot template of the target, page by page."""
+def list_all_templates(
+    reader: RemoteReader, problems: list[str] | None = None
+) -> tuple[RemoteTemplate, ...]:
+    """Every custom snapshot template of the target, page by page (entries the codec could
+    not read are added to ``problems``)."""
     found: list[RemoteTemplate] = []
     page_number = 1
     while True:
         page = reader.list_templates(page_number=page_number, page_size=TEMPLATE_PAGE)
         found.extend(page.templates)
+        if problems is not None:
+            problems.extend(page.problems)
         if not page.templates or len(found) >= page.total_count:
             return tuple(found)
         page_number += 1
@@ -81,7 +86,8 @@ def observe(
 ) -> Observed:
     """Fetch templates, external templates, unfinished jobs and prefix listings concurrently."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        tpl = {t: pool.submit(list_all_templates, r) for t, r in readers.items()}
+        problems: list[str] = []
+        tpl = {t: pool.submit(list_all_templates, r, problems) for t, r in readers.items()}
         ext = {t: pool.submit(_external, r, ids) for t, r, ids in _external_refs(desired, readers)}
         listing_futures = {
             key: pool.submit(list_prefix, readers[key[0]], key[1])
@@ -99,6 +105,7 @@ def observe(
             result = described.result()
             jobs.update((job.job_id, job) for job in result.jobs)
             missing.update(result.non_exist_ids)
+            problems.extend(result.problems)
         by_prefix = {key: fut.result() for key, fut in listing_futures.items()}
         external: dict[str, RemoteTemplate] = {}
         for found in ext.values():
@@ -113,6 +120,7 @@ def observe(
                 for name, b in desired.batches.items()
                 if b.inputs.prefix is not None and (b.target, b.inputs.prefix) in by_prefix
             },
+            problems=tuple(sorted(problems)),  # after every result: all calls are done
         )
 
 

@@ -60,25 +60,37 @@ class SnapshotSettings:
 
 @dataclass(frozen=True)
 class RemoteTemplate:
-    """A snapshot template as the service reports it."""
+    """A snapshot template as the service reports it.
+
+    ``snapshot`` is None when the service's ``<Snapshot>`` could not be understood (e.g. no
+    usable ``<Count>``); ``problem`` then says why. Such a template is known by ID and name
+    only: the planner neither adopts nor updates it, and says so in a plan warning.
+    """
 
     template_id: str
     name: str
-    snapshot: SnapshotSettings
+    snapshot: SnapshotSettings | None
     bucket_id: str = ""
     category: str = "Custom"
     create_time: str = ""
     update_time: str = ""
+    problem: str = ""
 
 
 @dataclass(frozen=True)
 class TemplatePage:
-    """One page of ``GET /template``."""
+    """One page of ``GET /template``.
+
+    ``problems`` names each list entry that could not be fully read (by TemplateId and Name):
+    an entry without a TemplateId is left out of ``templates``, one whose settings are
+    unreadable is kept with ``snapshot`` None. One odd entry never fails the page.
+    """
 
     templates: tuple[RemoteTemplate, ...]
     total_count: int
     page_number: int
     page_size: int
+    problems: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,13 +155,25 @@ class MediaResult:
     sprite_files: tuple[OutputFile, ...] = ()
 
 
+#: States after which the service never changes a job again.
 FINISHED_STATES = frozenset({"Success", "Failed", "Cancel"})
+#: The states the CI docs list. Any other state the service reports (``Queued``, ...) is kept
+#: as it said it, shown as it is and treated as unfinished: we keep asking until it finishes.
 JOB_STATES = ("Submitted", "Running", "Success", "Failed", "Pause", "Cancel")
+#: What an empty or absent ``<State>`` becomes: the service told us nothing, so the job is
+#: unfinished as far as we know (a named value reads better in tables than an empty one).
+UNKNOWN_STATE = "Unknown"
 
 
 @dataclass(frozen=True)
 class JobDetail:
-    """<JobsDetail> as the service reports it (submit, describe and list all return this)."""
+    """<JobsDetail> as the service reports it (submit, describe and list all return this).
+
+    ``state`` is the service's text verbatim (:data:`UNKNOWN_STATE` when it sent none).
+    ``problem`` is set when a part of the reply could not be understood (an echoed
+    ``<Snapshot>`` without a usable Count, a ``<JobLevel>`` that is not a number): that part is
+    None, while the identity, state, result and outputs, which are plain text, are kept.
+    """
 
     job_id: str
     state: str
@@ -167,6 +191,7 @@ class JobDetail:
     user_data: str | None = None
     job_level: int | None = None
     media_result: MediaResult | None = None
+    problem: str = ""
 
     @property
     def finished(self) -> bool:
@@ -175,18 +200,28 @@ class JobDetail:
 
 @dataclass(frozen=True)
 class JobPage:
-    """One page of ``GET /jobs``; ``next_token`` is empty on the last page."""
+    """One page of ``GET /jobs``; ``next_token`` is empty on the last page.
+
+    ``problems``: entries that could not be read (no JobId) or were read only in part.
+    """
 
     jobs: tuple[JobDetail, ...]
     next_token: str
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class DescribeResult:
-    """``GET /jobs/<id>,<id>``: the jobs found and the ids the service does not know."""
+    """``GET /jobs/<id>,<id>``: the jobs found and the ids the service does not know.
+
+    An entry without a JobId cannot be matched to a request: it is left out and named in
+    ``problems``, so the job it was is neither in ``jobs`` nor in ``non_exist_ids`` and
+    callers leave it as recorded.
+    """
 
     jobs: tuple[JobDetail, ...]
     non_exist_ids: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------

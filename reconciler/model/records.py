@@ -4,7 +4,8 @@ Records are frozen dataclasses of plain strings so the reconcile core can compar
 and the state file stays a readable, diffable JSON document. ``from_dict`` is strict on purpose:
 a record with a missing field, an unknown field or a value of the wrong type means the file was
 edited by hand, damaged, or written by another program, and silently "repairing" it would let
-the next compaction overwrite data we did not understand.
+the next compaction overwrite data we did not understand. A job's ``state`` is the exception:
+it is the service's word, and a state we have never seen must not make the file unreadable.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, ClassVar, Final
 
-#: Job states the store accepts: "Pending" (intent recorded, no reply yet) + the service's states.
+#: Our own marker for an intent: recorded before ``POST /jobs``, no reply (so no job_id) yet.
+INTENT_STATE: Final = "Pending"
+#: The states we know: the intent marker plus the service's documented states. Records also
+#: hold any other state the service reports (``Queued``, ``Unknown`` ...): the store keeps it
+#: verbatim, and everything treats it as unfinished.
 JOB_STATES: Final = frozenset(
-    {"Pending", "Submitted", "Running", "Success", "Failed", "Pause", "Cancel"}
+    {INTENT_STATE, "Submitted", "Running", "Success", "Failed", "Pause", "Cancel"}
 )
 #: States after which the service never changes the job again.
 FINISHED_STATES: Final = frozenset({"Success", "Failed", "Cancel"})
@@ -129,7 +134,7 @@ class JobRecord:
     target: str
     fingerprint: str
     marker: str  # deterministic token put into the request so the job can be found again
-    state: str  # "Pending" = intent recorded, no reply yet; else the service's state
+    state: str  # INTENT_STATE with no job_id = intent, no reply yet; else the service's state
     intent_time: str  # ISO-8601 UTC when the intent was recorded
     job_id: str | None = None
     submitted_at: str | None = None
@@ -171,6 +176,12 @@ class JobRecord:
         """True when the service will never change this job again (no refresh needed)."""
         return self.state in FINISHED_STATES
 
+    @property
+    def is_intent(self) -> bool:
+        """An intent whose reply never came. A job the *service* reports as ``Pending`` has a
+        job_id, so it is never mistaken for one (and is simply unfinished)."""
+        return self.state == INTENT_STATE and self.job_id is None
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, kind in self._KINDS.items():
@@ -184,8 +195,6 @@ class JobRecord:
         rec = cls(**_parse(raw, cls._KINDS, cls._REQUIRED))
         _nonempty("batch", rec.batch)
         _nonempty("input_object", rec.input_object)
-        if rec.state not in JOB_STATES:
-            raise RecordError(f"field 'state' has unknown value {rec.state!r}")
         return rec
 
 

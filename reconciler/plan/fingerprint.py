@@ -58,16 +58,27 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _filled(plain: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """``plain`` without empty strings (an empty leaf is "not set"), then defaults filled in."""
+    out = {name: value for name, value in plain.items() if value != ""}
+    for name, default in defaults.items():
+        out.setdefault(name, _plain(default))
+    return out
+
+
 def normal_settings(settings: SnapshotSettings) -> dict[str, Any]:
-    """Settings as a plain dict with documented defaults filled in (for comparison and hashing)."""
-    plain = _plain(settings)
-    for name, default in _SNAPSHOT_DEFAULTS.items():
-        plain.setdefault(name, _plain(default))
+    """Settings as a plain dict in the service's normal form, for comparison and hashing.
+
+    Empty text is the same as absent, whole floats are ints (``640.0`` == 640, ``0.0`` == 0)
+    and the documented defaults (ci-api.md 2.3/2.4) are filled in, so an echo that only spells
+    out a default or an empty value compares (and hashes) equal to the manifest it came from.
+    Valid manifests never hold empty strings, so their hashes are unchanged by this.
+    """
+    plain = _filled(_plain(settings), _SNAPSHOT_DEFAULTS)
     sprite = plain.get("sprite")
     if sprite is not None:
-        for name, default in _SPRITE_DEFAULTS.items():
-            sprite.setdefault(name, default)
-    return dict(plain)
+        plain["sprite"] = _filled(sprite, _SPRITE_DEFAULTS)
+    return plain
 
 
 def settings_fingerprint(settings: SnapshotSettings) -> str:

@@ -21,3 +21,5 @@ class Observed:
     jobs: Mapping[str, JobDetail] = field(default_factory=dict)
     missing_job_ids: frozenset[str] = frozenset()
     listings: Mapping[str, tuple[ObjectInfo, ...]] = field(default_factory=dict)
+    # Reply entries the codec could not (fully) read, one line each naming the item.
+    problems: tuple[str, ...] = ()

@@ -17,7 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from reconciler.errors import PlanError
-from reconciler.model import DesiredState, JobDetail, ObjectInfo, StateLocation, TargetSpec
+from reconciler.model import (
+    FINISHED_STATES,
+    DesiredState,
+    JobDetail,
+    ObjectInfo,
+    StateLocation,
+    TargetSpec,
+)
 from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.plan.actions import (
     CHANGES,
@@ -43,6 +50,7 @@ REASONS = {
     "input": "input object",
 }
 RETRYABLE_STATES = frozenset({"Failed", "Cancel"})
+MAX_PROBLEMS = 10  # unreadable reply entries named one by one in the plan's warnings
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,10 @@ def template_contents(desired: DesiredState, observed: Observed) -> dict[str, st
                     f"batch {name}: template {batch.template_id} does not exist in target "
                     f"{batch.target}"
                 )
+            if remote.snapshot is None:
+                # No content hash without settings, and a guessed one would re-submit every
+                # job of the batch: stop and say which template cannot be read.
+                raise PlanError(f"batch {name}: {remote.problem} (the template its jobs use)")
             out[name] = settings_fingerprint(remote.snapshot)
         else:
             out[name] = "inline"
@@ -130,7 +142,7 @@ def plan_job(
     if record.fingerprint != job.fingerprint:
         why = ", ".join(REASONS[c] for c in changed_components(record.fingerprint, job.fingerprint))
         return submit(f"re-submit: {why} changed", record.job_id)
-    if record.state == "Pending":
+    if record.is_intent:
         return submit("submission from an interrupted run: look it up first", resolve=True)
     state = _current_state(record, fresh)
     if state in RETRYABLE_STATES:
@@ -147,7 +159,7 @@ def plan_job(
 
 def plan_removed_job(record: JobRecord, fresh: JobDetail | None, options: PlanOptions) -> JobAction:
     state = _current_state(record, fresh)
-    if options.prune and record.job_id and state in ("Submitted", "Running", "Pause"):
+    if options.prune and record.job_id and state not in FINISHED_STATES:
         return CancelJob(record.batch, record.input_object, record.target, record.job_id)
     return ForgetJob(record.batch, record.input_object, record.job_id)
 
@@ -250,8 +262,14 @@ def empty_prefixes(desired: DesiredState, observed: Observed) -> list[str]:
 
 
 def _warnings(jobs: Mapping[tuple[str, str], JobRecord], observed: Observed) -> list[str]:
+    out = [f"part of a reply could not be read: {p}" for p in observed.problems[:MAX_PROBLEMS]]
+    if len(observed.problems) > MAX_PROBLEMS:
+        out.append(f"... and {len(observed.problems) - MAX_PROBLEMS} more unreadable entries")
     missing = [r for r in jobs.values() if r.job_id in observed.missing_job_ids]
     if not missing:
-        return []
+        return out
     sample = ", ".join(f"{r.batch}/{r.input_object}" for r in missing[:3])
-    return [f"{len(missing)} unfinished job(s) unknown to the service, left as recorded: {sample}"]
+    out.append(
+        f"{len(missing)} unfinished job(s) unknown to the service, left as recorded: {sample}"
+    )
+    return out

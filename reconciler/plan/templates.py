@@ -3,6 +3,11 @@
 The service's ``name`` filter is a prefix match, so adoption compares names exactly here.
 A recorded template is followed by its ID (renames on the service do not lose it); a template
 deleted out of band is re-created; one removed from the manifests is deleted only with --prune.
+
+A remote template whose settings could not be read (``snapshot`` None, see RemoteTemplate) is
+never adopted or compared: a same-name template we cannot read is left alone (creating
+another would clash on the name), and a recorded one is updated only when the manifest
+itself changed. The codec's problem reaches the plan's warnings through ``Observed.problems``.
 """
 
 from __future__ import annotations
@@ -45,7 +50,12 @@ def plan_desired_template(
     current = by_id.get(record.template_id) if record else None
     if current is None:
         named = _by_name(remote, spec.name)
-        if named is not None:
+        if named is not None and named.snapshot is None:
+            return KeepTemplate(
+                spec.target, spec.name, named.template_id,
+                "not adopted: its settings on the service could not be read",
+            )  # fmt: skip
+        if named is not None and named.snapshot is not None:
             changes = settings_changes(named.snapshot, spec.snapshot)
             return AdoptTemplate(
                 spec.target, spec.name, named.template_id, spec.snapshot, fp, changes
@@ -53,6 +63,8 @@ def plan_desired_template(
         if record is not None:
             return RecreateTemplate(spec.target, spec.name, record.template_id, spec.snapshot, fp)
         return CreateTemplate(spec.target, spec.name, spec.snapshot, fp)
+    if current.snapshot is None:
+        return _unreadable(spec, record, current.template_id, fp)
     changes = settings_changes(current.snapshot, spec.snapshot)
     if current.name != spec.name:
         reason = f"renamed on the service to {current.name!r}"
@@ -66,6 +78,19 @@ def plan_desired_template(
     return UpdateTemplate(
         spec.target, spec.name, current.template_id, spec.snapshot, fp, changes, reason
     )
+
+
+def _unreadable(
+    spec: TemplateSpec, record: TemplateRecord | None, template_id: str, fp: str
+) -> TemplateAction:
+    """A recorded template whose service settings we cannot read: only the manifest decides."""
+    if record is not None and record.fingerprint != fp:
+        reason = "manifest changed (its settings on the service could not be read)"
+        return UpdateTemplate(spec.target, spec.name, template_id, spec.snapshot, fp, (), reason)
+    return KeepTemplate(
+        spec.target, spec.name, template_id,
+        "left as it is: its settings on the service could not be read",
+    )  # fmt: skip
 
 
 def plan_removed_template(

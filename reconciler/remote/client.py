@@ -118,8 +118,7 @@ class CIClient:
     def delete_template(self, template_id: str) -> None:
         op = f"delete_template {template_id}"
         reply = self._ci(op, "DELETE", f"/template/{_segment(template_id)}")
-        if reply.body.strip():
-            codec.check_root(reply.body, "Response", op, self._max)
+        codec.delete_reply(reply.body, op, self._max)
 
     def list_templates(
         self, *, name_prefix: str | None = None, page_number: int = 1, page_size: int = 100

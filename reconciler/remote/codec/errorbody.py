@@ -9,7 +9,7 @@ body was not the service's.
 from __future__ import annotations
 
 from reconciler.errors import ApiError, BadReplyError
-from reconciler.remote.codec.xmlsafe import DEFAULT_MAX_BYTES, parse_root, string
+from reconciler.remote.codec.xmlsafe import DEFAULT_MAX_BYTES, Element, parse_root, string
 
 _REASONS = {301: "PermanentRedirect", 302: "Found", 307: "TemporaryRedirect", 404: "NotFound"}
 
@@ -17,7 +17,17 @@ _REASONS = {301: "PermanentRedirect", 302: "Found", 307: "TemporaryRedirect", 40
 def error_fields(body: bytes, op: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, str, str]:
     """``(code, message, request_id)`` of an ``<Error>`` body; BadReplyError otherwise."""
     root = parse_root(body, "Error", op, max_bytes)
-    return string(root, "Code"), string(root, "Message"), string(root, "RequestId")
+    return _line(root, "Code"), _line(root, "Message"), _line(root, "RequestId")
+
+
+_MAX_FIELD = 200
+
+
+def _line(root: Element, name: str) -> str:
+    """A field on one short line: a message spread over lines (or pages) must not break our
+    one-line errors."""
+    flat = " ".join(string(root, name).split())
+    return flat if len(flat) <= _MAX_FIELD else flat[: _MAX_FIELD - 3] + "..."
 
 
 def api_error(
