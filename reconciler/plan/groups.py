@@ -89,13 +89,22 @@ class Group:
 
 
 def group_jobs(jobs: Iterable[JobAction]) -> list[Group]:
-    """Groups with changes first, then larger first, then by label: a stable order."""
+    """Groups in a stable order that is fair to every reason: changes first, and within them
+    the largest group of each (kind, reason code) before the second of any, so 50 failure
+    codes never push the one group of new jobs out of a capped view."""
     found: dict[tuple[Any, ...], list[JobAction]] = {}
     for job in jobs:
         key = (job.kind, job.reason_code, job.params, label(job))
         found.setdefault(key, []).append(job)
     groups = [Group(k[0], k[1], k[2], k[3], tuple(v)) for k, v in found.items()]
-    return sorted(groups, key=lambda g: (not g.changes, -len(g.items), g.kind, g.label))
+    groups.sort(key=lambda g: (-len(g.items), g.kind, g.label))
+    rank: dict[int, int] = {}
+    seen: Counter[tuple[str, str]] = Counter()
+    for i, g in enumerate(groups):
+        rank[i] = seen[(g.kind, g.reason_code)]
+        seen[(g.kind, g.reason_code)] += 1
+    order = sorted(range(len(groups)), key=lambda i: (not groups[i].changes, rank[i], i))
+    return [groups[i] for i in order]
 
 
 def round_robin(items: Sequence[JobAction], n: int) -> list[JobAction]:

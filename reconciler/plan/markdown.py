@@ -104,8 +104,11 @@ def _details(plan: Plan, groups: list[Group], sample: int) -> list[str]:
 
 
 def render_markdown(plan: Plan, *, sample: int = 20, limit: int = MARKDOWN_LIMIT) -> str:
-    """Pull-request comment: summary, cost and warnings first, details after; always < limit."""
+    """Pull-request comment: summary, cost and warnings first, details after; always < limit.
+    Samples per group shrink as groups multiply (at least 3), so every group gets some."""
     groups = group_jobs(plan.jobs)
+    detailed = sum(1 for g in groups if g.changes or g.reason_code == "keep_failed")
+    sample = max(3, min(sample, 400 // max(detailed, 1)))
     head = "\n".join(_top(plan) + _batch_table(plan) + _group_table(plan, groups))
     if len(head) + len(NOTE) >= limit:
         return head[: limit - len(NOTE) - 1] + NOTE

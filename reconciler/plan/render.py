@@ -52,7 +52,7 @@ class Caps:
         if verbose <= 0:
             return cls()
         k = verbose
-        return cls(10 + 40 * k, 2 + 18 * k, 10 + 90 * k, 12 + 100 * k, 6 + 50 * k)
+        return cls(10 + 60 * k, 2 + 3 * k, 10 + 90 * k, 12 + 100 * k, 6 + 50 * k)
 
 
 def symbol(kind: str, style: Style) -> str:
@@ -91,6 +91,11 @@ def summary_line(plan: Plan) -> str:
     return f"Plan: {parts}; {unchanged} unchanged."
 
 
+def _money(value: float) -> str:
+    """Two decimals, except for sums below a cent, which keep three significant digits."""
+    return f"{value:,.2f}" if value >= 0.01 or value == 0 else f"{value:.3g}"
+
+
 def cost_lines(cost: CostPreview) -> list[str]:
     """Billable work: jobs, frames and sprite sheets at most, and money when priced."""
     if not cost.jobs:
@@ -105,14 +110,16 @@ def cost_lines(cost: CostPreview) -> list[str]:
     lines = ["Billable work: " + "; ".join(parts) + "."]
     money = cost.money()
     if money:
-        amounts = ", ".join(f"{v:,.2f} {c}" for c, v in money.items())
-        lines.append(f"Estimated cost: at most {amounts} (from the manifests' pricing).")
+        amounts = ", ".join(f"{_money(v)} {c}" for c, v in money.items())
+        unpriced = sum(b.jobs for b in cost.batches if b.money is None)
+        rest = f"; {unpriced:,} job(s) unpriced or unbounded not included" if unpriced else ""
+        lines.append(f"Estimated cost: at most {amounts} (from the manifests' pricing{rest}).")
     lines += [f"Over budget (allowed by --allow-over-budget): {b}" for b in cost.over_budget]
     return lines
 
 
 def _folded(what: str, shown: int, total: int) -> list[str]:
-    return [f"        ... and {total - shown} more {what}"] if total > shown else []
+    return [f"        ... and {total - shown} more{what}"] if total > shown else []
 
 
 def _templates(plan: Plan, style: Style, caps: Caps) -> list[str]:
@@ -125,7 +132,7 @@ def _templates(plan: Plan, style: Style, caps: Caps) -> list[str]:
     lines = ["Templates:"]
     for action in shown[: caps.templates]:
         lines += template_lines(action, style)
-    lines += _folded("template change(s)", min(len(shown), caps.templates), len(shown))
+    lines += _folded(" template change(s)", min(len(shown), caps.templates), len(shown))
     kept = len(plan.templates) - len(shown)
     if kept:
         lines.append(f"      {kept} template(s) unchanged")

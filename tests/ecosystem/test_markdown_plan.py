@@ -33,7 +33,9 @@ def big_plan(jobs: int) -> Plan:
             code = "new_job" if i % 3 else "resubmit_template"
             request = JobRequest(input_object=key, output=output, template_id="t1abc")
             actions.append(
-                SubmitJob("archive", key, "media", "thumbs", request, "fp", reason, reason_code=code)
+                SubmitJob(
+                    "archive", key, "media", "thumbs", request, "fp", reason, reason_code=code
+                )
             )
     templates = (
         CreateTemplate("media", "thumbs", settings, "fp"),
