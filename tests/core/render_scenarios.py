@@ -24,6 +24,7 @@ from reconciler.model import (
 )
 from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.plan.expand import expand
+from reconciler.plan.fingerprint import settings_fingerprint
 from reconciler.plan.observed import Observed
 from reconciler.plan.planner import Plan, PlanOptions, StateRef, build_plan, template_contents
 
@@ -63,7 +64,10 @@ def _record(batch: str, key: str, fp: str, n: int, state: str, code: str = "") -
                      STAMP if state != "Running" else None, code, message)  # fmt: skip
 
 
-def failures(options: PlanOptions = PlanOptions()) -> Plan:
+DEFAULT = PlanOptions()
+
+
+def failures(options: PlanOptions = DEFAULT) -> Plan:
     archive = [f"videos/archive/clip-{i:04d}.mp4" for i in range(1000)]
     desired = _desired([
         _batch("archive", "thumbs", InputSelector(objects=tuple(archive))),
@@ -72,7 +76,8 @@ def failures(options: PlanOptions = PlanOptions()) -> Plan:
         _batch("raw", "keyframes", InputSelector(prefix="raw/")),
     ])  # fmt: skip
     remote = (
-        RemoteTemplate("t1thumbs", "thumbs", THUMBS), RemoteTemplate("t1keys", "keyframes", KEYFRAMES),
+        RemoteTemplate("t1thumbs", "thumbs", THUMBS),
+        RemoteTemplate("t1keys", "keyframes", KEYFRAMES),
         RemoteTemplate("t1old", "old-thumbs", THUMBS),
     )  # fmt: skip
     listings = {
@@ -107,12 +112,10 @@ def failures(options: PlanOptions = PlanOptions()) -> Plan:
 
 
 def _fp(settings: SnapshotSettings) -> str:
-    from reconciler.plan.fingerprint import settings_fingerprint
-
     return settings_fingerprint(settings)
 
 
-def priced(budget: Budget | None = None, options: PlanOptions = PlanOptions()) -> Plan:
+def priced(budget: Budget | None = None, options: PlanOptions = DEFAULT) -> Plan:
     """Two batches: 40 sprite jobs (12 frames, 1 sheet each) and 3 KeyFrame jobs."""
     desired = _desired(
         [

@@ -12,8 +12,8 @@ from reconciler.plan.actions import (
     SubmitJob,
     UpdateTemplate,
 )
-from reconciler.plan.planner import Plan, PlanOptions, StateRef
 from reconciler.plan.markdown import render_markdown
+from reconciler.plan.planner import Plan, PlanOptions, StateRef
 
 LIMIT = 65_536
 
