@@ -101,4 +101,5 @@ def apply_failure_groups(failures: Iterable[Failure]) -> list[list[Failure]]:
     for f in failures:
         noun = f.what.split(" ", 1)[0]
         groups.setdefault((noun, f.code, f.message if not f.code else ""), []).append(f)
-    return sorted(groups.values(), key=lambda g: (-len(g), g[0].what))
+    ordered = [sorted(g, key=lambda f: f.what) for g in groups.values()]
+    return sorted(ordered, key=lambda g: (-len(g), g[0].what))

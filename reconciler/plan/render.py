@@ -104,7 +104,8 @@ def cost_lines(cost: CostPreview) -> list[str]:
     parts = [f"{cost.jobs:,} job(s) to submit ({new:,} new, {cost.jobs - new:,} re-submitted)"]
     bounded = cost.jobs - cost.unbounded_jobs
     if bounded:
-        parts.append(f"at most {cost.frames:,} frame(s) and {cost.sprites:,} sprite sheet(s)")
+        sheets = f" and {cost.sprites:,} sprite sheet(s)" if cost.sprites else ""
+        parts.append(f"at most {cost.frames:,} frame(s){sheets}")
     if cost.unbounded_jobs:
         parts.append(f"{cost.unbounded_jobs:,} job(s) depend on video length (mode KeyFrame)")
     lines = ["Billable work: " + "; ".join(parts) + "."]
