@@ -9,9 +9,11 @@ a batch of 2 beside a batch of 2,000 still shows up, and in a fixed order so gol
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from reconciler.plan.actions import CHANGES, JobAction
@@ -56,15 +58,19 @@ def verb(kind: str) -> str:
 def label(action: Any) -> str:
     """The group's reason in words: from the code and params, never naming one object."""
     code: str = action.reason_code
+    return _label(code, action.params, "" if code else str(action.reason))
+
+
+@cache
+def _label(code: str, params: tuple[tuple[str, str], ...], reason: str) -> str:
     if not code:
-        return str(action.reason)
-    params = dict(action.params)
+        return reason
     template = LABELS.get(code)
     if template is None:
-        extra = ", ".join(f"{k} {v}" for k, v in action.params)
+        extra = ", ".join(f"{k} {v}" for k, v in params)
         return code.replace("_", " ") + (f" ({extra})" if extra else "")
     try:
-        return template.format(**params)
+        return template.format(**dict(params))
     except KeyError:
         return template
 
@@ -110,9 +116,11 @@ def group_jobs(jobs: Iterable[JobAction]) -> list[Group]:
 def round_robin(items: Sequence[JobAction], n: int) -> list[JobAction]:
     """Up to ``n`` items, one per batch in turn (batches and keys in sorted order)."""
     per_batch: dict[str, list[JobAction]] = {}
-    for item in sorted(items, key=lambda i: (i.batch, i.input_object)):
+    for item in items:
         per_batch.setdefault(item.batch, []).append(item)
-    queues = [per_batch[b] for b in sorted(per_batch)]
+    queues = [
+        heapq.nsmallest(n, per_batch[b], key=lambda i: i.input_object) for b in sorted(per_batch)
+    ]
     out: list[JobAction] = []
     depth = 0
     while len(out) < n and any(depth < len(q) for q in queues):
@@ -123,9 +131,10 @@ def round_robin(items: Sequence[JobAction], n: int) -> list[JobAction]:
 
 def batch_counts(jobs: Iterable[JobAction]) -> dict[str, Counter[str]]:
     """Batch -> verb -> count, batches sorted by name."""
+    pairs = Counter((job.batch, job.kind) for job in jobs)
     out: dict[str, Counter[str]] = {}
-    for job in jobs:
-        out.setdefault(job.batch, Counter())[verb(job.kind)] += 1
+    for (batch, kind), n in pairs.items():
+        out.setdefault(batch, Counter())[verb(kind)] += n
     return {b: out[b] for b in sorted(out)}
 
 
