@@ -48,9 +48,7 @@ def failure_groups(records: Iterable[JobRecord]) -> list[dict[str, Any]]:
     ]
 
 
-def status_document(
-    records: Iterable[JobRecord], *, jobs: bool = False, timed_out: bool | None = None
-) -> dict[str, Any]:
+def status_document(records: Iterable[JobRecord], *, jobs: bool = False) -> dict[str, Any]:
     """Counts per batch and grouped failures; every job record too with ``jobs``."""
     batches: dict[str, Any] = {}
     totals: Counter[str] = Counter()
@@ -71,8 +69,6 @@ def status_document(
         "counts": dict(sorted(totals.items())),
         "batches": batches,
     }
-    if timed_out is not None:
-        doc["timed_out"] = timed_out
     return doc
 
 

@@ -63,11 +63,14 @@ def _batch_table(plan: Plan, max_rows: int = 50) -> list[str]:
 
 def _group_table(plan: Plan, groups: list[Group], max_rows: int = 40) -> list[str]:
     rows = ["| action | reason | code | count |", "|---|---|---|---:|"]
-    for action in plan.templates:
-        if action.kind in CHANGES:
+    folded: Counter[str] = Counter()
+    changed = [a for a in plan.templates if a.kind in CHANGES]
+    for i, action in enumerate(changed):
+        if i < max_rows:
             rows.append(f"| {verb(action.kind)} template | {_esc(action.reason)} | "
                         f"{action.reason_code} | 1 |")  # fmt: skip
-    folded: Counter[str] = Counter()
+        else:
+            folded[f"{verb(action.kind)} template"] += 1
     for i, group in enumerate(groups):
         if i < max_rows:
             rows.append(f"| {verb(group.kind)} | {_esc(group.label)} | {group.reason_code} | "

@@ -44,7 +44,7 @@ class Caps:
     groups: int = 10
     samples: int = 2
     batches: int = 10
-    templates: int = 12
+    templates: int = 16  # lines, attribute diffs included
     warnings: int = 6
 
     @classmethod
@@ -130,10 +130,14 @@ def _templates(plan: Plan, style: Style, caps: Caps) -> list[str]:
     ]
     if not plan.templates:
         return []
-    lines = ["Templates:"]
-    for action in shown[: caps.templates]:
-        lines += template_lines(action, style)
-    lines += _folded(" template change(s)", min(len(shown), caps.templates), len(shown))
+    lines, count = ["Templates:"], 0
+    for action in shown:
+        more = template_lines(action, style)
+        if count and len(lines) - 1 + len(more) > caps.templates:
+            break  # the first template always shows in full; the rest within the line budget
+        lines += more
+        count += 1
+    lines += _folded(" template change(s)", count, len(shown))
     kept = len(plan.templates) - len(shown)
     if kept:
         lines.append(f"      {kept} template(s) unchanged")

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import PlanError
-from reconciler.model import Budget
+from reconciler.model import Budget, JobOutput, JobRequest, SnapshotSettings
+from reconciler.plan.actions import FieldChange, SubmitJob, UpdateTemplate
 from reconciler.plan.markdown import MARKDOWN_LIMIT, render_markdown
-from reconciler.plan.planner import PlanOptions
+from reconciler.plan.planner import Plan, PlanOptions, StateRef
 from reconciler.plan.render import render_text
 from tests.core import render_scenarios as scenarios
 
@@ -115,3 +116,44 @@ def test_frames_budget_counts_upper_bound() -> None:
     assert scenarios.priced(Budget(max_frames=480)).cost.frames == 480
     with pytest.raises(PlanError, match="up to 480 frames"):
         scenarios.priced(Budget(max_frames=479))
+
+
+def test_any_size_stays_bounded() -> None:
+    """200 batches, 30 template changes with diffs, 20,000 distinct legacy reasons (no code),
+    100 warnings: the text stays within TEXT_LINES and the Markdown under the limit."""
+    output = JobOutput(region="ap-chongqing", bucket="out-1250000000", object="f.jpg")
+    jobs = tuple(
+        SubmitJob(
+            f"batch-{i % 200:03d}",
+            f"v/{i:06d}.mp4",
+            "media",
+            None,
+            JobRequest(input_object=f"v/{i:06d}.mp4", output=output),
+            "fp",
+            f"legacy reason {i}",
+        )  # fmt: skip
+        for i in range(20_000)
+    )
+    changes = tuple(FieldChange(f"field{k}", k, k + 1) for k in range(8))
+    templates = tuple(
+        UpdateTemplate(
+            "media",
+            f"tpl-{i:02d}",
+            f"t{i}",
+            SnapshotSettings(count=1),
+            "fp",
+            changes,
+            "manifest changed",
+        )  # fmt: skip
+        for i in range(30)
+    )
+    warnings = tuple(f"warning number {i} " + "x" * 300 for i in range(100))
+    plan = Plan(PlanOptions(), StateRef("l", 1, "d"), (), templates, jobs, warnings=warnings)
+    text = render_text(plan)
+    assert len(text.splitlines()) <= TEXT_LINES
+    assert "... and 190 more batch(es) with 19000 job(s)" in text
+    assert "... and 29 more template change(s)" in text
+    assert "Warning: ... and 94 more warning(s)" in text
+    md = render_markdown(plan)
+    assert len(md) < MARKDOWN_LIMIT
+    assert "| (150 more batches) | 15000 | 15000 to submit |" in md
