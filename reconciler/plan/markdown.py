@@ -27,7 +27,7 @@ def _esc(text: str, cap: int = MAX_CELL) -> str:
 
 def _top(plan: Plan, max_warnings: int = 20) -> list[str]:
     lines = ["## reconciler plan", "", f"**{summary_line(plan)}**", ""]
-    lines += [f"- {_esc(line, 400)}" for line in cost_lines(plan.cost)]
+    lines += [f"- {_esc(line, 400)}" for line in cost_lines(plan)]
     lines.append("")
     for warning in plan.warnings[:max_warnings]:
         lines.append(f"> **Warning:** {_esc(warning, 400)}")

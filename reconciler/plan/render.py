@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.plan.actions import CHANGES, FieldChange, TemplateAction
-from reconciler.plan.cost import CostPreview
 from reconciler.plan.groups import batch_counts, counts_text, group_jobs, verb
 from reconciler.plan.planner import Plan
 
@@ -96,9 +95,12 @@ def _money(value: float) -> str:
     return f"{value:,.2f}" if value >= 0.01 or value == 0 else f"{value:.3g}"
 
 
-def cost_lines(cost: CostPreview) -> list[str]:
+def cost_lines(plan: Plan, max_over: int = 5) -> list[str]:
     """Billable work: jobs, frames and sprite sheets at most, and money when priced."""
+    cost = plan.cost
     if not cost.jobs:
+        if any(a.kind == "submit_job" for a in plan.jobs):  # saved by a version without costs
+            return ["Billable work: not recorded in this plan (plan again to see it)."]
         return ["Billable work: none (no jobs to submit)."]
     new = sum(b.new_jobs for b in cost.batches)
     parts = [f"{cost.jobs:,} job(s) to submit ({new:,} new, {cost.jobs - new:,} re-submitted)"]
@@ -115,8 +117,10 @@ def cost_lines(cost: CostPreview) -> list[str]:
         unpriced = sum(b.jobs for b in cost.batches if b.money is None)
         rest = f"; {unpriced:,} job(s) unpriced or unbounded not included" if unpriced else ""
         lines.append(f"Estimated cost: at most {amounts} (from the manifests' pricing{rest}).")
-    lines += [f"Over budget (allowed by --allow-over-budget): {b}" for b in cost.over_budget]
-    return lines
+    over = [f"Over budget (allowed by --allow-over-budget): {b}" for b in cost.over_budget]
+    if len(over) > max_over:
+        over[max_over:] = [f"Over budget: ... and {len(over) - max_over} more"]
+    return lines + over
 
 
 def _folded(what: str, shown: int, total: int) -> list[str]:
@@ -191,7 +195,7 @@ def render_text(plan: Plan, *, style: Style = plain, verbose: int = 0) -> str:
     """Terminal/CI-log rendering, bounded by :class:`Caps` whatever the plan's size."""
     caps = Caps.of(verbose)
     lines = _templates(plan, style, caps) + _batches(plan, caps) + _jobs(plan, style, caps)
-    lines += cost_lines(plan.cost)
+    lines += cost_lines(plan)
     lines += [f"Warning: {w}" for w in plan.warnings[: caps.warnings]]
     if len(plan.warnings) > caps.warnings:
         lines.append(f"Warning: ... and {len(plan.warnings) - caps.warnings} more warning(s)")

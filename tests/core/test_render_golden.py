@@ -154,6 +154,7 @@ def test_any_size_stays_bounded() -> None:
     assert "... and 190 more batch(es) with 19000 job(s)" in text
     assert "... and 29 more template change(s)" in text
     assert "Warning: ... and 94 more warning(s)" in text
+    assert "Billable work: not recorded in this plan" in text  # built without a cost preview
     md = render_markdown(plan)
     assert len(md) < MARKDOWN_LIMIT
     assert "| (150 more batches) | 15000 | 15000 to submit |" in md
