@@ -18,8 +18,11 @@ from reconciler import Reconciler
 from reconciler.cli.commands import cli
 from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.server import RunningServer, start_background
+from reconciler.plan.document import plan_document
+from reconciler.plan.planner import PlanOptions
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
+from tests.core import render_scenarios
 from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY
 from tests.core.test_exactly_once import BUCKET, write_manifests
 
@@ -161,3 +164,15 @@ def test_apply_failures_are_grouped_by_error(tmp_path: Path, server: RunningServ
         "in/video-0000.mp4, load/in/video-0001.mp4, load/in/video-0002.mp4 and 27 more"
         in (failed[0])
     )
+
+
+@pytest.mark.parametrize("retry", [False, True])
+def test_every_action_kind_of_the_golden_plans_matches_the_schema(retry: bool) -> None:
+    """Kinds the emulator run does not reach (keep_failed, forget_running, a removed template,
+    KeyFrame costs) are in the golden scenario; its document must validate too."""
+    plan = render_scenarios.failures(PlanOptions(retry_failed=retry))
+    doc = json.loads(json.dumps(plan_document(plan)))
+    validate(doc, "plan.schema.json")
+    codes = {g["reason_code"] for g in doc["groups"]}
+    assert {"forget_running", "new_job", "retry_failed" if retry else "keep_failed"} <= codes
+    validate(json.loads(json.dumps(plan_document(render_scenarios.priced()))), "plan.schema.json")
