@@ -100,6 +100,11 @@ def test_plan_and_status_documents_match_their_schemas(
         "in/video-0002.mp4",
     ]
     assert all(r["job_id"] and r["code"] == "ResourceNotFound" for r in failed["failed"])
+    rows = run(server, state, "status", str(m), "--failed").stdout.splitlines()
+    assert [row.split("\t")[:2] for row in rows] == [
+        ["load", "in/video-0001.mp4"],
+        ["load", "in/video-0002.mp4"],
+    ]
 
     api = Reconciler(state_path=state, endpoint=server.url, env=ENV)
     assert api.status([m]).to_dict() == status  # one builder for the CLI and the API

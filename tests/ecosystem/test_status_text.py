@@ -1,4 +1,4 @@
-"""``status`` text groups failures by error code: a few sample jobs per code, not one line each."""
+"""``status`` and the apply summary group failures: a few samples per group, not a line per job."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import io
 
 from rich.console import Console
 
-from reconciler.cli.ui import print_status
+from reconciler.cli.ui import print_apply_result, print_status
+from reconciler.engine.apply import ApplyResult, Failure
 from reconciler.model.records import JobRecord
 
 STAMP = "2026-01-01T00:00:00Z"
@@ -31,3 +32,20 @@ def test_failures_fold_by_code_and_all_show_with_v() -> None:
     assert "    ... and 47 more Failed with Code0 (reconciler status --failed --json" in text
     assert "    ... and 47 more Failed with Code1" in text
     assert rendered(records, 1).count("  Failed v/") == 100
+
+
+def test_apply_summary_groups_120_jobs_behind_one_failed_template() -> None:
+    message = "template thumbs was not applied, so its ID is unknown"
+    result = ApplyResult(done={"create_template": 0}, failures=[
+        Failure("template thumbs", "name is taken", "InvalidParameter", "rid-1"),
+        *(Failure(f"job archive/v/{i:03d}.mp4", message) for i in range(120)),
+    ])  # fmt: skip
+    out = io.StringIO()
+    print_apply_result(Console(file=out, width=300, no_color=True), result)
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        "Apply complete: nothing to do; 121 failed.",
+        "  failed 120 jobs: " + message + "; archive/v/000.mp4, archive/v/001.mp4, "
+        "archive/v/002.mp4 and 117 more",
+        "  failed template thumbs [InvalidParameter]: name is taken (request id rid-1)",
+    ]
