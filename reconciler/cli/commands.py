@@ -264,7 +264,11 @@ def wait(ctx: click.Context, paths: tuple[Path, ...], timeout: float) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Counts and grouped failures, as JSON.")
 @click.option("--jobs", "with_jobs", is_flag=True, help="With --json: every job's record too.")
-@click.option("--failed", is_flag=True, help="With --json: only the failed jobs, one row each.")
+@click.option(
+    "--failed",
+    is_flag=True,
+    help="Only the failed jobs, one row each (tab-separated; with --json: JSON).",
+)
 @click.pass_context
 def status(
     ctx: click.Context, paths: tuple[Path, ...], as_json: bool, with_jobs: bool, failed: bool
