@@ -26,9 +26,10 @@ from reconciler.engine.planfile import read_plan, write_plan  # noqa: E402
 from reconciler.model.records import JobRecord  # noqa: E402
 from reconciler.plan.document import plan_document  # noqa: E402
 from reconciler.plan.expand import expand  # noqa: E402
+from reconciler.plan.markdown import MARKDOWN_LIMIT, render_markdown  # noqa: E402
 from reconciler.plan.observed import Observed  # noqa: E402
 from reconciler.plan.planner import Plan, StateRef, build_plan, template_contents  # noqa: E402
-from reconciler.plan.render import MARKDOWN_LIMIT, render_markdown, render_text  # noqa: E402
+from reconciler.plan.render import render_text  # noqa: E402
 
 
 def plans(directory: Path, jobs: int) -> dict[str, Plan]:

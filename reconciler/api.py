@@ -29,6 +29,7 @@ from reconciler import manifest
 from reconciler.engine import workflow
 from reconciler.engine.apply import ApplyResult, Progress
 from reconciler.engine.planfile import read_plan, write_plan
+from reconciler.engine.report import FAILED_STATES, by_batch, failed_document, status_document
 from reconciler.engine.track import Key
 from reconciler.model import DesiredState
 from reconciler.model.records import FINISHED_STATES, JobRecord
@@ -64,7 +65,7 @@ class BatchStatus:
 
     @property
     def failed(self) -> tuple[JobRecord, ...]:
-        return tuple(job for job in self.jobs if job.state in ("Failed", "Cancel"))
+        return tuple(job for job in self.jobs if job.state in FAILED_STATES)
 
     @property
     def finished(self) -> bool:
@@ -80,9 +81,7 @@ class StatusReport:
 
     @classmethod
     def of(cls, records: Iterable[JobRecord], timed_out: bool = False) -> StatusReport:
-        groups: dict[str, list[JobRecord]] = {}
-        for rec in sorted(records, key=lambda r: r.key):
-            groups.setdefault(rec.batch, []).append(rec)
+        groups = by_batch(records)
         return cls({b: BatchStatus(b, tuple(jobs)) for b, jobs in groups.items()}, timed_out)
 
     @property
@@ -93,15 +92,13 @@ class StatusReport:
     def failed(self) -> tuple[JobRecord, ...]:
         return tuple(job for batch in self.batches.values() for job in batch.failed)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The same document as ``reconciler status --json``."""
-        return {
-            "format_version": 1,
-            "batches": {
-                name: {"counts": dict(b.counts), "jobs": [j.to_dict() for j in b.jobs]}
-                for name, b in self.batches.items()
-            },
-        }
+    def to_dict(self, *, jobs: bool = False) -> dict[str, Any]:
+        """The same document as ``reconciler status --json`` (``--jobs``: with every job)."""
+        return status_document(self.jobs.values(), jobs=jobs)
+
+    def failed_dict(self) -> dict[str, Any]:
+        """The same document as ``reconciler status --failed --json``."""
+        return failed_document(self.jobs.values())
 
 
 def _paths(paths: Paths) -> list[str | Path]:
@@ -138,9 +135,18 @@ class Reconciler:
         service would accept but ignore is on the result's ``warnings`` (located problems)."""
         return manifest.load(_paths(paths))
 
-    def plan(self, paths: Paths, *, prune: bool = False, retry_failed: bool = False) -> Plan:
-        """Observe the service and build the plan; changes nothing."""
-        _, plan = workflow.make_plan(_paths(paths), self.settings, PlanOptions(prune, retry_failed))
+    def plan(
+        self,
+        paths: Paths,
+        *,
+        prune: bool = False,
+        retry_failed: bool = False,
+        allow_over_budget: bool = False,
+    ) -> Plan:
+        """Observe the service and build the plan; changes nothing. A plan over a declared
+        budget raises ``PlanError`` unless ``allow_over_budget``."""
+        options = PlanOptions(prune, retry_failed, allow_over_budget)
+        _, plan = workflow.make_plan(_paths(paths), self.settings, options)
         return plan
 
     def apply(
@@ -149,13 +155,14 @@ class Reconciler:
         *,
         prune: bool = False,
         retry_failed: bool = False,
+        allow_over_budget: bool = False,
         approve: Callable[[Plan], bool] | None = None,
         progress: Progress | None = None,
     ) -> ApplyOutcome:
         """Plan and apply under the state lock. ``approve`` sees the plan first (default: yes);
         ``progress(phase, done, total)`` is called as jobs are submitted."""
         plan, result = workflow.apply_manifests(
-            _paths(paths), self.settings, PlanOptions(prune, retry_failed),
+            _paths(paths), self.settings, PlanOptions(prune, retry_failed, allow_over_budget),
             approve=approve or (lambda _plan: True), progress=progress,
         )  # fmt: skip
         return ApplyOutcome(plan, result)

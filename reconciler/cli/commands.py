@@ -20,16 +20,17 @@ import click
 
 from reconciler.cli.admin import emulator, force_unlock, state_group
 from reconciler.cli.common import Globals, fail, run, settings_of, show_warnings, style_of
+from reconciler.cli.show import show
 from reconciler.cli.ui import (
     ProgressReporter,
     WaitReporter,
     make_console,
     print_apply_result,
     print_status,
-    status_document,
 )
 from reconciler.engine.apply import ApplyResult
 from reconciler.engine.planfile import read_plan, write_plan
+from reconciler.engine.report import failed_document, status_document
 from reconciler.engine.workflow import (
     apply_manifests,
     apply_plan,
@@ -41,8 +42,14 @@ from reconciler.errors import ConfigError
 from reconciler.manifest import load, summarize
 from reconciler.model import DesiredState, StateLocation
 from reconciler.plan.document import plan_document
+from reconciler.plan.markdown import render_markdown
 from reconciler.plan.planner import Plan, PlanOptions
-from reconciler.plan.render import render_markdown, render_text, summary_line
+from reconciler.plan.render import render_text, summary_line
+
+FAILED_COLUMNS = ("batch", "input_object", "job_id", "state", "code", "message")
+OVER_BUDGET = click.option(
+    "--allow-over-budget", is_flag=True, help="Plan/apply even when a declared budget is exceeded."
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,6 +122,7 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @click.option("--prune", is_flag=True, help="Delete templates / cancel jobs left the manifests.")
 @click.option("--retry-failed", is_flag=True, help="Re-submit jobs whose last run Failed.")
+@OVER_BUDGET
 @click.pass_context
 def plan(
     ctx: click.Context,
@@ -125,11 +133,12 @@ def plan(
     detailed_exitcode: bool,
     prune: bool,
     retry_failed: bool,
+    allow_over_budget: bool,
 ) -> None:
     """Show what apply would do, without changing anything."""
 
     def action() -> int:
-        options = PlanOptions(prune, retry_failed)
+        options = PlanOptions(prune, retry_failed, allow_over_budget)
         _, the_plan = make_plan(paths, settings_of(ctx), options, _show_load_warnings)
         if out is not None:
             write_plan(the_plan, out)
@@ -138,8 +147,8 @@ def plan(
         elif markdown:
             click.echo(render_markdown(the_plan))
         else:
-            sample = 5 + 20 * max(ctx.obj.verbosity, 0)
-            click.echo(render_text(the_plan, style=style_of(ctx), sample=sample))
+            verbose = max(ctx.obj.verbosity, 0)
+            click.echo(render_text(the_plan, style=style_of(ctx), verbose=verbose))
             if out is not None:
                 click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}")
         return 2 if detailed_exitcode and the_plan.changes else 0
@@ -154,6 +163,7 @@ def plan(
 @click.option("--retry-failed", is_flag=True, help="Re-submit jobs whose last run Failed.")
 @click.option("--wait", "wait_", is_flag=True, help="Wait for the jobs to finish.")
 @click.option("--timeout", default=3600.0, type=float, help="Seconds to wait at most.")
+@OVER_BUDGET
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -163,6 +173,7 @@ def apply(
     retry_failed: bool,
     wait_: bool,
     timeout: float,
+    allow_over_budget: bool,
 ) -> None:
     """Apply manifests (plan, confirm, execute), or exactly a plan saved with plan --out."""
 
@@ -182,7 +193,7 @@ def apply(
                 click.echo(render_text(the_plan, style=style_of(ctx)))
             result: ApplyResult | None = apply_plan(the_plan, settings, progress=reporter)
         else:
-            options = PlanOptions(prune, retry_failed)
+            options = PlanOptions(prune, retry_failed, allow_over_budget)
             the_plan, result = apply_manifests(
                 paths, settings, options, approve=approve, progress=reporter,
                 loaded=_show_load_warnings,
@@ -190,7 +201,7 @@ def apply(
         reporter.close()
         code = 0
         if result is not None:
-            print_apply_result(console, result)
+            print_apply_result(console, result, ctx.obj.verbosity)
             code = 1 if result.failures else 0
         elif the_plan.changes:
             fail("apply cancelled")
@@ -258,15 +269,29 @@ def wait(ctx: click.Context, paths: tuple[Path, ...], timeout: float) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Everything, as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Counts and grouped failures, as JSON.")
+@click.option("--jobs", "with_jobs", is_flag=True, help="With --json: every job's record too.")
+@click.option(
+    "--failed",
+    is_flag=True,
+    help="Only the failed jobs, one row each (tab-separated; with --json: JSON).",
+)
 @click.pass_context
-def status(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
-    """Per batch: job counts by state, failures with their code, outputs (-v)."""
+def status(
+    ctx: click.Context, paths: tuple[Path, ...], as_json: bool, with_jobs: bool, failed: bool
+) -> None:
+    """Per batch: job counts by state, failures grouped by code, outputs (-v)."""
 
     def action() -> int:
         _, records = job_status(paths, settings_of(ctx))
-        if as_json:
-            click.echo(json.dumps(status_document(records), indent=1, sort_keys=True))
+        if as_json and failed:
+            click.echo(json.dumps(failed_document(records.values()), indent=1, sort_keys=True))
+        elif as_json:
+            doc = status_document(records.values(), jobs=with_jobs)
+            click.echo(json.dumps(doc, indent=1, sort_keys=True))
+        elif failed:
+            for row in failed_document(records.values())["failed"]:
+                click.echo("\t".join(str(row[k] or "") for k in FAILED_COLUMNS))
         else:
             print_status(make_console(ctx.obj.color), records, ctx.obj.verbosity)
         return 0
@@ -282,6 +307,7 @@ def _terminate(signum: int, frame: object) -> None:
 cli.add_command(force_unlock)
 cli.add_command(state_group)
 cli.add_command(emulator)
+cli.add_command(show)
 
 
 def main() -> None:

@@ -8,14 +8,16 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from reconciler.engine.apply import ApplyResult
+from reconciler.engine.report import FAILED_STATES, apply_failure_groups, by_batch
 from reconciler.model.records import JobRecord
 
 STATES = ("Pending", "Submitted", "Running", "Success", "Failed", "Cancel")
@@ -100,27 +102,38 @@ def counts_line(counts: Counter[str]) -> str:
     return "jobs: " + (", ".join(parts) if parts else "none")
 
 
-def print_apply_result(console: Console, result: ApplyResult) -> None:
+def print_apply_result(console: Console, result: ApplyResult, verbose: int = 0) -> None:
+    """One line per failure group (same error, same kind of object), with a few samples."""
     done = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in sorted(result.done.items()) if n)
     console.print(f"Apply complete: {done or 'nothing to do'}; {len(result.failures)} failed.")
-    for f in result.failures:
+    groups = apply_failure_groups(result.failures)
+    limit = 20 if verbose <= 0 else 20 + 200 * verbose
+    for group in groups[:limit]:
+        f = group[0]
         code = f" [{f.code}]" if f.code else ""
         rid = f" (request id {f.request_id})" if f.request_id else ""
-        console.print(f"  [red]failed[/red] {f.what}{code}: {f.message}{rid}", markup=True)
-
-
-def by_batch(records: Iterable[JobRecord]) -> dict[str, list[JobRecord]]:
-    groups: dict[str, list[JobRecord]] = {}
-    for rec in sorted(records, key=lambda r: r.key):
-        groups.setdefault(rec.batch, []).append(rec)
-    return groups
+        if len(group) == 1:
+            console.print(f"  [red]failed[/red] {escape(f.what)}{code}: {escape(f.message)}{rid}")
+            continue
+        noun = f.what.split(" ", 1)[0]
+        names = ", ".join(g.what.split(" ", 1)[-1] for g in group[:3])
+        more = f" and {len(group) - 3} more" if len(group) > 3 else ""
+        console.print(
+            f"  [red]failed[/red] {len(group)} {noun}s{code}: {escape(f.message)}{rid}; "
+            f"{escape(names)}{more}"
+        )
+    if len(groups) > limit:
+        rest = sum(len(g) for g in groups[limit:])
+        console.print(f"  ... and {len(groups) - limit} more failure group(s) ({rest} failures)")
 
 
 def print_status(console: Console, records: Mapping[Any, JobRecord], verbose: int) -> None:
-    """A table per batch: counts by state, each failed job, and outputs with -v."""
+    """A table per batch: counts by state, failures grouped by error code (a few sample jobs
+    each; every one with -v), and outputs with -v."""
     groups = by_batch(records.values())
     if not groups:
         console.print("No jobs recorded for these manifests.")
+    samples = 3 if verbose <= 0 else 10**9
     for batch, recs in groups.items():
         counts = Counter(r.state for r in recs)
         table = Table(title=f"batch {batch}", title_justify="left")
@@ -131,28 +144,26 @@ def print_status(console: Console, records: Mapping[Any, JobRecord], verbose: in
             table.add_column(state or "(none)", justify="right")
         table.add_row(*(str(counts.get(s, 0)) for s in columns))
         console.print(table)
+        failed: dict[tuple[str, str], list[JobRecord]] = {}
         for rec in recs:
-            if rec.state in ("Failed", "Cancel"):
-                console.print(
-                    f"  {rec.state} {rec.input_object} ({rec.job_id}): {rec.code} {rec.message}"
-                )
+            if rec.state in FAILED_STATES:
+                failed.setdefault((rec.state, rec.code), []).append(rec)
             elif verbose > 0:
                 outs = len(rec.outputs) + len(rec.sprites)
                 first = (rec.outputs or rec.sprites or ("",))[0]
                 console.print(
-                    f"  {rec.state} {rec.input_object} ({rec.job_id}) {outs} output(s) {first}"
+                    f"  {rec.state} {rec.input_object} ({rec.job_id}) {outs} output(s) {first}",
+                    markup=False,
                 )
-
-
-def status_document(records: Mapping[Any, JobRecord]) -> dict[str, Any]:
-    """``status --json``: every job with everything recorded, grouped by batch."""
-    return {
-        "format_version": 1,
-        "batches": {
-            batch: {
-                "counts": dict(Counter(r.state for r in recs)),
-                "jobs": [r.to_dict() for r in recs],
-            }
-            for batch, recs in by_batch(records.values()).items()
-        },
-    }
+        for (state, code), group in sorted(failed.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            for rec in group[:samples]:
+                console.print(
+                    f"  {rec.state} {rec.input_object} ({rec.job_id}): {rec.code} {rec.message}",
+                    markup=False,
+                )
+            if len(group) > samples:
+                console.print(
+                    f"    ... and {len(group) - samples} more {state} with {code or 'no code'} "
+                    "(reconciler status --failed --json lists them all)",
+                    markup=False,
+                )

@@ -10,12 +10,14 @@ from typing import Any
 
 from reconciler.model import (
     BatchSpec,
+    Budget,
     CallbackSpec,
     CosState,
     InputSelector,
     LocalState,
     MqConfig,
     OutputSpec,
+    Pricing,
     SnapshotSettings,
     Source,
     SpriteConfig,
@@ -70,6 +72,18 @@ def snapshot_settings(raw: dict[str, Any]) -> SnapshotSettings:
     )
 
 
+def pricing(raw: dict[str, Any] | None) -> Pricing | None:
+    if raw is None:
+        return None
+    return Pricing(float(raw["perThousandFrames"]), raw["currency"])
+
+
+def budget(raw: dict[str, Any] | None) -> Budget | None:
+    if raw is None:
+        return None
+    return Budget(_int(raw.get("maxJobs")), _int(raw.get("maxFrames")))
+
+
 def target_spec(doc: dict[str, Any], source: Source) -> TargetSpec:
     spec = doc["spec"]
     return TargetSpec(
@@ -78,6 +92,8 @@ def target_spec(doc: dict[str, Any], source: Source) -> TargetSpec:
         bucket=spec["bucket"],
         endpoint=spec.get("endpoint"),
         source=source,
+        pricing=pricing(spec.get("pricing")),
+        budget=budget(spec.get("budget")),
     )
 
 
@@ -137,4 +153,6 @@ def batch_spec(doc: dict[str, Any], target: str, source: Source) -> BatchSpec:
         queue_id=spec.get("queueId"),
         callback=_callback(spec.get("callback")),
         source=source,
+        pricing=pricing(spec.get("pricing")),
+        budget=budget(spec.get("budget")),
     )

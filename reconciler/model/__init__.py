@@ -274,6 +274,22 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Pricing:
+    """What the user says a thousand frames cost (the plan turns frames into money with it)."""
+
+    per_thousand_frames: float
+    currency: str
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Upper limits a plan may not exceed without ``--allow-over-budget`` (None: no limit)."""
+
+    max_jobs: int | None = None
+    max_frames: int | None = None
+
+
+@dataclass(frozen=True)
 class TargetSpec:
     """A CI-enabled bucket. ``endpoint`` None means the real service; ``"embedded"`` the built-in
     emulator; anything else is a base URL (e.g. ``http://127.0.0.1:9000``)."""
@@ -283,6 +299,8 @@ class TargetSpec:
     bucket: str
     endpoint: str | None = None
     source: Source | None = None
+    pricing: Pricing | None = None
+    budget: Budget | None = None
 
 
 @dataclass(frozen=True)
@@ -343,6 +361,8 @@ class BatchSpec:
     queue_id: str | None = None
     callback: CallbackSpec | None = None
     source: Source | None = None
+    pricing: Pricing | None = None
+    budget: Budget | None = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """The plan's vocabulary: immutable, typed actions, each carrying the reason it exists.
 
+Every action has ``reason`` (English, may name the object) and a stable ``reason_code`` with
+``params`` (e.g. ``(("code", "InputFileNotExist"),)``): renderers group and count by code and
+params, never by the text, so a thousand failures with one error code are one group.
+
 ``kind`` names the visitor method (``visit_<kind>``) so that apply and explain are two walkers
 over the same values. ``CHANGES`` says which kinds change something; the rest are recorded
 no-ops that explain why nothing happens.
@@ -30,6 +34,8 @@ class CreateTemplate:
     settings: SnapshotSettings
     fingerprint: str
     reason: str = "not on the service"
+    reason_code: str = "not_on_service"
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ class AdoptTemplate:
     fingerprint: str
     changes: tuple[FieldChange, ...] = ()
     reason: str = "exists on the service with this name"
+    reason_code: str = "exists_by_name"
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,8 @@ class UpdateTemplate:
     fingerprint: str
     changes: tuple[FieldChange, ...]
     reason: str
+    reason_code: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,8 @@ class RecreateTemplate:
     settings: SnapshotSettings
     fingerprint: str
     reason: str = "deleted out of band"
+    reason_code: str = "deleted_out_of_band"
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,8 @@ class DeleteTemplate:
     name: str
     template_id: str
     reason: str = "removed from the manifests (--prune)"
+    reason_code: str = "removed_prune"
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,8 @@ class ForgetTemplate:
     name: str
     template_id: str
     reason: str
+    reason_code: str = "removed_and_gone"
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,8 @@ class KeepTemplate:
     name: str
     template_id: str
     reason: str
+    reason_code: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,8 @@ class SubmitJob:
     reason: str
     previous_job_id: str | None = None
     resolve_first: bool = False
+    reason_code: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +141,8 @@ class CancelJob:
     target: str
     job_id: str
     reason: str = "removed from the manifests (--prune)"
+    reason_code: str = "cancel_removed"
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +152,8 @@ class ForgetJob:
     input_object: str
     job_id: str | None
     reason: str = "removed from the manifests"
+    reason_code: str = "forget"
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +164,8 @@ class KeepJob:
     job_id: str | None
     state: str
     reason: str
+    reason_code: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from typing import Any, Union
 from reconciler.errors import PlanError
 from reconciler.model import TargetSpec, location_from_data
 from reconciler.plan.actions import ACTION_TYPES, JobStatus
+from reconciler.plan.cost import CostPreview
+from reconciler.plan.groups import group_jobs
 from reconciler.plan.planner import FORMAT_VERSION, PinnedListing, Plan, PlanOptions, StateRef
 
 
@@ -76,9 +78,32 @@ def from_data(tp: Any, data: Any) -> Any:
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
-    """The versioned JSON document of a plan."""
+    """The versioned JSON document of a plan (shape: ``schemas/plan.schema.json``).
+
+    Beside the fields read back by ``apply PLANFILE`` it carries derived views for machines:
+    ``summary`` (count per action kind), ``groups`` (the job groups every rendering shows) and
+    ``cost.totals``; reading a plan ignores them."""
     doc = to_data(plan)
     doc["summary"] = summary_counts(plan)
+    doc["groups"] = [
+        {
+            "kind": g.kind,
+            "reason_code": g.reason_code,
+            "params": dict(g.params),
+            "label": g.label,
+            "count": len(g.items),
+            "batches": dict(sorted(g.batches().items())),
+        }
+        for g in group_jobs(plan.jobs)
+    ]
+    cost = plan.cost
+    doc["cost"]["totals"] = {
+        "jobs": cost.jobs,
+        "frames_at_most": cost.frames,
+        "sprites_at_most": cost.sprites,
+        "jobs_depending_on_video_length": cost.unbounded_jobs,
+        "money_at_most": cost.money(),
+    }
     return dict(doc)
 
 
@@ -115,6 +140,7 @@ def plan_from_document(doc: Any, source: str) -> Plan:
             created_at=str(doc.get("created_at", "")),
             warnings=tuple(doc.get("warnings", [])),
             state_backend=_location(doc.get("state_backend")),
+            cost=from_data(CostPreview, doc.get("cost", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{source}: damaged plan file ({type(exc).__name__}: {exc})") from exc

@@ -14,7 +14,7 @@ plain data. Jobs are decided per job key ``(batch, input object)``:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from reconciler.errors import PlanError
 from reconciler.model import (
@@ -22,10 +22,12 @@ from reconciler.model import (
     DesiredState,
     JobDetail,
     ObjectInfo,
+    SnapshotSettings,
     StateLocation,
     TargetSpec,
 )
 from reconciler.model.records import JobRecord, TemplateRecord
+from reconciler.plan import warnings
 from reconciler.plan.actions import (
     CHANGES,
     CancelJob,
@@ -36,9 +38,9 @@ from reconciler.plan.actions import (
     SubmitJob,
     TemplateAction,
 )
+from reconciler.plan.cost import CostPreview, batch_costs, budget_breaches
 from reconciler.plan.expand import DesiredJob, expand
 from reconciler.plan.fingerprint import changed_components, settings_fingerprint
-from reconciler.plan.naming import select_inputs
 from reconciler.plan.observed import Observed
 from reconciler.plan.templates import plan_templates
 
@@ -50,13 +52,13 @@ REASONS = {
     "input": "input object",
 }
 RETRYABLE_STATES = frozenset({"Failed", "Cancel"})
-MAX_PROBLEMS = 10  # unreadable reply entries named one by one in the plan's warnings
 
 
 @dataclass(frozen=True)
 class PlanOptions:
     prune: bool = False
     retry_failed: bool = False
+    allow_over_budget: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class Plan:
     warnings: tuple[str, ...] = field(default=())
     # The state the plan was made against, so ``apply PLANFILE`` uses it (None: not recorded).
     state_backend: StateLocation | None = None
+    cost: CostPreview = field(default_factory=CostPreview)
 
     @property
     def changes(self) -> int:
@@ -122,8 +125,60 @@ def template_contents(desired: DesiredState, observed: Observed) -> dict[str, st
     return out
 
 
+def batch_settings(desired: DesiredState, observed: Observed) -> dict[str, SnapshotSettings]:
+    """Batch name -> the snapshot settings its jobs run with (to bound their frames)."""
+    out: dict[str, SnapshotSettings] = {}
+    for name, batch in desired.batches.items():
+        if batch.template is not None:
+            out[name] = desired.templates[batch.template].snapshot
+        elif batch.template_id is not None:
+            remote = observed.external_templates[batch.template_id].snapshot
+            if remote is not None:  # unreadable: template_contents has already refused it
+                out[name] = remote
+        elif batch.snapshot is not None:
+            out[name] = batch.snapshot
+    return out
+
+
+def plan_warnings(
+    desired: DesiredState,
+    jobs: Mapping[tuple[str, str], JobRecord],
+    observed: Observed,
+    templates: list[TemplateAction],
+    actions: list[JobAction],
+) -> list[str]:
+    """Every warning line of the plan (see :mod:`reconciler.plan.warnings`)."""
+    return [
+        *warnings.empty_prefixes(desired, observed.listings),
+        *warnings.missing_inputs(desired, observed.listings),
+        *warnings.removed_templates(templates),
+        *warnings.forgotten_running(actions),
+        *warnings.unknown_jobs(jobs, observed.missing_job_ids),
+        *warnings.unreadable(observed.problems),
+    ]
+
+
 def _current_state(record: JobRecord, fresh: JobDetail | None) -> str:
     return fresh.state if fresh is not None else record.state
+
+
+COMPONENT_CODES = {
+    "request": "settings",
+    "template": "template",
+    "output": "output",
+    "input": "input",
+}
+
+
+def _template_of(job: DesiredJob) -> str:
+    """What a failure group names as the template: manifest name, remote ID or ``inline``."""
+    return job.template or job.request.template_id or "inline"
+
+
+def _resubmit_code(components: list[str]) -> str:
+    if len(components) == 1:
+        return "resubmit_" + COMPONENT_CODES[components[0]]
+    return "resubmit_multiple"
 
 
 def plan_job(
@@ -131,36 +186,63 @@ def plan_job(
 ) -> JobAction:
     """One desired job against its record and (for unfinished ones) fresh service facts."""
 
-    def submit(reason: str, previous: str | None = None, resolve: bool = False) -> SubmitJob:
+    def submit(
+        reason: str,
+        code: str,
+        previous: str | None = None,
+        resolve: bool = False,
+        params: tuple[tuple[str, str], ...] = (),
+    ) -> SubmitJob:
         return SubmitJob(
             job.batch, job.input_object, job.target, job.template, job.request,
-            job.fingerprint, reason, previous, resolve,
+            job.fingerprint, reason, previous, resolve, code, params,
         )  # fmt: skip
 
     if record is None:
-        return submit("new job")
+        return submit("new job", "new_job")
     if record.fingerprint != job.fingerprint:
-        why = ", ".join(REASONS[c] for c in changed_components(record.fingerprint, job.fingerprint))
-        return submit(f"re-submit: {why} changed", record.job_id)
+        changed = changed_components(record.fingerprint, job.fingerprint)
+        why = ", ".join(REASONS[c] for c in changed)
+        what = (("changed", ",".join(COMPONENT_CODES[c] for c in changed)),)
+        return submit(f"re-submit: {why} changed", _resubmit_code(changed), record.job_id,
+                      params=what)  # fmt: skip
     if record.is_intent:
-        return submit("submission from an interrupted run: look it up first", resolve=True)
+        return submit(
+            "submission from an interrupted run: look it up first", "resume_interrupted",
+            resolve=True,
+        )  # fmt: skip
     state = _current_state(record, fresh)
     if state in RETRYABLE_STATES:
         detail = f"{record.code}: {record.message}" if record.code else state
+        params = (("state", state), ("code", record.code or state), ("template", _template_of(job)))
         if options.retry_failed:
-            return submit(f"retry: last run {state} ({detail})", record.job_id)
+            return submit(f"retry: last run {state} ({detail})", "retry_failed", record.job_id,
+                          params=params)  # fmt: skip
         return KeepJob(
             job.batch, job.input_object, record.job_id, state,
-            f"last run {state} ({detail}); use --retry-failed",
+            f"last run {state} ({detail}); use --retry-failed", "keep_failed", params,
         )  # fmt: skip
-    reason = "up to date" if state == "Success" else f"submitted, {state}"
-    return KeepJob(job.batch, job.input_object, record.job_id, state, reason)
+    if state == "Success":
+        return KeepJob(
+            job.batch, job.input_object, record.job_id, state, "up to date", "up_to_date"
+        )
+    return KeepJob(
+        job.batch, job.input_object, record.job_id, state, f"submitted, {state}", "running",
+        (("state", state),),
+    )  # fmt: skip
 
 
 def plan_removed_job(record: JobRecord, fresh: JobDetail | None, options: PlanOptions) -> JobAction:
     state = _current_state(record, fresh)
-    if options.prune and record.job_id and state not in FINISHED_STATES:
-        return CancelJob(record.batch, record.input_object, record.target, record.job_id)
+    running = bool(record.job_id) and state not in FINISHED_STATES
+    if options.prune and running:
+        return CancelJob(record.batch, record.input_object, record.target, record.job_id or "")
+    if running:
+        return ForgetJob(
+            record.batch, record.input_object, record.job_id,
+            f"removed from the manifests; still {state} on the service", "forget_running",
+            (("state", state),),
+        )  # fmt: skip
     return ForgetJob(record.batch, record.input_object, record.job_id)
 
 
@@ -212,6 +294,13 @@ def build_plan(
         record = jobs.get(job.key)
         fresh = observed.jobs.get(record.job_id or "") if record else None
         job_actions.append(plan_job(job, record, fresh, options))
+    costs = batch_costs(
+        desired.batches, desired.targets, batch_settings(desired, observed), job_actions
+    )
+    breaches = budget_breaches(costs, desired.batches, desired.targets)
+    if breaches and not options.allow_over_budget:
+        more = f" (and {len(breaches) - 1} more)" if len(breaches) > 1 else ""
+        raise PlanError(f"over budget: {breaches[0]}{more}; use --allow-over-budget to proceed")
     keys = {job.key for job in wanted}
     for key in sorted(set(jobs) - keys):
         rec = jobs[key]
@@ -225,7 +314,8 @@ def build_plan(
         listings=pinned_listings(desired, observed),
         refreshed=job_statuses(jobs, observed),
         created_at=created_at,
-        warnings=tuple(_warnings(jobs, observed) + empty_prefixes(desired, observed)),
+        warnings=tuple(plan_warnings(desired, jobs, observed, template_actions, job_actions)),
+        cost=CostPreview(costs, breaches),
     )
 
 
@@ -240,36 +330,3 @@ def pinned_listings(desired: DesiredState, observed: Observed) -> tuple[PinnedLi
 
 def listing_from_pin(pin: PinnedListing) -> tuple[ObjectInfo, ...]:
     return tuple(ObjectInfo(key=k, etag=e, size=0) for k, e in pin.objects)
-
-
-def empty_prefixes(desired: DesiredState, observed: Observed) -> list[str]:
-    """Batches whose prefix (after include/exclude) selects no object: accepted, and idle."""
-    found = []
-    for name in sorted(observed.listings):
-        batch = desired.batches.get(name)
-        keys = (o.key for o in observed.listings[name])
-        if batch is None or batch.inputs.prefix is None:
-            continue
-        if select_inputs(keys, replace(batch.inputs, objects=())):
-            continue
-        where = f"{batch.source.file}:{batch.source.line}: " if batch.source else ""
-        filtered = (
-            " (after include/exclude)" if batch.inputs.include or batch.inputs.exclude else ""
-        )
-        prefix = batch.inputs.prefix
-        found.append(f"{where}batch '{name}': prefix {prefix!r} matches no objects{filtered}")
-    return found
-
-
-def _warnings(jobs: Mapping[tuple[str, str], JobRecord], observed: Observed) -> list[str]:
-    out = [f"part of a reply could not be read: {p}" for p in observed.problems[:MAX_PROBLEMS]]
-    if len(observed.problems) > MAX_PROBLEMS:
-        out.append(f"... and {len(observed.problems) - MAX_PROBLEMS} more unreadable entries")
-    missing = [r for r in jobs.values() if r.job_id in observed.missing_job_ids]
-    if not missing:
-        return out
-    sample = ", ".join(f"{r.batch}/{r.input_object}" for r in missing[:3])
-    out.append(
-        f"{len(missing)} unfinished job(s) unknown to the service, left as recorded: {sample}"
-    )
-    return out

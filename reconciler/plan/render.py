@@ -1,20 +1,23 @@
-"""Plans as text for terminals and CI logs, and as Markdown for pull-request comments.
+"""Plans as text for terminals and CI logs (Markdown for pull requests is :mod:`.markdown`).
 
-Built for thousands of jobs: counts by action and reason come first, then a capped sample of
-each group. Templates are few and get Terraform-style attribute diffs. Rendering makes no
-decisions and prints nothing; the CLI writes the strings.
+Bounded at any size: what grows with the number of jobs, reasons, failures or batches is
+counted and sampled, never listed. The default text fits in about 60 lines (a few screens)
+whatever the plan holds; each ``-v`` widens every cap. The order is what a reviewer needs first:
+templates (few, with Terraform-style attribute diffs), per-batch counts, job groups with fair
+samples, the billable work, warnings, and the summary line last where a CI log ends.
+Rendering makes no decisions and prints nothing; the CLI writes the strings.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from reconciler.plan.actions import CHANGES, Action, FieldChange, JobAction, TemplateAction
+from reconciler.plan.actions import CHANGES, FieldChange, TemplateAction
+from reconciler.plan.groups import batch_counts, counts_text, group_jobs, verb
 from reconciler.plan.planner import Plan
 
-MARKDOWN_LIMIT = 65_536
 SYMBOLS = {
     "create_template": ("+", "green"),
     "adopt_template": ("~", "yellow"),
@@ -22,30 +25,38 @@ SYMBOLS = {
     "recreate_template": ("-/+", "yellow"),
     "delete_template": ("-", "red"),
     "forget_template": ("-", "blue"),
-    "keep_template": (" ", None),
     "submit_job": ("+", "green"),
     "cancel_job": ("x", "red"),
     "forget_job": ("-", "blue"),
-    "keep_job": (" ", None),
-}
-VERBS = {
-    "create_template": "create",
-    "adopt_template": "adopt",
-    "update_template": "update in place",
-    "recreate_template": "re-create",
-    "delete_template": "delete",
-    "forget_template": "forget",
-    "keep_template": "no change",
-    "submit_job": "submit",
-    "cancel_job": "cancel",
-    "forget_job": "forget",
-    "keep_job": "no change",
 }
 Style = Callable[[str, str | None], str]
 
 
 def plain(text: str, color: str | None) -> str:
     return text
+
+
+@dataclass(frozen=True)
+class Caps:
+    """How much of each growing list the text shows; ``Caps.of(verbose)`` widens with -v."""
+
+    groups: int = 10
+    samples: int = 2
+    batches: int = 10
+    templates: int = 16  # lines, attribute diffs included
+    warnings: int = 6
+
+    @classmethod
+    def of(cls, verbose: int) -> Caps:
+        if verbose <= 0:
+            return cls()
+        k = verbose
+        return cls(10 + 60 * k, 2 + 3 * k, 10 + 90 * k, 12 + 100 * k, 6 + 50 * k)
+
+
+def symbol(kind: str, style: Style) -> str:
+    mark, color = SYMBOLS.get(kind, (" ", None))
+    return style(mark.rjust(3), color)
 
 
 def _fmt(value: Any) -> str:
@@ -56,22 +67,14 @@ def _change_lines(changes: Iterable[FieldChange]) -> list[str]:
     return [f"      {c.path}: {_fmt(c.old)} -> {_fmt(c.new)}" for c in changes]
 
 
-def _template_line(action: TemplateAction, style: Style) -> list[str]:
-    symbol, color = SYMBOLS[action.kind]
+def template_lines(action: TemplateAction, style: Style) -> list[str]:
     ident = getattr(action, "template_id", None) or getattr(action, "old_template_id", "")
     ident = f" ({ident})" if ident else ""
-    head = f"  {style(symbol.rjust(3), color)} {VERBS[action.kind]} {action.name}{ident}"
-    lines = [f"{head} [{action.target}]: {action.reason}"]
-    lines += _change_lines(getattr(action, "changes", ()))
-    return lines
-
-
-def _job_groups(jobs: Iterable[JobAction]) -> dict[tuple[str, str], list[JobAction]]:
-    groups: dict[tuple[str, str], list[JobAction]] = {}
-    for job in jobs:
-        groups.setdefault((job.kind, job.reason), []).append(job)
-    order = sorted(groups, key=lambda k: (k[0] not in CHANGES, k[0], k[1]))
-    return {k: groups[k] for k in order}
+    head = f"  {symbol(action.kind, style)} {verb(action.kind)} {action.name}{ident}"
+    return [
+        f"{head} [{action.target}]: {action.reason}",
+        *_change_lines(getattr(action, "changes", ())),
+    ]
 
 
 def summary_line(plan: Plan) -> str:
@@ -79,96 +82,122 @@ def summary_line(plan: Plan) -> str:
     counts: dict[str, int] = {}
     for action in (*plan.templates, *plan.jobs):
         if action.kind in CHANGES:
-            counts[VERBS[action.kind]] = counts.get(VERBS[action.kind], 0) + 1
+            counts[verb(action.kind)] = counts.get(verb(action.kind), 0) + 1
     unchanged = sum(1 for a in (*plan.templates, *plan.jobs) if a.kind not in CHANGES)
     if not counts:
         return f"No changes. {unchanged} item(s) up to date or left alone."
-    parts = ", ".join(f"{n} to {verb}" for verb, n in sorted(counts.items()))
+    parts = ", ".join(f"{n} to {v}" for v, n in sorted(counts.items()))
     return f"Plan: {parts}; {unchanged} unchanged."
 
 
-def render_text(plan: Plan, *, style: Style = plain, sample: int = 5) -> str:
-    """Terminal/CI-log rendering: templates in full, jobs grouped with capped samples."""
-    lines = ["Templates:"] if plan.templates else []
-    for action in plan.templates:
-        if action.kind in CHANGES or sample > 5:
-            lines += _template_line(action, style)
-    kept = sum(1 for a in plan.templates if a.kind not in CHANGES)
-    if kept and sample <= 5:
+def _money(value: float) -> str:
+    """Two decimals, except for sums below a cent, which keep three significant digits."""
+    return f"{value:,.2f}" if value >= 0.01 or value == 0 else f"{value:.3g}"
+
+
+def cost_lines(plan: Plan, max_over: int = 5) -> list[str]:
+    """Billable work: jobs, frames and sprite sheets at most, and money when priced."""
+    cost = plan.cost
+    if not cost.jobs:
+        if any(a.kind == "submit_job" for a in plan.jobs):  # saved by a version without costs
+            return ["Billable work: not recorded in this plan (plan again to see it)."]
+        return ["Billable work: none (no jobs to submit)."]
+    new = sum(b.new_jobs for b in cost.batches)
+    parts = [f"{cost.jobs:,} job(s) to submit ({new:,} new, {cost.jobs - new:,} re-submitted)"]
+    bounded = cost.jobs - cost.unbounded_jobs
+    if bounded:
+        sheets = f" and {cost.sprites:,} sprite sheet(s)" if cost.sprites else ""
+        parts.append(f"at most {cost.frames:,} frame(s){sheets}")
+    if cost.unbounded_jobs:
+        parts.append(f"{cost.unbounded_jobs:,} job(s) depend on video length (mode KeyFrame)")
+    lines = ["Billable work: " + "; ".join(parts) + "."]
+    money = cost.money()
+    if money:
+        amounts = ", ".join(f"{_money(v)} {c}" for c, v in money.items())
+        unpriced = sum(b.jobs for b in cost.batches if b.money is None)
+        rest = f"; {unpriced:,} job(s) unpriced or unbounded not included" if unpriced else ""
+        lines.append(f"Estimated cost: at most {amounts} (from the manifests' pricing{rest}).")
+    over = [f"Over budget (allowed by --allow-over-budget): {b}" for b in cost.over_budget]
+    if len(over) > max_over:
+        over[max_over:] = [f"Over budget: ... and {len(over) - max_over} more"]
+    return lines + over
+
+
+def _folded(what: str, shown: int, total: int) -> list[str]:
+    return [f"        ... and {total - shown} more{what}"] if total > shown else []
+
+
+def _templates(plan: Plan, style: Style, caps: Caps) -> list[str]:
+    """Changes and notable no-ops (a template removed from the manifests is never hidden)."""
+    shown = [
+        a for a in plan.templates if a.kind in CHANGES or a.reason_code not in ("up_to_date", "")
+    ]
+    if not plan.templates:
+        return []
+    lines, count = ["Templates:"], 0
+    for action in shown:
+        more = template_lines(action, style)
+        if count and len(lines) - 1 + len(more) > caps.templates:
+            break  # the first template always shows in full; the rest within the line budget
+        lines += more
+        count += 1
+    lines += _folded(" template change(s)", count, len(shown))
+    kept = len(plan.templates) - len(shown)
+    if kept:
         lines.append(f"      {kept} template(s) unchanged")
-    if plan.jobs:
-        lines.append("Jobs:")
-    for (kind, reason), group in _job_groups(plan.jobs).items():
-        symbol, color = SYMBOLS[kind]
-        lines.append(f"  {style(symbol.rjust(3), color)} {VERBS[kind]}: {reason}  [{len(group)}]")
-        limit = sample if kind in CHANGES else min(sample, 3)
-        lines += [f"        {j.batch}/{j.input_object}" for j in group[:limit]]
-        if len(group) > limit:
-            lines.append(f"        ... and {len(group) - limit} more")
-    lines += [f"Warning: {w}" for w in plan.warnings]
+    return lines
+
+
+def _batches(plan: Plan, caps: Caps) -> list[str]:
+    counts = batch_counts(plan.jobs)
+    if not counts:
+        return []
+    order = sorted(
+        counts, key=lambda b: (counts[b].get("no change", 0) == sum(counts[b].values()), b)
+    )
+    width = min(max(len(b) for b in counts), 40)
+    lines = [f"Batches ({len(counts)}):"]
+    lines += [f"  {b.ljust(width)}  {counts_text(counts[b])}" for b in order[: caps.batches]]
+    rest = order[caps.batches :]
+    if rest:
+        jobs = sum(sum(counts[b].values()) for b in rest)
+        lines.append(f"  ... and {len(rest)} more batch(es) with {jobs} job(s)")
+    return lines
+
+
+def _jobs(plan: Plan, style: Style, caps: Caps) -> list[str]:
+    groups = group_jobs(plan.jobs)
+    if not groups:
+        return []
+    lines = [f"Jobs ({len(plan.jobs)}, {len(groups)} group(s)):"]
+    for group in groups[: caps.groups]:
+        head = (
+            f"  {symbol(group.kind, style)} {verb(group.kind)}: {group.label}  [{len(group.items)}]"
+        )
+        lines.append(head)
+        n = caps.samples if group.changes else 1
+        lines += [f"        {j.batch}/{j.input_object}" for j in group.sample(n)]
+        lines += _folded("", min(n, len(group.items)), len(group.items))
+    rest = groups[caps.groups :]
+    if rest:
+        jobs = sum(len(g.items) for g in rest)
+        codes = sorted({dict(g.params).get("code", "") for g in rest} - {""})
+        which = (
+            f" (codes {', '.join(codes[:8])}{', ...' if len(codes) > 8 else ''})" if codes else ""
+        )
+        lines.append(
+            f"  ... and {len(rest)} more group(s) with {jobs} job(s){which}; -v shows more"
+        )
+    return lines
+
+
+def render_text(plan: Plan, *, style: Style = plain, verbose: int = 0) -> str:
+    """Terminal/CI-log rendering, bounded by :class:`Caps` whatever the plan's size."""
+    caps = Caps.of(verbose)
+    lines = _templates(plan, style, caps) + _batches(plan, caps) + _jobs(plan, style, caps)
+    lines += cost_lines(plan)
+    lines += [f"Warning: {w}" for w in plan.warnings[: caps.warnings]]
+    if len(plan.warnings) > caps.warnings:
+        lines.append(f"Warning: ... and {len(plan.warnings) - caps.warnings} more warning(s)")
     lines.append(summary_line(plan))
     return "\n".join(lines)
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace("`", "'")
-
-
-def _md_summary(plan: Plan, max_rows: int = 40) -> list[str]:
-    """Counts by action and reason. Reasons can be as many as jobs (``--retry-failed`` quotes
-    each job's failure), so past ``max_rows`` the smallest groups fold into one row per verb."""
-    rows: Counter[tuple[str, str]] = Counter(
-        (VERBS[a.kind], a.reason) for a in (*plan.templates, *plan.jobs)
-    )
-    shown = dict(rows.most_common(max_rows)) if len(rows) > max_rows else dict(rows)
-    folded: Counter[str] = Counter()
-    for key, n in rows.items():
-        if key not in shown:
-            folded[key[0]] += n
-    head = ["## reconciler plan", "", f"**{summary_line(plan)}**", ""]
-    table = ["| action | reason | count |", "|---|---|---:|"]
-    for (verb, reason), n in sorted(shown.items()):
-        table.append(f"| {verb} | {_md_escape(reason)} | {n} |")
-    for verb, n in sorted(folded.items()):
-        table.append(f"| {verb} | (other reasons) | {n} |")
-    return head + table + [""]
-
-
-def _md_details(plan: Plan, sample: int) -> list[str]:
-    out: list[str] = []
-    changed = [a for a in plan.templates if a.kind in CHANGES]
-    if changed:
-        out += ["<details><summary>Templates</summary>", "", "```diff"]
-        for action in changed:
-            out += _template_line(action, plain)
-        out += ["```", "</details>", ""]
-    for (kind, reason), group in _job_groups(plan.jobs).items():
-        if kind not in CHANGES:
-            continue
-        title = _md_escape(f"{VERBS[kind]}: {reason} ({len(group)})")
-        out += [f"<details><summary>{title}</summary>", ""]
-        out += [f"- `{_md_escape(j.batch)}/{_md_escape(j.input_object)}`" for j in group[:sample]]
-        if len(group) > sample:
-            out.append(f"- ... and {len(group) - sample} more")
-        out += ["", "</details>", ""]
-    return out
-
-
-def render_markdown(plan: Plan, *, sample: int = 20, limit: int = MARKDOWN_LIMIT) -> str:
-    """Pull-request comment: summary table first, details after; always under ``limit``."""
-    head = "\n".join(_md_summary(plan))
-    note = "\n_Details truncated to fit a comment; run `reconciler plan` for everything._\n"
-    body = ""
-    for line in _md_details(plan, sample):
-        if len(head) + len(body) + len(line) + len(note) + 2 >= limit:
-            return head + body + note
-        body += "\n" + line
-    warnings = "".join(f"\n> **Warning:** {_md_escape(w)}" for w in plan.warnings)
-    text = head + body + warnings + "\n"
-    return text if len(text) < limit else head[: limit - len(note) - 1] + note
-
-
-def describe(action: Action) -> str:
-    """One line for logs: ``submit batch/input: reason``."""
-    name = getattr(action, "name", None) or f"{action.batch}/{action.input_object}"  # type: ignore[union-attr]
-    return f"{VERBS[action.kind]} {name}: {action.reason}"

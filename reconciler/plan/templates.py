@@ -69,14 +69,29 @@ def plan_desired_template(
     if current.name != spec.name:
         reason = f"renamed on the service to {current.name!r}"
         return UpdateTemplate(
-            spec.target, spec.name, current.template_id, spec.snapshot, fp, changes, reason
+            spec.target,
+            spec.name,
+            current.template_id,
+            spec.snapshot,
+            fp,
+            changes,
+            reason,
+            "renamed_on_service",
         )
     if not changes:
-        return KeepTemplate(spec.target, spec.name, current.template_id, "up to date")
+        return KeepTemplate(spec.target, spec.name, current.template_id, "up to date", "up_to_date")
     assert record is not None
-    reason = "manifest changed" if record.fingerprint != fp else "changed on the service (drift)"
+    drift = record.fingerprint == fp
+    reason = "changed on the service (drift)" if drift else "manifest changed"
     return UpdateTemplate(
-        spec.target, spec.name, current.template_id, spec.snapshot, fp, changes, reason
+        spec.target,
+        spec.name,
+        current.template_id,
+        spec.snapshot,
+        fp,
+        changes,
+        reason,
+        "drift" if drift else "manifest_changed",
     )
 
 
@@ -99,7 +114,11 @@ def plan_removed_template(
     """A recorded template no longer in the manifests."""
     if remote is None:
         return KeepTemplate(
-            record.target, record.name, record.template_id, "target not in the manifests"
+            record.target,
+            record.name,
+            record.template_id,
+            "target not in the manifests",
+            "target_not_in_manifests",
         )
     if record.template_id not in {t.template_id for t in remote}:
         return ForgetTemplate(
@@ -112,6 +131,7 @@ def plan_removed_template(
         record.name,
         record.template_id,
         "removed from the manifests; left alone (use --prune to delete)",
+        "removed_left_alone",
     )
 
 

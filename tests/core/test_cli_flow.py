@@ -136,7 +136,7 @@ spec:
     assert "failed job bad-queue/in/other.mp4 [QueueNotFound]" in result.output
     assert "request id" in result.output
     status = json.loads(run(server, state, "status", str(manifests), "--json").output)
-    assert len(status["batches"]["load"]["jobs"]) == 2
+    assert status["batches"]["load"]["total"] == 2
     assert "bad-queue" not in status["batches"]
 
 

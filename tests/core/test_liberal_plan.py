@@ -80,7 +80,7 @@ def test_an_echo_restating_defaults_is_not_drift() -> None:
     assert settings_changes(remote[0].snapshot, SPEC.snapshot) == ()
     assert settings_fingerprint(remote[0].snapshot) == settings_fingerprint(SPEC.snapshot)
     action = plan_desired_template(SPEC, _record(), remote)
-    assert action == KeepTemplate("media", "thumbs", "t1aaaa", "up to date")
+    assert action == KeepTemplate("media", "thumbs", "t1aaaa", "up to date", "up_to_date")
     adopted = plan_desired_template(SPEC, None, remote)
     assert isinstance(adopted, AdoptTemplate) and adopted.changes == ()
 
@@ -101,7 +101,7 @@ def test_an_empty_sprite_echo_is_no_sprite() -> None:
     body = body[:start] + b"<SpriteSnapshotConfig>" + inner + body[end:]
     remote = _echoed(body)
     action = plan_desired_template(spec, _record(settings_fingerprint(spec.snapshot)), remote)
-    assert action == KeepTemplate("media", "thumbs", "t1aaaa", "up to date")
+    assert action == KeepTemplate("media", "thumbs", "t1aaaa", "up to date", "up_to_date")
 
 
 # ------------------------------------------------------------------ one odd item

@@ -12,8 +12,8 @@ from reconciler.plan.actions import (
     SubmitJob,
     UpdateTemplate,
 )
+from reconciler.plan.markdown import render_markdown
 from reconciler.plan.planner import Plan, PlanOptions, StateRef
-from reconciler.plan.render import render_markdown
 
 LIMIT = 65_536
 
@@ -30,8 +30,13 @@ def big_plan(jobs: int) -> Plan:
             actions.append(ForgetJob("old-batch", key, f"j{i}"))
         else:
             reason = "new job" if i % 3 else "re-submit: template content changed"
+            code = "new_job" if i % 3 else "resubmit_template"
             request = JobRequest(input_object=key, output=output, template_id="t1abc")
-            actions.append(SubmitJob("archive", key, "media", "thumbs", request, "fp", reason))
+            actions.append(
+                SubmitJob(
+                    "archive", key, "media", "thumbs", request, "fp", reason, reason_code=code
+                )
+            )
     templates = (
         CreateTemplate("media", "thumbs", settings, "fp"),
         UpdateTemplate("media", "frames", "t1f", settings, "fp",
@@ -52,15 +57,16 @@ def test_markdown_plan_of_100000_jobs_fits_a_comment_and_starts_with_the_summary
     )
     summary_rows = [line for line in lines if line.startswith("| submit |")]
     assert sorted(summary_rows) == [
-        "| submit | new job | 53333 |",
-        "| submit | re-submit: template content changed | 26667 |",
+        "| submit | new job | new_job | 53333 |",
+        "| submit | re-submit: template content changed | resubmit_template | 26667 |",
     ]
     assert "count: 10 -> 12" in text  # the template diff survives
     assert "- ... and 53313 more" in text  # samples per group, not 80,000 lines
 
 
 def test_100000_distinct_reasons_still_fit_and_keep_the_summary_line_first() -> None:
-    """--retry-failed gives every job its own reason (the service's message): the worst case."""
+    """Actions without a reason code (older saved plans) group by their text, which may be
+    unique per job: the worst case still fits, with the summary line first."""
     output = JobOutput(region="ap-chongqing", bucket="thumbs-1250000000", object="f.jpg")
     actions = tuple(
         SubmitJob(
@@ -78,7 +84,7 @@ def test_100000_distinct_reasons_still_fit_and_keep_the_summary_line_first() -> 
     text = render_markdown(plan)
     assert len(text) < LIMIT
     assert text.startswith("## reconciler plan\n\n**Plan: 100000 to submit; 0 unchanged.**\n")
-    assert "| submit | (other reasons) | 99960 |" in text  # 40 rows, then the rest folded
+    assert "| submit | (other reasons) | | 99960 |" in text  # 40 rows, then the rest folded
     assert text.count("\n| submit | retry: ") == 40
 
 
