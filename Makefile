@@ -4,15 +4,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint test stress demo bench clean
+LOCK := requirements/dev.txt
+# The locks resolve against PyPI alone (no local config, find-links or mirrors), so what a fresh
+# clone installs is what CI tested. Made for Python 3.11, the CI version.
+PYPI_ONLY := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null
+COMPILE := $(PYPI_ONLY) $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url
+
+.PHONY: install lint test stress demo bench clean lock
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Every dependency, test tools and build backend included, exactly as locked (with hashes);
+# then the project itself, editable, with nothing resolved at install time.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Refresh the locks after changing dependencies in pyproject.toml (needs the network to PyPI):
+# requirements/dev.txt (make install, CI) and requirements/runtime.txt (the release, recipes).
+lock: install
+	$(COMPILE) --extra test -o requirements/dev.txt pyproject.toml requirements/build.in
+	$(COMPILE) -o requirements/runtime.txt pyproject.toml
 
 lint: install
 	$(BIN)/ruff check reconciler tests bench

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from reconciler.cli.common import run, settings_of
+from reconciler.cli.common import fail, run, settings_of
+from reconciler.cli.exitcodes import ERROR
+from reconciler.cli.options import confirm_yes, lock_timeout_option
 from reconciler.cli.statecmd import (
     force_unlock_state,
     pull_state,
@@ -18,12 +21,21 @@ from reconciler.cli.statecmd import (
 
 @click.command("force-unlock")
 @click.argument("lock_id")
+@click.option("--force", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
-def force_unlock(ctx: click.Context, lock_id: str) -> None:
+def force_unlock(ctx: click.Context, lock_id: str, force: bool) -> None:
     """Remove the state lock left by a holder that died (LOCK_ID from the error message)."""
 
     def action() -> int:
-        click.echo(force_unlock_state(settings_of(ctx), lock_id))
+        settings = settings_of(ctx)
+        question = (
+            f"Remove the state lock {lock_id}? Do this only when its holder is gone: two runs "
+            "writing the state at once can submit jobs twice."
+        )
+        if not force and not confirm_yes(question, flag="--force"):
+            fail("force-unlock cancelled; the lock was left as it was")
+            return ERROR
+        click.echo(force_unlock_state(settings, lock_id))
         return 0
 
     run(ctx, action)
@@ -62,8 +74,9 @@ def state_pull(ctx: click.Context, out: Path | None) -> None:
     is_flag=True,
     help="Push even over another lineage, a newer serial, or the same serial with other records.",
 )
+@lock_timeout_option
 @click.pass_context
-def state_push(ctx: click.Context, file: Path, force: bool) -> None:
+def state_push(ctx: click.Context, file: Path, force: bool, lock_timeout: float | None) -> None:
     """Make a local state file the state (under its lock), keeping its lineage and serial.
 
     Refused unless --force when the state has another lineage, a newer serial, or the same
@@ -72,7 +85,8 @@ def state_push(ctx: click.Context, file: Path, force: bool) -> None:
     """
 
     def action() -> int:
-        click.echo(push_state(settings_of(ctx), file, force=force))
+        settings = replace(settings_of(ctx), lock_timeout=lock_timeout)
+        click.echo(push_state(settings, file, force=force))
         return 0
 
     run(ctx, action)

@@ -1,9 +1,10 @@
 """Command line: parse, call the library, render, map errors to exit codes. No decisions here.
 
 Expected failures (:class:`ReconcilerError`) become one line on stderr and exit 1; with
-``--debug`` they re-raise so the traceback shows. Exit codes are the contract in design.md:
-0 ok / no changes, 1 error, 2 changes present (``plan --detailed-exitcode``), 3 some jobs
-Failed, 4 timed out waiting.
+``--debug`` they re-raise so the traceback shows. Exit codes are the contract in design.md and
+:mod:`reconciler.cli.exitcodes`: 0 ok / no changes, 1 error (usage errors included), 2 changes
+present (``plan --detailed-exitcode``), 3 some jobs of this run Failed, 4 timed out waiting,
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,18 +13,23 @@ import json
 import logging
 import os
 import signal
-import sys
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
+from reconciler.cli import exitcodes as ec
 from reconciler.cli.admin import emulator, force_unlock, state_group
 from reconciler.cli.common import Globals, fail, run, settings_of, show_warnings, style_of
+from reconciler.cli.options import batch_option, confirm_yes, lock_timeout_option
+from reconciler.cli.oserrors import check_endpoint, check_out_path
 from reconciler.cli.show import show
 from reconciler.cli.ui import (
     ProgressReporter,
     WaitReporter,
+    counts_line,
     make_console,
     print_apply_result,
     print_status,
@@ -31,6 +37,8 @@ from reconciler.cli.ui import (
 from reconciler.engine.apply import ApplyResult
 from reconciler.engine.planfile import read_plan, write_plan
 from reconciler.engine.report import failed_document, status_document
+from reconciler.engine.saved import check_saved_plan
+from reconciler.engine.track import Key
 from reconciler.engine.workflow import (
     apply_manifests,
     apply_plan,
@@ -41,18 +49,24 @@ from reconciler.engine.workflow import (
 from reconciler.errors import ConfigError
 from reconciler.manifest import load, summarize
 from reconciler.model import DesiredState, StateLocation
+from reconciler.model.records import JobRecord
 from reconciler.plan.document import plan_document
 from reconciler.plan.markdown import render_markdown
 from reconciler.plan.planner import Plan, PlanOptions
 from reconciler.plan.render import render_text, summary_line
+from reconciler.plan.select import select_batches
 
 FAILED_COLUMNS = ("batch", "input_object", "job_id", "state", "code", "message")
 OVER_BUDGET = click.option(
     "--allow-over-budget", is_flag=True, help="Plan/apply even when a declared budget is exceeded."
 )
 
+# The name on the package index (``reconciler`` there is an unrelated project); the command
+# and the import package stay ``reconciler``.
+DISTRIBUTION = "ci-snapshot-reconciler"
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(cls=ec.ReconcilerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--endpoint", envvar="RECONCILER_ENDPOINT", help="Base URL overriding every target.")
 @click.option(
     "--state",
@@ -71,7 +85,9 @@ OVER_BUDGET = click.option(
 @click.option("--no-color", is_flag=True, help="Plain output (also NO_COLOR).")
 @click.option("-v", "--verbose", count=True, help="More detail; repeat for more.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the final summary.")
-@click.version_option(package_name="reconciler")
+@click.version_option(
+    package_name=DISTRIBUTION, prog_name="reconciler", message="%(prog)s %(version)s"
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -84,6 +100,11 @@ def cli(
     quiet: bool,
 ) -> None:
     """Tencent Cloud CI snapshot templates and snapshot jobs as code."""
+    try:
+        check_endpoint(endpoint)
+    except ConfigError as exc:
+        fail(str(exc))
+        ctx.exit(ec.ERROR)
     if debug:
         # Request lines from reconciler.remote (method, path, status, request id; never secrets).
         logging.basicConfig(level=logging.DEBUG, format="debug: %(name)s: %(message)s")
@@ -123,6 +144,7 @@ def _is_plan_file(paths: tuple[Path, ...]) -> bool:
 @click.option("--prune", is_flag=True, help="Delete templates / cancel jobs left the manifests.")
 @click.option("--retry-failed", is_flag=True, help="Re-submit jobs whose last run Failed.")
 @OVER_BUDGET
+@batch_option
 @click.pass_context
 def plan(
     ctx: click.Context,
@@ -134,11 +156,14 @@ def plan(
     prune: bool,
     retry_failed: bool,
     allow_over_budget: bool,
+    batches: tuple[str, ...],
 ) -> None:
     """Show what apply would do, without changing anything."""
 
     def action() -> int:
-        options = PlanOptions(prune, retry_failed, allow_over_budget)
+        if out is not None:
+            check_out_path(out)
+        options = PlanOptions(prune, retry_failed, allow_over_budget, batches)
         _, the_plan = make_plan(paths, settings_of(ctx), options, _show_load_warnings)
         if out is not None:
             write_plan(the_plan, out)
@@ -146,12 +171,14 @@ def plan(
             click.echo(json.dumps(plan_document(the_plan), indent=1, sort_keys=True))
         elif markdown:
             click.echo(render_markdown(the_plan))
+        elif ctx.obj.verbosity < 0:
+            click.echo(summary_line(the_plan))
         else:
             verbose = max(ctx.obj.verbosity, 0)
             click.echo(render_text(the_plan, style=style_of(ctx), verbose=verbose))
-            if out is not None:
-                click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}")
-        return 2 if detailed_exitcode and the_plan.changes else 0
+        if out is not None and not (as_json or markdown):
+            click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}")
+        return ec.CHANGES if detailed_exitcode and the_plan.changes else ec.OK
 
     run(ctx, action)
 
@@ -164,6 +191,8 @@ def plan(
 @click.option("--wait", "wait_", is_flag=True, help="Wait for the jobs to finish.")
 @click.option("--timeout", default=3600.0, type=float, help="Seconds to wait at most.")
 @OVER_BUDGET
+@batch_option
+@lock_timeout_option
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -174,43 +203,49 @@ def apply(
     wait_: bool,
     timeout: float,
     allow_over_budget: bool,
+    batches: tuple[str, ...],
+    lock_timeout: float | None,
 ) -> None:
     """Apply manifests (plan, confirm, execute), or exactly a plan saved with plan --out."""
 
     def action() -> int:
-        settings = settings_of(ctx)
+        settings = replace(settings_of(ctx), lock_timeout=lock_timeout)
         console = make_console(ctx.obj.color)
         reporter = ProgressReporter(console, quiet=ctx.obj.verbosity < 0)
 
         def approve(the_plan: Plan) -> bool:
             if ctx.obj.verbosity >= 0:
                 click.echo(render_text(the_plan, style=style_of(ctx)))
-            return auto_approve or _confirm()
+            elif not auto_approve:  # -q: nobody approves what they were not shown
+                click.echo(summary_line(the_plan))
+            return auto_approve or confirm_yes(
+                "Do you want to perform these actions?", flag="--auto-approve"
+            )
 
         if _is_plan_file(paths):
+            _refuse_with_plan_file(prune=prune, retry_failed=retry_failed, batch=batches)
             the_plan = read_plan(paths[0])
+            check_saved_plan(the_plan, settings)
             if ctx.obj.verbosity >= 0:
                 click.echo(render_text(the_plan, style=style_of(ctx)))
             result: ApplyResult | None = apply_plan(the_plan, settings, progress=reporter)
         else:
-            options = PlanOptions(prune, retry_failed, allow_over_budget)
+            options = PlanOptions(prune, retry_failed, allow_over_budget, batches)
             the_plan, result = apply_manifests(
                 paths, settings, options, approve=approve, progress=reporter,
                 loaded=_show_load_warnings,
             )  # fmt: skip
         reporter.close()
-        code = 0
         if result is not None:
             print_apply_result(console, result, ctx.obj.verbosity)
-            code = 1 if result.failures else 0
         elif the_plan.changes:
-            fail("apply cancelled")
-            return 1
+            fail("apply cancelled; nothing was changed")
+            return ec.ERROR
         else:
             click.echo(summary_line(the_plan))
+        code = ec.ERROR if result is not None and result.failures else ec.OK
         if wait_:
-            batches = _plan_batches(the_plan)
-            code = code or _wait(ctx, the_plan.targets, batches, timeout, the_plan.state_backend)
+            code = code or _wait_for_run(ctx, the_plan, timeout, lock_timeout)
         return code
 
     run(ctx, action)
@@ -220,16 +255,27 @@ def _show_load_warnings(desired: DesiredState) -> None:
     show_warnings(desired.warnings)
 
 
-def _confirm() -> bool:
-    if not sys.stdin.isatty():
-        raise ConfigError(
-            "refusing to apply without confirmation: stdin is not a terminal (use --auto-approve)"
-        )
-    return click.confirm("Apply these changes?", default=False)
+def _wait_for_run(
+    ctx: click.Context, the_plan: Plan, timeout: float, lock_timeout: float | None
+) -> int:
+    """``apply --wait``: wait for the plan's batches, judged only on the jobs it submitted."""
+    submitted = {(a.batch, a.input_object) for a in the_plan.jobs if a.kind == "submit_job"}
+    batches = {a.batch for a in the_plan.jobs}
+    return _wait(
+        ctx, the_plan.targets, batches, timeout, the_plan.state_backend, submitted, lock_timeout
+    )
 
 
-def _plan_batches(the_plan: Plan) -> set[str]:
-    return {a.batch for a in the_plan.jobs}
+def _refuse_with_plan_file(**given: object) -> None:
+    """A saved plan already says what to do: an option that would change it is an error, not
+    something to ignore silently."""
+    for name, value in given.items():
+        if value:
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(
+                f"{flag} cannot be used with a saved plan (it is applied exactly as saved); "
+                f"make the plan again with {flag}"
+            )
 
 
 def _wait(
@@ -238,31 +284,61 @@ def _wait(
     batches: set[str],
     timeout: float,
     state: StateLocation | None = None,
+    judged: set[Key] | None = None,
+    lock_timeout: float | None = None,
 ) -> int:
+    """Wait for the batches' jobs; exit 3 only for failures among ``judged`` (default: the
+    jobs unfinished when the wait began), so an old failure does not fail every later run."""
     desired = DesiredState(targets={t.name: t for t in targets}, state=state)
     console = make_console(ctx.obj.color)
-    reporter = WaitReporter(console, quiet=ctx.obj.verbosity < 0)
+    quiet = ctx.obj.verbosity < 0
+    reporter = WaitReporter(console, quiet=quiet)
+    settings = replace(settings_of(ctx), lock_timeout=lock_timeout)
     try:
-        outcome = wait_jobs(desired, batches, settings_of(ctx), timeout=timeout, on_counts=reporter)
+        outcome = wait_jobs(desired, batches, settings, timeout=timeout, on_counts=reporter)
     finally:
         reporter.close()
-    print_status(console, outcome.records, ctx.obj.verbosity)
+    _show_records(ctx, outcome.records)
     if outcome.timed_out:
         fail(f"timed out after {timeout:g}s waiting for jobs")
-        return 4
-    return 3 if outcome.failed else 0
+        return ec.TIMED_OUT
+    failed = outcome.failed_of(outcome.waited if judged is None else judged)
+    if failed:
+        fail(f"{len(failed)} job(s) of this run failed (reconciler status shows why)")
+        return ec.JOBS_FAILED
+    return ec.OK
+
+
+def _show_records(ctx: click.Context, records: dict[Key, JobRecord]) -> None:
+    console = make_console(ctx.obj.color)
+    if ctx.obj.verbosity < 0:
+        console.print(counts_line(Counter(r.state for r in records.values())))
+    else:
+        print_status(console, records, ctx.obj.verbosity)
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--timeout", default=3600.0, type=float, help="Seconds to wait at most.")
+@batch_option
+@lock_timeout_option
 @click.pass_context
-def wait(ctx: click.Context, paths: tuple[Path, ...], timeout: float) -> None:
-    """Wait until the manifests' jobs finish (exit 3: some Failed; 4: timed out)."""
+def wait(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    timeout: float,
+    batches: tuple[str, ...],
+    lock_timeout: float | None,
+) -> None:
+    """Wait until the manifests' jobs finish (exit 3: some of those it waited for Failed;
+    4: timed out)."""
 
     def action() -> int:
-        desired = load(paths)
-        return _wait(ctx, desired.targets.values(), set(desired.batches), timeout, desired.state)
+        desired = select_batches(load(paths), batches)
+        return _wait(
+            ctx, desired.targets.values(), set(desired.batches), timeout, desired.state,
+            lock_timeout=lock_timeout,
+        )  # fmt: skip
 
     run(ctx, action)
 
@@ -276,14 +352,20 @@ def wait(ctx: click.Context, paths: tuple[Path, ...], timeout: float) -> None:
     is_flag=True,
     help="Only the failed jobs, one row each (tab-separated; with --json: JSON).",
 )
+@batch_option
 @click.pass_context
 def status(
-    ctx: click.Context, paths: tuple[Path, ...], as_json: bool, with_jobs: bool, failed: bool
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    as_json: bool,
+    with_jobs: bool,
+    failed: bool,
+    batches: tuple[str, ...],
 ) -> None:
     """Per batch: job counts by state, failures grouped by code, outputs (-v)."""
 
     def action() -> int:
-        _, records = job_status(paths, settings_of(ctx))
+        _, records = job_status(paths, settings_of(ctx), batches)
         if as_json and failed:
             click.echo(json.dumps(failed_document(records.values()), indent=1, sort_keys=True))
         elif as_json:
@@ -293,8 +375,8 @@ def status(
             for row in failed_document(records.values())["failed"]:
                 click.echo("\t".join(str(row[k] or "") for k in FAILED_COLUMNS))
         else:
-            print_status(make_console(ctx.obj.color), records, ctx.obj.verbosity)
-        return 0
+            _show_records(ctx, records)
+        return ec.OK
 
     run(ctx, action)
 

@@ -1,18 +1,24 @@
 """What every command shares: global options, settings from them, and the error boundary.
 
-Expected failures (:class:`ReconcilerError`) become one line on stderr and exit 1; with
-``--debug`` they re-raise so the traceback shows.
+Expected failures (:class:`ReconcilerError`) and operating-system errors (a read-only state
+directory, a path under a file) become one line on stderr and exit 1; with ``--debug`` they
+re-raise so the traceback shows. Ctrl-C exits 130 after saying how far an apply got.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 
+from reconciler.cli.exitcodes import ERROR, INTERRUPTED
+from reconciler.cli.oserrors import check_state_path, describe
+from reconciler.engine.apply import ApplyInterrupted
 from reconciler.engine.workflow import Settings
 from reconciler.errors import ManifestError, Problem, ReconcilerError
+from reconciler.model import LocalState
 from reconciler.state.registry import parse_location
 
 MAX_SHOWN_PROBLEMS = 200
@@ -63,15 +69,26 @@ def run(ctx: click.Context, action: Callable[[], int]) -> None:
         if opts.debug:
             raise
         _show_manifest_error(exc)
-        code = 1
+        code = ERROR
     except ReconcilerError as exc:
         if opts.debug:
             raise
         fail(str(exc))
-        code = 1
+        code = ERROR
+    except OSError as exc:
+        if opts.debug:
+            raise
+        fail(describe(exc))
+        code = ERROR
+    except ApplyInterrupted as stop:
+        fail(
+            f"interrupted: {stop.submitted} job(s) submitted, {stop.left} left; everything done "
+            "is recorded in the state: re-run to continue"
+        )
+        code = INTERRUPTED
     except KeyboardInterrupt:
-        fail("interrupted")
-        code = 130
+        fail("interrupted; what was done is recorded in the state: re-run to continue")
+        code = INTERRUPTED
     ctx.exit(code)
 
 
@@ -79,10 +96,13 @@ def settings_of(ctx: click.Context) -> Settings:
     """Only a state the user gave (--state, RECONCILER_STATE) is set here: without one, the
     flows take the manifests' ``state:`` (or a saved plan's), else the default file."""
     opts: Globals = ctx.obj
+    location = parse_location(opts.state) if opts.state else None
+    if isinstance(location, LocalState):
+        check_state_path(Path(location.path))
     return Settings(
         endpoint=opts.endpoint,
         submit_qps=opts.submit_qps,
-        state_backend=parse_location(opts.state) if opts.state else None,
+        state_backend=location,
     )
 
 

@@ -28,6 +28,7 @@ def make_console(color: bool, stderr: bool = False) -> Console:
     return Console(
         file=sys.stderr if stderr else sys.stdout,
         no_color=not color,
+        color_system="auto" if color else None,  # no_color alone still emits bold and italics
         highlight=False,
         soft_wrap=True,
     )

@@ -9,7 +9,7 @@ service's code and request id.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -51,6 +51,25 @@ class Failure:
     request_id: str = ""
 
 
+class ApplyInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) stopped an apply: what was done is recorded; ``result`` and the
+    counts say how far it got, so the user can be told to re-run for the rest."""
+
+    def __init__(self, result: ApplyResult, total: int, settled: int) -> None:
+        super().__init__()
+        self.result = result
+        self.total = total  # job actions the plan had to carry out
+        self.settled = settled  # of them done or failed before the stop
+
+    @property
+    def submitted(self) -> int:
+        return self.result.done.get("submit_job", 0)
+
+    @property
+    def left(self) -> int:
+        return self.total - self.settled
+
+
 @dataclass
 class ApplyResult:
     done: dict[str, int] = field(default_factory=dict)
@@ -89,12 +108,19 @@ class Applier:
         self.now = now
         self.result = ApplyResult()
         self._lock = threading.Lock()
+        self._settled = 0  # job actions done or failed
 
     def run(self) -> ApplyResult:
+        jobs = [a for a in self.plan.jobs if a.kind != "keep_job"]
+        try:
+            return self._run(jobs)
+        except KeyboardInterrupt as stop:
+            raise ApplyInterrupted(self.result, len(jobs), self._settled) from stop
+
+    def _run(self, jobs: Sequence[Action]) -> ApplyResult:
         for action in self.plan.templates:
             self._visit(action)
         self._record_statuses(self.plan.refreshed)
-        jobs = [a for a in self.plan.jobs if a.kind != "keep_job"]
         total, finished = len(jobs), 0
         self.progress("jobs", 0, total)
         pool = ThreadPoolExecutor(max_workers=self.workers)
@@ -116,6 +142,10 @@ class Applier:
         else:
             with self._lock:
                 self.result.count(action.kind)
+        finally:
+            if hasattr(action, "batch"):
+                with self._lock:
+                    self._settled += 1
 
     def _fail(self, what: str, error: BaseException) -> None:
         with self._lock:
@@ -185,7 +215,9 @@ class Applier:
         updates = []
         for s in statuses:
             rec = self.state.job(s.batch, s.input_object)
-            if rec is not None and rec.job_id == s.job_id:
+            # A saved plan's facts can be older than the record (wait saw the job finish
+            # since): a finished record never moves back.
+            if rec is not None and rec.job_id == s.job_id and rec.state not in FINISHED_STATES:
                 updates.append(apply_status(rec, s, iso(self.now())))
         if updates:
             self.state.put_jobs(updates)
@@ -219,7 +251,10 @@ class Applier:
             self.state.drop_job(pending.batch, pending.input_object)
 
     def visit_cancel_job(self, a: CancelJob) -> None:
-        self.writers[a.target].cancel_job(a.job_id)
+        rec = self.state.job(a.batch, a.input_object)
+        if rec is None or rec.job_id != a.job_id or rec.state not in FINISHED_STATES:
+            # Not known to have finished since the plan was made: stop it on the service.
+            self.writers[a.target].cancel_job(a.job_id)
         self.state.drop_job(a.batch, a.input_object)
 
     def visit_forget_job(self, a: ForgetJob) -> None:

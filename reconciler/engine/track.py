@@ -70,10 +70,18 @@ def counts(records: Iterable[JobRecord]) -> Counter[str]:
 class WaitOutcome:
     records: dict[Key, JobRecord]
     timed_out: bool
+    # The jobs that were unfinished when the wait began: what ``wait`` is judged on.
+    waited: frozenset[Key] = frozenset()
 
     @property
     def failed(self) -> list[JobRecord]:
+        """Every Failed or Cancelled job of the batches, old failures included (status)."""
         return [r for r in self.records.values() if r.state in ("Failed", "Cancel")]
+
+    def failed_of(self, keys: Iterable[Key]) -> list[JobRecord]:
+        """The Failed or Cancelled jobs among ``keys``: a run is judged only on its own jobs,
+        so a failure from the past does not keep a CI job red forever."""
+        return [r for k in keys if (r := self.records.get(k)) and r.state in ("Failed", "Cancel")]
 
 
 class Waiter:
@@ -102,6 +110,7 @@ class Waiter:
         deadline = self.clock() + self.timeout
         delay = 0.5
         last: Counter[str] | None = None
+        waited = frozenset(k for k, r in records.items() if r.state not in FINISHED_STATES)
         while True:
             now_counts = counts(records.values())
             if now_counts != last:
@@ -109,9 +118,9 @@ class Waiter:
                 last = now_counts
             pending = [r for r in records.values() if r.state not in FINISHED_STATES]
             if not pending:
-                return WaitOutcome(records, timed_out=False)
+                return WaitOutcome(records, timed_out=False, waited=waited)
             if self.clock() >= deadline:
-                return WaitOutcome(records, timed_out=True)
+                return WaitOutcome(records, timed_out=True, waited=waited)
             self.sleep(min(delay, max(0.0, deadline - self.clock())))
             delay = min(delay * 1.5, 10.0)
             updated = [

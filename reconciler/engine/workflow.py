@@ -23,7 +23,9 @@ from reconciler.errors import PlanError
 from reconciler.model import CosState, DesiredState, LocalState, StateLocation
 from reconciler.model.records import JobRecord, StateSnapshot
 from reconciler.plan.actions import JobStatus
+from reconciler.plan.pins import moved_pins
 from reconciler.plan.planner import Plan, PlanOptions, StateRef, build_plan
+from reconciler.plan.select import narrow_snapshot, select_batches
 from reconciler.remote import RemoteReader
 from reconciler.state.protocols import Access, StateStore
 from reconciler.state.registry import open_store
@@ -59,6 +61,12 @@ class Settings:
         """The state this run uses (after :meth:`with_state`)."""
         return self.given_state or LocalState(str(DEFAULT_STATE))
 
+    lock_timeout: float | None = None  # --lock-timeout; None: the command's default
+
+    def lock_wait(self, default: float = 0.0) -> float:
+        """Seconds to wait for the state lock held by another run."""
+        return default if self.lock_timeout is None else self.lock_timeout
+
     @property
     def local_state(self) -> Path:
         """The local state file, when the state is a local file (else the default path)."""
@@ -89,7 +97,8 @@ class Settings:
 
 
 def state_digest(snapshot: StateSnapshot) -> str:
-    """Content hash of the recorded state: a saved plan is stale once this changes."""
+    """Content hash of the whole recorded state, shown in plan documents. Saved plans are not
+    judged by it (jobs finishing move it): see :mod:`reconciler.plan.pins`."""
     h = hashlib.sha256()
     for key in sorted(snapshot.templates):
         h.update(repr(snapshot.templates[key]).encode())
@@ -119,6 +128,8 @@ def plan_with(
     options: PlanOptions,
 ) -> Plan:
     """Observe the service for ``desired`` and build the plan against ``snapshot``."""
+    if options.batches:
+        snapshot = narrow_snapshot(snapshot, desired)
     observed = observe(desired, snapshot.jobs.values(), readers)
     return build_plan(
         desired, snapshot.templates, snapshot.jobs, observed, state_ref(snapshot), options,
@@ -138,7 +149,7 @@ def make_plan(
 ) -> tuple[DesiredState, Plan]:
     """Load manifests and state (without locking), observe the service, build the plan.
     ``loaded`` sees the manifests as soon as they load (to show their warnings first)."""
-    desired = manifest.load(paths)
+    desired = select_batches(manifest.load(paths), options.batches)
     loaded(desired)
     recorded = settings.chosen_state(desired.state)
     settings = settings.with_state(desired.state)
@@ -163,12 +174,12 @@ def apply_manifests(
     ``loaded`` sees the manifests as they load, ``approve`` the plan (to show it and ask);
     nothing is changed when it says no or when there is nothing to do.
     """
-    desired = manifest.load(paths)
+    desired = select_batches(manifest.load(paths), options.batches)
     loaded(desired)
     recorded = settings.chosen_state(desired.state)
     settings = settings.with_state(desired.state)
     with open_connections(desired, settings) as conns, settings.state() as store:
-        with store.open(command="apply") as writer:
+        with store.open(command="apply", wait_seconds=settings.lock_wait()) as writer:
             plan = plan_with(desired, writer.snapshot, conns.clients, options)
             plan = replace(plan, state_backend=recorded)
             if not (plan.changes or plan.refreshed) or not approve(plan):
@@ -177,14 +188,16 @@ def apply_manifests(
 
 
 def check_fresh(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, RemoteReader]) -> None:
-    """Refuse a saved plan whose state or pinned listings moved since it was made."""
-    now = state_ref(snapshot)
-    if now.lineage != plan.state.lineage and plan.state.serial != 0:
+    """Refuse a saved plan when a record it acts on or a pinned listing moved since it was
+    made. Refreshes (jobs finishing, recorded by ``wait``) do not count: see plan.pins."""
+    if snapshot.lineage != plan.state.lineage and plan.state.serial != 0:
         raise PlanError("saved plan was made for another state (lineage differs); plan again")
-    if now.digest != plan.state.digest:
+    moved = moved_pins(plan.pins, snapshot.templates, snapshot.jobs)
+    if moved:
+        first = moved[0]
         raise PlanError(
-            f"saved plan is stale: the state changed since it was made (serial "
-            f"{plan.state.serial} -> {now.serial}); plan again"
+            f"saved plan is stale: {len(moved)} record(s) it acts on changed since it was made "
+            f"(first: {first.kind} {'/'.join(first.key)}); plan again"
         )
     for pin in plan.listings:
         fresh = tuple((o.key, o.etag) for o in list_prefix(readers[pin.target], pin.prefix))
@@ -206,7 +219,7 @@ def apply_plan(
     targets = DesiredState(targets={t.name: t for t in plan.targets})
     settings = settings.with_state(plan.state_backend)
     with open_connections(targets, settings) as conns, settings.state() as store:
-        with store.open(command="apply") as writer:
+        with store.open(command="apply", wait_seconds=settings.lock_wait()) as writer:
             check_fresh(plan, writer.snapshot, conns.clients)
             return Applier(plan, conns.clients, writer, progress=progress).run()
 
@@ -232,7 +245,7 @@ def wait_jobs(
     the targets to connect to (and its ``state``, the state unless ``settings`` give one)."""
     settings = settings.with_state(desired.state)
     with open_connections(desired, settings) as conns, settings.state() as store:
-        with store.open(command="wait", wait_seconds=30.0) as writer:
+        with store.open(command="wait", wait_seconds=settings.lock_wait(30.0)) as writer:
             waiter = Waiter(
                 conns.clients, timeout=timeout, on_counts=on_counts,
                 save=writer.put_jobs, merge=merge_status,
@@ -241,10 +254,11 @@ def wait_jobs(
 
 
 def job_status(
-    paths: Sequence[str | Path], settings: Settings
+    paths: Sequence[str | Path], settings: Settings, batches: Collection[str] = ()
 ) -> tuple[DesiredState, dict[Key, JobRecord]]:
-    """Recorded jobs of the manifests' batches with fresh service facts (state not written)."""
-    desired = manifest.load(paths)
+    """Recorded jobs of the manifests' batches (or of ``batches`` among them) with fresh
+    service facts (state not written)."""
+    desired = select_batches(manifest.load(paths), batches)
     settings = settings.with_state(desired.state)
     with settings.state() as store:
         snapshot = store.read()

@@ -22,6 +22,7 @@ from reconciler.model import TargetSpec, location_from_data
 from reconciler.plan.actions import ACTION_TYPES, JobStatus
 from reconciler.plan.cost import CostPreview
 from reconciler.plan.groups import group_jobs
+from reconciler.plan.pins import RecordPin
 from reconciler.plan.planner import FORMAT_VERSION, PinnedListing, Plan, PlanOptions, StateRef
 
 
@@ -125,8 +126,13 @@ def _location(data: Any) -> Any:
 
 def plan_from_document(doc: Any, source: str) -> Plan:
     """Parse a saved plan; any mismatch is a PlanError naming the file."""
-    if not isinstance(doc, dict) or doc.get("format_version") != FORMAT_VERSION:
-        found = doc.get("format_version") if isinstance(doc, dict) else None
+    found = doc.get("format_version") if isinstance(doc, dict) else None
+    if isinstance(found, int) and not isinstance(found, bool) and 0 < found < FORMAT_VERSION:
+        raise PlanError(
+            f"{source}: plan format {found} was made by an older reconciler; make the plan "
+            "again with this one (reconciler plan ... --out FILE)"
+        )
+    if not isinstance(doc, dict) or found != FORMAT_VERSION:
         raise PlanError(f"{source}: not a reconciler plan of format {FORMAT_VERSION} (got {found})")
     try:
         return Plan(
@@ -141,6 +147,7 @@ def plan_from_document(doc: Any, source: str) -> Plan:
             warnings=tuple(doc.get("warnings", [])),
             state_backend=_location(doc.get("state_backend")),
             cost=from_data(CostPreview, doc.get("cost", {})),
+            pins=from_data(tuple[RecordPin, ...], doc["pins"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{source}: damaged plan file ({type(exc).__name__}: {exc})") from exc

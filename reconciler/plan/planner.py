@@ -42,9 +42,11 @@ from reconciler.plan.cost import CostPreview, batch_costs, budget_breaches
 from reconciler.plan.expand import DesiredJob, expand
 from reconciler.plan.fingerprint import changed_components, settings_fingerprint
 from reconciler.plan.observed import Observed
+from reconciler.plan.pins import RecordPin, record_pins
 from reconciler.plan.templates import plan_templates
 
-FORMAT_VERSION = 1
+# 2: per-action record pins replace the whole-state digest as the staleness check.
+FORMAT_VERSION = 2
 REASONS = {
     "request": "settings",
     "template": "template content",
@@ -59,11 +61,13 @@ class PlanOptions:
     prune: bool = False
     retry_failed: bool = False
     allow_over_budget: bool = False
+    batches: tuple[str, ...] = ()  # --batch: only these (empty: all)
 
 
 @dataclass(frozen=True)
 class StateRef:
-    """Which state the plan was made against; a saved plan is stale once this moves."""
+    """Which state the plan was made against. A saved plan for another lineage is refused;
+    serial and digest are informational (staleness is judged per action: ``Plan.pins``)."""
 
     lineage: str
     serial: int
@@ -95,6 +99,8 @@ class Plan:
     # The state the plan was made against, so ``apply PLANFILE`` uses it (None: not recorded).
     state_backend: StateLocation | None = None
     cost: CostPreview = field(default_factory=CostPreview)
+    # The records the actions act on, as they were: a saved plan is stale once one moved.
+    pins: tuple[RecordPin, ...] = ()
 
     @property
     def changes(self) -> int:
@@ -316,6 +322,7 @@ def build_plan(
         created_at=created_at,
         warnings=tuple(plan_warnings(desired, jobs, observed, template_actions, job_actions)),
         cost=CostPreview(costs, breaches),
+        pins=record_pins(template_actions, job_actions, templates, jobs),
     )
 
 

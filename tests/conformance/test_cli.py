@@ -77,7 +77,7 @@ def test_push_then_pull_through_cos(served: RunningServer, tmp_path: Path) -> No
     assert pushed.exit_code == 0 and "serial 1" in pushed.output, pushed.output
     pulled = run("--state", url, "state", "pull")
     assert pulled.exit_code == 0 and pulled.output.encode() == local.read_bytes()
-    wrong = one_line_error(run("--state", url, "force-unlock", "no-such-lock"))
+    wrong = one_line_error(run("--state", url, "force-unlock", "--force", "no-such-lock"))
     assert "not locked" in wrong
 
 

@@ -79,7 +79,7 @@ def test_json_and_markdown_documents(tmp_path: Path, server: RunningServer) -> N
     manifests = write_manifests(tmp_path / "m", 3)
     state = tmp_path / "state.json"
     doc = json.loads(run(server, state, "plan", str(manifests), "--json").output)
-    assert doc["format_version"] == 1
+    assert doc["format_version"] == 2
     assert doc["summary"] == {"create_template": 1, "submit_job": 3}
     assert {"lineage", "serial", "digest"} <= set(doc["state"])
     assert doc["jobs"][0]["request"]["output"]["object"] == "out/video-0000/f-${number}.jpg"

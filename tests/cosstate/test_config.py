@@ -127,7 +127,8 @@ def test_apply_planfile_uses_the_plans_state_unless_given(
     # Same plan with a state given: that one is used (here a fresh file, so not stale).
     given = replace(bare, state_path=tmp_path / "given.json")
     with pytest.raises(Exception, match="stale"):
-        apply_plan(replace(saved, state=replace(saved.state, digest="x")), given)
+        moved = (replace(saved.pins[0], digest="x"), *saved.pins[1:])
+        apply_plan(replace(saved, pins=moved), given)
     assert not apply_plan(saved, given).failures
     assert len(LocalStateStore(tmp_path / "given.json").read().jobs) == 4
 

@@ -75,7 +75,7 @@ def test_lock_of_a_killed_apply_is_detected_and_broken(
     record = json.loads(info.read_text())
     assert record["pid"] == holder.pid and record["command"] == "apply"
 
-    live = run_cli(state, server.url, "force-unlock", record["lock_id"])
+    live = run_cli(state, server.url, "force-unlock", record["lock_id"], "--force")
     assert live.returncode == 1 and "still running" in live.stderr, live.stderr
     holder.send_signal(signal.SIGKILL)
     holder.communicate()
@@ -83,9 +83,9 @@ def test_lock_of_a_killed_apply_is_detected_and_broken(
         os.kill(record["pid"], 0)
     assert json.loads(info.read_text()) == record, "kill -9 leaves the owner record behind"
 
-    wrong = run_cli(state, server.url, "force-unlock", "not-the-id")
+    wrong = run_cli(state, server.url, "force-unlock", "not-the-id", "--force")
     assert wrong.returncode == 1 and "does not match" in wrong.stderr and info.exists()
-    broken = run_cli(state, server.url, "force-unlock", record["lock_id"])
+    broken = run_cli(state, server.url, "force-unlock", record["lock_id"], "--force")
     assert broken.returncode == 0, broken.stderr
     assert f"Lock {record['lock_id']} removed." in broken.stdout and not info.exists()
     LocalStateStore(state).read()  # nothing corrupted: the state and its journal load
