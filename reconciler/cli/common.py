@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.engine.lookup import parse_window
 from reconciler.engine.workflow import Settings
 from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.state.backends import is_state_url, parse_state_url
@@ -29,6 +30,7 @@ class Globals:
     debug: bool
     color: bool
     verbosity: int
+    lookup_window: str = "7d"
 
 
 def fail(message: str) -> None:
@@ -70,6 +72,7 @@ def settings_of(ctx: click.Context) -> Settings:
         endpoint=opts.endpoint,
         submit_qps=opts.submit_qps,
         state_backend=parse_state_url(str(opts.state)) if remote else None,
+        lookup_window=parse_window(opts.lookup_window),
     )
 
 

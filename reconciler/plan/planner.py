@@ -7,6 +7,8 @@ plain data. Jobs are decided per job key ``(batch, input object)``:
 * a record still ``Pending`` (an intent whose reply never came) -> submit, but look it up first;
 * a different fingerprint -> re-submit, naming which components changed;
 * last run Failed or Cancelled -> left alone unless ``retry_failed``;
+* a submission the service already holds (``observed.lookup`` found its marker) -> adopted
+  instead (:mod:`reconciler.plan.adopt`);
 * otherwise a recorded no-op. Records whose job left the manifests are forgotten (cancelled
   first with ``prune`` when still running).
 """
@@ -29,6 +31,7 @@ from reconciler.plan.actions import (
     SubmitJob,
     TemplateAction,
 )
+from reconciler.plan.adopt import adopt_jobs
 from reconciler.plan.expand import DesiredJob, expand
 from reconciler.plan.fingerprint import changed_components, settings_fingerprint
 from reconciler.plan.observed import Observed
@@ -83,6 +86,14 @@ class Plan:
     warnings: tuple[str, ...] = field(default=())
     # The state the plan was made against, so ``apply PLANFILE`` uses it (None: not recorded).
     state_backend: StateBackendSpec | None = None
+    # Which state, said in the header: its path or cos:// URL, and whether it existed.
+    state_location: str = ""
+    state_exists: bool = True
+    # The look-before-submit scan: jobs listed since ``lookup_since`` ("" = no scan).
+    lookup_since: str = ""
+    lookup_requests: int = 0
+    lookup_jobs: int = 0
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def changes(self) -> int:
@@ -203,16 +214,20 @@ def build_plan(
     for key in sorted(set(jobs) - keys):
         rec = jobs[key]
         job_actions.append(plan_removed_job(rec, observed.jobs.get(rec.job_id or ""), options))
+    lookup = observed.lookup
     return Plan(
         options=options,
         state=state,
         targets=tuple(desired.targets[name] for name in sorted(desired.targets)),
         templates=tuple(template_actions),
-        jobs=tuple(job_actions),
+        jobs=tuple(job_actions) if lookup is None else adopt_jobs(job_actions, lookup, jobs),
         listings=pinned_listings(desired, observed),
         refreshed=job_statuses(jobs, observed),
         created_at=created_at,
         warnings=tuple(_warnings(jobs, observed)),
+        lookup_since=lookup.since if lookup else "",
+        lookup_requests=lookup.requests if lookup else 0,
+        lookup_jobs=lookup.count if lookup else 0,
     )
 
 

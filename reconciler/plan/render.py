@@ -24,6 +24,7 @@ SYMBOLS = {
     "forget_template": ("-", "blue"),
     "keep_template": (" ", None),
     "submit_job": ("+", "green"),
+    "adopt_job": ("~", "yellow"),
     "cancel_job": ("x", "red"),
     "forget_job": ("-", "blue"),
     "keep_job": (" ", None),
@@ -37,6 +38,7 @@ VERBS = {
     "forget_template": "forget",
     "keep_template": "no change",
     "submit_job": "submit",
+    "adopt_job": "adopt",
     "cancel_job": "cancel",
     "forget_job": "forget",
     "keep_job": "no change",
@@ -87,9 +89,24 @@ def summary_line(plan: Plan) -> str:
     return f"Plan: {parts}; {unchanged} unchanged."
 
 
+def header_lines(plan: Plan) -> list[str]:
+    """Which state the plan used (and whether it existed), and what the look-up cost."""
+    lines = []
+    if plan.state_location:
+        new = "" if plan.state_exists else " (does not exist yet: a new state)"
+        lines.append(f"State: {plan.state_location}{new}")
+    if plan.lookup_since:
+        lines.append(
+            f"Looked up jobs created since {plan.lookup_since} on the service: "
+            f"{plan.lookup_jobs} listed in {plan.lookup_requests} request(s)"
+        )
+    return lines + [f"Note: {n}" for n in plan.notes]
+
+
 def render_text(plan: Plan, *, style: Style = plain, sample: int = 5) -> str:
     """Terminal/CI-log rendering: templates in full, jobs grouped with capped samples."""
-    lines = ["Templates:"] if plan.templates else []
+    lines = header_lines(plan)
+    lines += ["Templates:"] if plan.templates else []
     for action in plan.templates:
         if action.kind in CHANGES or sample > 5:
             lines += _template_line(action, style)
@@ -125,7 +142,8 @@ def _md_summary(plan: Plan, max_rows: int = 40) -> list[str]:
     for key, n in rows.items():
         if key not in shown:
             folded[key[0]] += n
-    head = ["## reconciler plan", "", f"**{summary_line(plan)}**", ""]
+    head = ["## reconciler plan", "", *[f"{_md_escape(h)}  " for h in header_lines(plan)]]
+    head += [f"**{summary_line(plan)}**", ""]
     table = ["| action | reason | count |", "|---|---|---:|"]
     for (verb, reason), n in sorted(shown.items()):
         table.append(f"| {verb} | {_md_escape(reason)} | {n} |")

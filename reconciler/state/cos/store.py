@@ -74,6 +74,15 @@ class CosStateStore:
         self.lease_seconds = lease_seconds
         self.states_prefix = key + ".states/"
 
+    @property
+    def location(self) -> str:
+        """Where the state lives, as plan and apply headers name it (the cos:// URL)."""
+        return self.name
+
+    def exists(self) -> bool:
+        """Whether a state version was ever written under the key (one listing request)."""
+        return bool(list_keys(self.objects, self.states_prefix))
+
     def chain(self) -> LeaseChain:
         return LeaseChain(self.objects, self.key, self.name)
 

@@ -40,6 +40,15 @@ class StateStore:
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.backup_path = self.path.with_name(self.path.name + ".backup")
 
+    @property
+    def location(self) -> str:
+        """Where the state lives, as plan and apply headers name it."""
+        return str(self.path)
+
+    def exists(self) -> bool:
+        """Whether anything was ever written here (the file or a journal left by a crash)."""
+        return self.path.exists() or self.journal_path.exists()
+
     def _load(self) -> tuple[Document, bytes | None, JournalContent]:
         data = read_or_none(self.path)
         doc = new_document() if data is None else parse_document(data, self.path)
