@@ -51,7 +51,7 @@ def measure(emu: Emulator, manifests: Path, state: Path) -> list[Any]:
     for action in plan.jobs:
         kinds[action.kind] = kinds.get(action.kind, 0) + 1
     decided = ", ".join(f"{k}: {v:,}" for k, v in sorted(kinds.items()))
-    return [stats.get("total", 0), stats.get("GET /jobs", 0), t.wall, decided]
+    return [stats.get("total", 0), stats.get("GET /jobs", 0), t.wall, t.cpu, decided]
 
 
 def main() -> None:
@@ -80,7 +80,8 @@ def main() -> None:
             rows.append([f"{latency:g}", f"(b) new state, {args.jobs:,} marked jobs", *case_b])
             rows.append([f"{latency:g}", "(c) new state, empty bucket", *case_c])
     print(f"\n## Look-up before submitting: {args.jobs:,} jobs in the manifests (make_plan)")
-    headers = ["latency ms", "case", "requests", "of them GET /jobs", "wall s", "plan"]
+    headers = ["latency ms", "case", "requests", "of them GET /jobs", "wall s", "client CPU s",
+               "plan"]  # fmt: skip
     print(table(headers, rows))
 
 

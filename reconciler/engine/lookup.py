@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +35,8 @@ from reconciler.remote import RemoteReader
 #: How far back a new or empty state looks (``--lookup-window`` / RECONCILER_LOOKUP_WINDOW).
 DEFAULT_WINDOW = timedelta(days=7)
 PAGE_SIZE = 100
+SLICES = 8  # concurrent time slices of a long listing
+OVERLAP = timedelta(seconds=1)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -63,17 +66,61 @@ def lookup_since(snapshot: StateSnapshot, window: timedelta, now: datetime) -> d
     return floor if last is None else max(floor, last - CLOCK_SKEW)
 
 
-def list_since(reader: RemoteReader, since: datetime) -> tuple[tuple[JobDetail, ...], int]:
-    """Every Snapshot job created after ``since``, newest first, and the requests it took."""
+def _pages(
+    reader: RemoteReader, since: datetime, before: datetime | None
+) -> tuple[list[JobDetail], int]:
+    """Every job created after ``since`` (and before ``before``), newest first, NextToken
+    paging until an empty token or an empty page; and the requests it took."""
     found: list[JobDetail] = []
     token, requests = "", 0
     while True:
-        page = reader.list_jobs(start_creation_time=since, size=PAGE_SIZE, next_token=token)
+        page = reader.list_jobs(
+            start_creation_time=since, end_creation_time=before, size=PAGE_SIZE, next_token=token
+        )
         requests += 1
         found.extend(page.jobs)
         if not page.next_token or not page.jobs:
-            return tuple(found), requests
+            return found, requests
         token = page.next_token
+
+
+def slices(since: datetime, until: datetime, count: int) -> list[tuple[datetime, datetime]]:
+    """``count`` (start, end) spans covering (since, until), newest first, each overlapping the
+    next by one second: the service's bounds are whole seconds and strict."""
+    step = (until - since) / count
+    edges = [until - step * i for i in range(count)] + [since]
+    return [(edges[i + 1] - OVERLAP, edges[i]) for i in range(count)]
+
+
+def list_since(
+    reader: RemoteReader, since: datetime, *, workers: int = SLICES
+) -> tuple[tuple[JobDetail, ...], int]:
+    """Every Snapshot job created after ``since``, newest first, and the requests it took.
+
+    Paging is sequential (each NextToken comes from the previous reply), so a long listing
+    would cost one round trip per 100 jobs end to end. The first page is asked for alone: one
+    page and done is the common case. When there is more, the span older than that page is cut
+    into ``workers`` time slices paged concurrently; duplicates at the slice edges are dropped.
+    """
+    first, requests = reader.list_jobs(start_creation_time=since, size=PAGE_SIZE), 1
+    found = list(first.jobs)
+    if not first.next_token or not first.jobs:
+        return tuple(found), requests
+    try:
+        oldest = parse_iso(first.jobs[-1].creation_time) + OVERLAP
+    except ValueError:  # no usable CreationTime: page on from the first token, in one line
+        workers, oldest = 1, datetime.now(UTC) + OVERLAP
+    count = max(1, min(workers, int((oldest - since).total_seconds())))
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        parts = list(pool.map(lambda span: _pages(reader, *span), slices(since, oldest, count)))
+    seen = {job.job_id for job in found}
+    for jobs, cost in parts:
+        requests += cost
+        for job in jobs:
+            if job.job_id not in seen:
+                seen.add(job.job_id)
+                found.append(job)
+    return tuple(found), requests
 
 
 def scan(readers: Mapping[str, RemoteReader], targets: Collection[str], since: datetime) -> Lookup:

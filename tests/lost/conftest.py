@@ -14,7 +14,12 @@ from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.server import RunningServer, start_background
 from reconciler.plan.adopt import marker_of
 from reconciler.state.local.store import StateStore
-from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY
+from tests.core.conftest import (
+    ENV,
+    SECRET_ID,
+    SECRET_KEY,
+    world,  # noqa: F401  (the fixture, by name)
+)
 from tests.core.test_exactly_once import jobs_on_service
 
 
