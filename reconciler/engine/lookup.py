@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from reconciler.engine.observe import observe
 from reconciler.engine.submit import CLOCK_SKEW, iso, parse_iso
 from reconciler.errors import ConfigError
-from reconciler.model import DesiredState, JobDetail
+from reconciler.model import DesiredState, JobDetail, JobPage
 from reconciler.model.records import StateSnapshot
 from reconciler.plan.actions import AdoptJob, AdoptTemplate, JobAction
 from reconciler.plan.adopt import adopt_jobs, needs_lookup
@@ -35,7 +35,7 @@ from reconciler.remote import RemoteReader
 #: How far back a new or empty state looks (``--lookup-window`` / RECONCILER_LOOKUP_WINDOW).
 DEFAULT_WINDOW = timedelta(days=7)
 PAGE_SIZE = 100
-SLICES = 8  # concurrent time slices of a long listing
+WORKERS = 8  # concurrent listings of time spans of a long scan
 OVERLAP = timedelta(seconds=1)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -66,57 +66,67 @@ def lookup_since(snapshot: StateSnapshot, window: timedelta, now: datetime) -> d
     return floor if last is None else max(floor, last - CLOCK_SKEW)
 
 
-def _pages(
-    reader: RemoteReader, since: datetime, before: datetime | None
-) -> tuple[list[JobDetail], int]:
-    """Every job created after ``since`` (and before ``before``), newest first, NextToken
-    paging until an empty token or an empty page; and the requests it took."""
-    found: list[JobDetail] = []
-    token, requests = "", 0
-    while True:
-        page = reader.list_jobs(
-            start_creation_time=since, end_creation_time=before, size=PAGE_SIZE, next_token=token
-        )
-        requests += 1
-        found.extend(page.jobs)
-        if not page.next_token or not page.jobs:
-            return found, requests
-        token = page.next_token
+@dataclass(frozen=True)
+class _Span:
+    """A creation-time span being listed; ``path`` orders spans newest first (a span's own
+    pages, then its newer half, then its older half)."""
+
+    path: tuple[int, ...]
+    since: datetime
+    before: datetime | None
+    token: str = ""
 
 
-def slices(since: datetime, until: datetime, count: int) -> list[tuple[datetime, datetime]]:
-    """``count`` (start, end) spans covering (since, until), newest first, each overlapping the
-    next by one second: the service's bounds are whole seconds and strict."""
-    step = (until - since) / count
-    edges = [until - step * i for i in range(count)] + [since]
-    return [(edges[i + 1] - OVERLAP, edges[i]) for i in range(count)]
+def _page(reader: RemoteReader, span: _Span) -> JobPage:
+    return reader.list_jobs(
+        start_creation_time=span.since, end_creation_time=span.before, size=PAGE_SIZE,
+        next_token=span.token,
+    )  # fmt: skip
+
+
+def _split(span: _Span, page: JobPage) -> list[_Span] | None:
+    """The older rest of a full page's span cut in two halves at a whole second (the
+    service's bounds are whole seconds and strict: the halves neither miss nor share one);
+    None when the rest is too short to cut or has no usable CreationTime."""
+    try:
+        oldest = parse_iso(page.jobs[-1].creation_time).replace(microsecond=0) + OVERLAP
+    except ValueError:
+        return None
+    mid = (span.since + (oldest - span.since) / 2).replace(microsecond=0)
+    if mid - span.since < 2 * OVERLAP or oldest - mid < OVERLAP:
+        return None
+    return [_Span((*span.path, 0), mid - OVERLAP, oldest), _Span((*span.path, 1), span.since, mid)]
 
 
 def list_since(
-    reader: RemoteReader, since: datetime, *, workers: int = SLICES
+    reader: RemoteReader, since: datetime, *, workers: int = WORKERS
 ) -> tuple[tuple[JobDetail, ...], int]:
     """Every Snapshot job created after ``since``, newest first, and the requests it took.
 
-    Paging is sequential (each NextToken comes from the previous reply), so a long listing
-    would cost one round trip per 100 jobs end to end. The first page is asked for alone: one
-    page and done is the common case. When there is more, the span older than that page is cut
-    into ``workers`` time slices paged concurrently; duplicates at the slice edges are dropped.
+    NextToken paging is sequential: one round trip per 100 jobs end to end. So while fewer
+    than ``workers`` listings run, a full page's older rest is cut in two time halves listed
+    concurrently (an empty half costs one request); otherwise paging goes on with the token.
+    One page and done, the common case, is one request. Jobs seen twice are dropped.
     """
-    first, requests = reader.list_jobs(start_creation_time=since, size=PAGE_SIZE), 1
-    found = list(first.jobs)
-    if not first.next_token or not first.jobs:
-        return tuple(found), requests
-    try:
-        oldest = parse_iso(first.jobs[-1].creation_time) + OVERLAP
-    except ValueError:  # no usable CreationTime: page on from the first token, in one line
-        workers, oldest = 1, datetime.now(UTC) + OVERLAP
-    count = max(1, min(workers, int((oldest - since).total_seconds())))
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        parts = list(pool.map(lambda span: _pages(reader, *span), slices(since, oldest, count)))
-    seen = {job.job_id for job in found}
-    for jobs, cost in parts:
-        requests += cost
-        for job in jobs:
+    pages: dict[tuple[int, ...], list[JobDetail]] = {}
+    requests = 0
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        running = {pool.submit(_page, reader, _Span((), since, None)): _Span((), since, None)}
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                span, page = running.pop(future), future.result()
+                requests += 1
+                pages.setdefault(span.path, []).extend(page.jobs)
+                if not page.next_token or not page.jobs:
+                    continue
+                halves = _split(span, page) if len(running) < workers - 1 else None
+                for nxt in halves or [replace(span, token=page.next_token)]:
+                    running[pool.submit(_page, reader, nxt)] = nxt
+    seen: set[str] = set()
+    found = []
+    for path in sorted(pages):
+        for job in pages[path]:
             if job.job_id not in seen:
                 seen.add(job.job_id)
                 found.append(job)

@@ -130,7 +130,7 @@ def make_plan(
     settings = settings.with_state(desired.state)
     with settings.state() as store:
         snapshot = store.read()
-        existed = store.exists()
+        existed = bool(snapshot.serial or snapshot.jobs) or store.exists()  # COS: 1 request
         location = store.location
     with open_connections(desired, settings) as conns:
         plan = plan_with(desired, snapshot, conns.clients, options, settings.lookup_window)
