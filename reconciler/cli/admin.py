@@ -33,7 +33,7 @@ def force_unlock(ctx: click.Context, lock_id: str) -> None:
 
 @click.group("state")
 def state_group() -> None:
-    """Move the state between a local file and COS (--state cos://...)."""
+    """Inspect, repair and rebuild the state; move it between a file and COS (cos://)."""
 
 
 @state_group.command("pull")
