@@ -26,10 +26,10 @@ from reconciler.engine.submit import CLOCK_SKEW, iso, parse_iso
 from reconciler.errors import ConfigError
 from reconciler.model import DesiredState, JobDetail, JobPage
 from reconciler.model.records import StateSnapshot
-from reconciler.plan.actions import AdoptJob, AdoptTemplate, JobAction
-from reconciler.plan.adopt import adopt_jobs, needs_lookup
+from reconciler.plan.actions import AdoptJob, AdoptTemplate
+from reconciler.plan.adopt import needs_lookup
 from reconciler.plan.observed import Lookup
-from reconciler.plan.planner import Plan, PlanOptions, StateRef, build_plan
+from reconciler.plan.planner import Plan, PlanOptions, StateRef, adopt_found, build_plan
 from reconciler.remote import RemoteReader
 
 #: How far back a new or empty state looks (``--lookup-window`` / RECONCILER_LOOKUP_WINDOW).
@@ -162,10 +162,7 @@ def plan_looking(
     if not targets:
         return plan
     found = scan(readers, targets, lookup_since(snapshot, window, now))
-    observed = replace(observed, lookup=found)
-    return build_plan(
-        desired, snapshot.templates, snapshot.jobs, observed, state, options, created_at=iso(now)
-    )
+    return adopt_found(plan, found, snapshot.jobs)  # = build_plan with observed.lookup=found
 
 
 def rescan_saved(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, RemoteReader]) -> Plan:
@@ -178,9 +175,7 @@ def rescan_saved(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, Remo
     if not targets:
         return plan
     made = parse_iso(plan.created_at) if plan.created_at else datetime.now(UTC) - DEFAULT_WINDOW
-    found = scan(readers, targets, made - CLOCK_SKEW)
-    jobs: tuple[JobAction, ...] = adopt_jobs(plan.jobs, found, snapshot.jobs)
-    return replace(plan, jobs=jobs, lookup_requests=plan.lookup_requests + found.requests)
+    return adopt_found(plan, scan(readers, targets, made - CLOCK_SKEW), snapshot.jobs)
 
 
 def with_state_facts(plan: Plan, location: str, existed: bool, snapshot: StateSnapshot) -> Plan:

@@ -16,7 +16,7 @@ plain data. Jobs are decided per job key ``(batch, input object)``:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reconciler.errors import PlanError
 from reconciler.model import DesiredState, JobDetail, ObjectInfo, StateBackendSpec, TargetSpec
@@ -34,7 +34,7 @@ from reconciler.plan.actions import (
 from reconciler.plan.adopt import adopt_jobs
 from reconciler.plan.expand import DesiredJob, expand
 from reconciler.plan.fingerprint import changed_components, settings_fingerprint
-from reconciler.plan.observed import Observed
+from reconciler.plan.observed import Lookup, Observed
 from reconciler.plan.templates import plan_templates
 
 FORMAT_VERSION = 1
@@ -214,20 +214,29 @@ def build_plan(
     for key in sorted(set(jobs) - keys):
         rec = jobs[key]
         job_actions.append(plan_removed_job(rec, observed.jobs.get(rec.job_id or ""), options))
-    lookup = observed.lookup
-    return Plan(
+    plan = Plan(
         options=options,
         state=state,
         targets=tuple(desired.targets[name] for name in sorted(desired.targets)),
         templates=tuple(template_actions),
-        jobs=tuple(job_actions) if lookup is None else adopt_jobs(job_actions, lookup, jobs),
+        jobs=tuple(job_actions),
         listings=pinned_listings(desired, observed),
         refreshed=job_statuses(jobs, observed),
         created_at=created_at,
         warnings=tuple(_warnings(jobs, observed)),
-        lookup_since=lookup.since if lookup else "",
-        lookup_requests=lookup.requests if lookup else 0,
-        lookup_jobs=lookup.count if lookup else 0,
+    )
+    return plan if observed.lookup is None else adopt_found(plan, observed.lookup, jobs)
+
+
+def adopt_found(plan: Plan, lookup: Lookup, jobs: Mapping[tuple[str, str], JobRecord]) -> Plan:
+    """``plan`` with every submission the service already holds adopted instead (what
+    ``build_plan`` does with ``observed.lookup``, without planning the rest again)."""
+    return replace(
+        plan,
+        jobs=adopt_jobs(plan.jobs, lookup, jobs),
+        lookup_since=plan.lookup_since or lookup.since,
+        lookup_requests=plan.lookup_requests + lookup.requests,
+        lookup_jobs=plan.lookup_jobs + lookup.count,
     )
 
 

@@ -4,7 +4,10 @@ lost (a newer job on the service wrote the same outputs)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from reconciler.emulator.server import RunningServer
 from reconciler.model import JobDetail, JobOutput, JobRequest
@@ -13,6 +16,8 @@ from reconciler.plan.actions import AdoptJob, SubmitJob
 from reconciler.plan.adopt import adopt_jobs, marker_of
 from reconciler.plan.expand import marker_for, with_marker
 from reconciler.plan.observed import Lookup
+from reconciler.plan.planner import adopt_found, build_plan
+from tests.core.plan_cases import CASES, load_case
 from tests.core.test_exactly_once import write_manifests
 from tests.lost.conftest import apply, per_submission, run
 
@@ -93,3 +98,31 @@ def test_adoption_rule_on_plain_data() -> None:
     elsewhere = _job("j4", b, obj="other/f-${number}.jpg")
     moved = Lookup("2026-01-01T00:00:00Z", {"t": (elsewhere, older_a)})
     assert adopt_jobs([_submit("A")], moved, {})[0].job_id == "j1"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", ["fresh", "pending_intent", "template_content_change"])
+def test_planner_adopts_from_observed_lookup(name: str) -> None:
+    """``build_plan`` with ``observed.lookup`` adopts exactly what ``adopt_found`` adds to the
+    plan made without it (the engine's shortcut), and only the listed submissions."""
+    case = load_case(CASES / f"{name}.json")
+    args = (case["desired"], case["templates"], case["jobs"])
+    plain = build_plan(*args, case["observed"], case["state"], case["options"])
+    submits = [a for a in plain.jobs if isinstance(a, SubmitJob)]
+    assert submits, name
+    listed = tuple(
+        JobDetail(
+            f"j{i}",
+            "Success",
+            a.input_object,
+            output=a.request.output,
+            user_data=with_marker(None, marker_for(a.batch, a.input_object, a.fingerprint)),
+        )  # fmt: skip
+        for i, a in enumerate(submits[::2])
+    )
+    lookup = Lookup("2026-01-01T00:00:00Z", {submits[0].target: listed}, requests=1)
+    observed = replace(case["observed"], lookup=lookup)
+    looked = build_plan(*args, observed, case["state"], case["options"])
+    assert looked == adopt_found(plain, lookup, case["jobs"])
+    adopted = [a for a in looked.jobs if isinstance(a, AdoptJob)]
+    assert [a.input_object for a in adopted] == [a.input_object for a in submits[::2]]
+    assert looked.lookup_requests == 1 and looked.lookup_jobs == len(listed)
