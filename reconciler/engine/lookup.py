@@ -152,7 +152,8 @@ def plan_looking(
     *,
     window: timedelta = DEFAULT_WINDOW,
 ) -> Plan:
-    """Observe, plan, and when anything would be submitted scan the service and plan again."""
+    """Observe and plan; when anything would be submitted, scan the service and let the planner
+    turn what it finds into adoptions."""
     now = datetime.now(UTC)
     observed = observe(desired, snapshot.jobs.values(), readers)
     plan = build_plan(
