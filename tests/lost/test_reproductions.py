@@ -90,3 +90,15 @@ def test_intact_noop_lists_no_jobs(tmp_path: Path, server: RunningServer) -> Non
     assert "Looked up" not in plan.output
     stats = server.app.stats()
     assert "GET /jobs" not in stats and stats["total"] <= 2, stats
+
+
+def test_saved_plan_with_adoptions_applies_them(tmp_path: Path, server: RunningServer) -> None:
+    manifests = write_manifests(tmp_path / "m", 9)
+    apply(server, tmp_path / "first.json", manifests)
+    state, planfile = tmp_path / "second.json", tmp_path / "plan.json"
+    made = run(server, state, "plan", str(manifests), "--out", str(planfile))
+    assert "adopt: found on the service  [9]" in made.output, made.output
+    result = run(server, state, "apply", str(planfile))
+    assert result.exit_code == 0, result.output
+    assert "Apply complete: adopt job 9, adopt template 1; 0 failed." in result.output
+    assert_one_per_key(server.url, 9, state)
