@@ -43,7 +43,7 @@ def force_unlock(ctx: click.Context, lock_id: str, force: bool) -> None:
 
 @click.group("state")
 def state_group() -> None:
-    """Copy the state (--state: a file or cos://...) to and from a local file."""
+    """Inspect, repair and rebuild the state; move it between a file and COS (cos://)."""
 
 
 @state_group.command("pull")

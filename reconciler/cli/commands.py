@@ -26,6 +26,7 @@ from reconciler.cli.common import Globals, fail, run, settings_of, show_warnings
 from reconciler.cli.options import batch_option, confirm_yes, lock_timeout_option
 from reconciler.cli.oserrors import check_endpoint, check_out_path
 from reconciler.cli.show import show
+from reconciler.cli.statecmds import register_state_commands
 from reconciler.cli.ui import (
     ProgressReporter,
     WaitReporter,
@@ -81,6 +82,13 @@ DISTRIBUTION = "ci-snapshot-reconciler"
     show_default=True,
     help="Job submissions per second (the service's default limit is 10).",
 )
+@click.option(
+    "--lookup-window",
+    envvar="RECONCILER_LOOKUP_WINDOW",
+    default="7d",
+    show_default=True,
+    help="How far back a new or empty state looks for jobs before submitting (7d, 12h, 90m).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and request logs (never secrets).")
 @click.option("--no-color", is_flag=True, help="Plain output (also NO_COLOR).")
 @click.option("-v", "--verbose", count=True, help="More detail; repeat for more.")
@@ -94,6 +102,7 @@ def cli(
     endpoint: str | None,
     state: str | None,
     submit_qps: float,
+    lookup_window: str,
     debug: bool,
     no_color: bool,
     verbose: int,
@@ -113,6 +122,7 @@ def cli(
     color = not no_color and "NO_COLOR" not in os.environ
     ctx.color = None if color else False
     ctx.obj = Globals(endpoint, state, submit_qps, debug, color, -1 if quiet else verbose)
+    ctx.obj.lookup_window = lookup_window
 
 
 @cli.command()
@@ -388,6 +398,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 cli.add_command(force_unlock)
 cli.add_command(state_group)
+register_state_commands(state_group)
 cli.add_command(emulator)
 cli.add_command(show)
 

@@ -16,6 +16,7 @@ import click
 from reconciler.cli.exitcodes import ERROR, INTERRUPTED
 from reconciler.cli.oserrors import check_state_path, describe
 from reconciler.engine.apply import ApplyInterrupted
+from reconciler.engine.lookup import parse_window
 from reconciler.engine.workflow import Settings
 from reconciler.errors import ManifestError, Problem, ReconcilerError
 from reconciler.model import LocalState
@@ -34,6 +35,7 @@ class Globals:
     debug: bool
     color: bool
     verbosity: int
+    lookup_window: str = "7d"
 
 
 def fail(message: str) -> None:
@@ -103,6 +105,7 @@ def settings_of(ctx: click.Context) -> Settings:
         endpoint=opts.endpoint,
         submit_qps=opts.submit_qps,
         state_backend=location,
+        lookup_window=parse_window(opts.lookup_window),
     )
 
 

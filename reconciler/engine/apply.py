@@ -21,6 +21,7 @@ from reconciler.model import RemoteTemplate, SnapshotSettings
 from reconciler.model.records import FINISHED_STATES, JobRecord, TemplateRecord
 from reconciler.plan.actions import (
     Action,
+    AdoptJob,
     AdoptTemplate,
     CancelJob,
     CreateTemplate,
@@ -34,6 +35,7 @@ from reconciler.plan.actions import (
     SubmitJob,
     UpdateTemplate,
 )
+from reconciler.plan.adopt import adopted_record
 from reconciler.plan.planner import Plan
 from reconciler.remote import RemoteWriter
 from reconciler.state.protocols import StateWriter
@@ -249,6 +251,11 @@ class Applier:
             self.state.put_job(previous)
         else:
             self.state.drop_job(pending.batch, pending.input_object)
+
+    def visit_adopt_job(self, a: AdoptJob) -> None:
+        """Record a job the look-up found on the service (no POST)."""
+        previous = self.state.job(a.batch, a.input_object)
+        self.state.put_job(adopted_record(a, previous, iso(self.now())))
 
     def visit_cancel_job(self, a: CancelJob) -> None:
         rec = self.state.job(a.batch, a.input_object)

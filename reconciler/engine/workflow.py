@@ -10,13 +10,14 @@ from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from reconciler import manifest
 from reconciler.engine.apply import Applier, ApplyResult, Progress, apply_status
 from reconciler.engine.connect import Connections, connect
-from reconciler.engine.observe import list_prefix, observe
+from reconciler.engine.lookup import DEFAULT_WINDOW, plan_looking, rescan_saved, with_state_facts
+from reconciler.engine.observe import list_prefix
 from reconciler.engine.submit import iso
 from reconciler.engine.track import Key, Waiter, WaitOutcome, refresh
 from reconciler.errors import PlanError
@@ -24,7 +25,7 @@ from reconciler.model import CosState, DesiredState, LocalState, StateLocation
 from reconciler.model.records import JobRecord, StateSnapshot
 from reconciler.plan.actions import JobStatus
 from reconciler.plan.pins import moved_pins
-from reconciler.plan.planner import Plan, PlanOptions, StateRef, build_plan
+from reconciler.plan.planner import Plan, PlanOptions, StateRef
 from reconciler.plan.select import narrow_snapshot, select_batches
 from reconciler.remote import RemoteReader
 from reconciler.state.protocols import Access, StateStore
@@ -66,6 +67,8 @@ class Settings:
     def lock_wait(self, default: float = 0.0) -> float:
         """Seconds to wait for the state lock held by another run."""
         return default if self.lock_timeout is None else self.lock_timeout
+
+    lookup_window: timedelta = DEFAULT_WINDOW  # how far back a new or empty state looks
 
     @property
     def local_state(self) -> Path:
@@ -126,15 +129,13 @@ def plan_with(
     snapshot: StateSnapshot,
     readers: Mapping[str, RemoteReader],
     options: PlanOptions,
+    window: timedelta = DEFAULT_WINDOW,
 ) -> Plan:
-    """Observe the service for ``desired`` and build the plan against ``snapshot``."""
+    """Observe the service for ``desired`` and build the plan against ``snapshot`` (looking
+    the service's jobs up first when anything would be submitted)."""
     if options.batches:
         snapshot = narrow_snapshot(snapshot, desired)
-    observed = observe(desired, snapshot.jobs.values(), readers)
-    return build_plan(
-        desired, snapshot.templates, snapshot.jobs, observed, state_ref(snapshot), options,
-        created_at=iso(datetime.now(UTC)),
-    )  # fmt: skip
+    return plan_looking(desired, snapshot, readers, options, state_ref(snapshot), window=window)
 
 
 def _loaded(desired: DesiredState) -> None:
@@ -155,8 +156,11 @@ def make_plan(
     settings = settings.with_state(desired.state)
     with settings.state() as store:
         snapshot = store.read()
+        existed = bool(snapshot.serial or snapshot.jobs) or store.exists()  # COS: 1 request
+        location = store.location
     with open_connections(desired, settings) as conns:
-        plan = plan_with(desired, snapshot, conns.clients, options)
+        plan = plan_with(desired, snapshot, conns.clients, options, settings.lookup_window)
+    plan = with_state_facts(plan, location, existed, snapshot)
     return desired, replace(plan, state_backend=recorded)
 
 
@@ -179,8 +183,11 @@ def apply_manifests(
     recorded = settings.chosen_state(desired.state)
     settings = settings.with_state(desired.state)
     with open_connections(desired, settings) as conns, settings.state() as store:
+        existed = store.exists()
         with store.open(command="apply", wait_seconds=settings.lock_wait()) as writer:
-            plan = plan_with(desired, writer.snapshot, conns.clients, options)
+            snapshot = writer.snapshot
+            plan = plan_with(desired, snapshot, conns.clients, options, settings.lookup_window)
+            plan = with_state_facts(plan, store.location, existed, snapshot)
             plan = replace(plan, state_backend=recorded)
             if not (plan.changes or plan.refreshed) or not approve(plan):
                 return plan, None
@@ -221,6 +228,7 @@ def apply_plan(
     with open_connections(targets, settings) as conns, settings.state() as store:
         with store.open(command="apply", wait_seconds=settings.lock_wait()) as writer:
             check_fresh(plan, writer.snapshot, conns.clients)
+            plan = rescan_saved(plan, writer.snapshot, conns.clients)
             return Applier(plan, conns.clients, writer, progress=progress).run()
 
 

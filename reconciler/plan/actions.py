@@ -134,6 +134,30 @@ class SubmitJob:
 
 
 @dataclass(frozen=True)
+class AdoptJob:
+    """A job found on the service by its marker: recorded as this key's submission, no POST.
+
+    Planned instead of a :class:`SubmitJob` when the state has no job ID for this key and
+    fingerprint (lost, moved, restored or older state) but the service already ran it.
+    """
+
+    kind: ClassVar[str] = "adopt_job"
+    batch: str
+    input_object: str
+    target: str
+    fingerprint: str
+    job_id: str
+    state: str
+    creation_time: str = ""
+    code: str = ""
+    message: str = ""
+    previous_job_id: str | None = None
+    reason: str = "found on the service"
+    reason_code: str = "found_on_service"
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class CancelJob:
     kind: ClassVar[str] = "cancel_job"
     batch: str
@@ -192,7 +216,7 @@ TemplateAction = (
     | ForgetTemplate
     | KeepTemplate
 )
-JobAction = SubmitJob | CancelJob | ForgetJob | KeepJob
+JobAction = SubmitJob | AdoptJob | CancelJob | ForgetJob | KeepJob
 Action = TemplateAction | JobAction
 
 ACTION_TYPES: dict[str, type[Any]] = {
@@ -206,6 +230,7 @@ ACTION_TYPES: dict[str, type[Any]] = {
         ForgetTemplate,
         KeepTemplate,
         SubmitJob,
+        AdoptJob,
         CancelJob,
         ForgetJob,
         KeepJob,

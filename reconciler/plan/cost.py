@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.model import BatchSpec, Budget, Pricing, SnapshotSettings, TargetSpec
 from reconciler.plan.actions import JobAction, SubmitJob
@@ -110,12 +110,7 @@ def batch_costs(
     jobs: Iterable[JobAction],
 ) -> tuple[BatchCost, ...]:
     """Cost per batch that submits anything; ``settings`` maps batch name -> its settings."""
-    new: dict[str, int] = {}
-    again: dict[str, int] = {}
-    for job in jobs:
-        if isinstance(job, SubmitJob):
-            bucket = again if job.previous_job_id else new
-            bucket[job.batch] = bucket.get(job.batch, 0) + 1
+    new, again = _submissions(jobs)
     out = []
     for name in sorted(set(new) | set(again)):
         spec = batches[name]
@@ -126,6 +121,31 @@ def batch_costs(
                 name, spec.target, new.get(name, 0), again.get(name, 0), frames, sheets, pricing
             )  # fmt: skip
         )
+    return tuple(out)
+
+
+def _submissions(jobs: Iterable[JobAction]) -> tuple[dict[str, int], dict[str, int]]:
+    """Per batch: new submissions, and re-submissions (a previous job exists)."""
+    new: dict[str, int] = {}
+    again: dict[str, int] = {}
+    for job in jobs:
+        if isinstance(job, SubmitJob):
+            bucket = again if job.previous_job_id else new
+            bucket[job.batch] = bucket.get(job.batch, 0) + 1
+    return new, again
+
+
+def recount(costs: tuple[BatchCost, ...], jobs: Iterable[JobAction]) -> tuple[BatchCost, ...]:
+    """``costs`` after some submissions became adoptions (found on the service: not billed
+    again): the same per-job bounds and prices, the counts of what is still submitted."""
+    new, again = _submissions(jobs)
+    out = []
+    for cost in costs:
+        fresh = replace(
+            cost, new_jobs=new.get(cost.batch, 0), resubmit_jobs=again.get(cost.batch, 0)
+        )
+        if fresh.jobs:
+            out.append(fresh)
     return tuple(out)
 
 

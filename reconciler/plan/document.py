@@ -148,6 +148,12 @@ def plan_from_document(doc: Any, source: str) -> Plan:
             state_backend=_location(doc.get("state_backend")),
             cost=from_data(CostPreview, doc.get("cost", {})),
             pins=from_data(tuple[RecordPin, ...], doc["pins"]),
+            state_location=str(doc.get("state_location", "")),
+            state_exists=bool(doc.get("state_exists", True)),
+            lookup_since=str(doc.get("lookup_since", "")),
+            lookup_requests=int(doc.get("lookup_requests", 0)),
+            lookup_jobs=int(doc.get("lookup_jobs", 0)),
+            notes=tuple(str(n) for n in doc.get("notes", [])),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{source}: damaged plan file ({type(exc).__name__}: {exc})") from exc

@@ -34,6 +34,7 @@ LABELS = {
     "forget": "removed from the manifests",
     "forget_running": "removed from the manifests; still {state} on the service",
     "cancel_removed": "removed from the manifests (--prune)",
+    "found_on_service": "found on the service",
 }
 VERBS = {
     "create_template": "create",
@@ -44,6 +45,7 @@ VERBS = {
     "forget_template": "forget",
     "keep_template": "no change",
     "submit_job": "submit",
+    "adopt_job": "adopt",
     "cancel_job": "cancel",
     "forget_job": "forget",
     "keep_job": "no change",

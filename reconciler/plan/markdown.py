@@ -13,7 +13,7 @@ from collections import Counter
 from reconciler.plan.actions import CHANGES
 from reconciler.plan.groups import Group, batch_counts, counts_text, group_jobs, verb
 from reconciler.plan.planner import Plan
-from reconciler.plan.render import cost_lines, plain, summary_line, template_lines
+from reconciler.plan.render import cost_lines, header_lines, plain, summary_line, template_lines
 
 MARKDOWN_LIMIT = 65_536
 MAX_CELL = 200  # a name or warning longer than this is cut in tables
@@ -26,7 +26,8 @@ def _esc(text: str, cap: int = MAX_CELL) -> str:
 
 
 def _top(plan: Plan, max_warnings: int = 20) -> list[str]:
-    lines = ["## reconciler plan", "", f"**{summary_line(plan)}**", ""]
+    lines = ["## reconciler plan", "", *[f"{_esc(h, 400)}  " for h in header_lines(plan)]]
+    lines += [f"**{summary_line(plan)}**", ""]
     lines += [f"- {_esc(line, 400)}" for line in cost_lines(plan)]
     lines.append("")
     for warning in plan.warnings[:max_warnings]:

@@ -13,6 +13,24 @@ from reconciler.model import JobDetail, ObjectInfo, RemoteTemplate
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """Jobs the service listed for the look-before-submit scan (``engine.lookup`` fills it).
+
+    ``jobs`` maps target -> every Snapshot job created after ``since`` (ISO-8601 UTC), newest
+    first as the service ordered them: that order decides which job last wrote an output.
+    ``requests`` is what the scan cost, for the plan header and the benchmark.
+    """
+
+    since: str
+    jobs: Mapping[str, tuple[JobDetail, ...]] = field(default_factory=dict)
+    requests: int = 0
+
+    @property
+    def count(self) -> int:
+        return sum(len(found) for found in self.jobs.values())
+
+
+@dataclass(frozen=True)
 class Observed:
     """What the service reported, keyed for the planner."""
 
@@ -23,3 +41,4 @@ class Observed:
     listings: Mapping[str, tuple[ObjectInfo, ...]] = field(default_factory=dict)
     # Reply entries the codec could not (fully) read, one line each naming the item.
     problems: tuple[str, ...] = ()
+    lookup: Lookup | None = None  # None: not scanned (nothing would be submitted)

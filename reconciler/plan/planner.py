@@ -7,6 +7,8 @@ plain data. Jobs are decided per job key ``(batch, input object)``:
 * a record still ``Pending`` (an intent whose reply never came) -> submit, but look it up first;
 * a different fingerprint -> re-submit, naming which components changed;
 * last run Failed or Cancelled -> left alone unless ``retry_failed``;
+* a submission the service already holds (``observed.lookup`` found its marker) -> adopted
+  instead (:mod:`reconciler.plan.adopt`);
 * otherwise a recorded no-op. Records whose job left the manifests are forgotten (cancelled
   first with ``prune`` when still running).
 """
@@ -14,7 +16,7 @@ plain data. Jobs are decided per job key ``(batch, input object)``:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reconciler.errors import PlanError
 from reconciler.model import (
@@ -38,10 +40,11 @@ from reconciler.plan.actions import (
     SubmitJob,
     TemplateAction,
 )
-from reconciler.plan.cost import CostPreview, batch_costs, budget_breaches
+from reconciler.plan.adopt import adopt_jobs
+from reconciler.plan.cost import CostPreview, batch_costs, budget_breaches, recount
 from reconciler.plan.expand import DesiredJob, expand
 from reconciler.plan.fingerprint import changed_components, settings_fingerprint
-from reconciler.plan.observed import Observed
+from reconciler.plan.observed import Lookup, Observed
 from reconciler.plan.pins import RecordPin, record_pins
 from reconciler.plan.templates import plan_templates
 
@@ -101,6 +104,14 @@ class Plan:
     cost: CostPreview = field(default_factory=CostPreview)
     # The records the actions act on, as they were: a saved plan is stale once one moved.
     pins: tuple[RecordPin, ...] = ()
+    # Which state, said in the header: its path or cos:// URL, and whether it existed.
+    state_location: str = ""
+    state_exists: bool = True
+    # The look-before-submit scan: jobs listed since ``lookup_since`` ("" = no scan).
+    lookup_since: str = ""
+    lookup_requests: int = 0
+    lookup_jobs: int = 0
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def changes(self) -> int:
@@ -303,15 +314,11 @@ def build_plan(
     costs = batch_costs(
         desired.batches, desired.targets, batch_settings(desired, observed), job_actions
     )
-    breaches = budget_breaches(costs, desired.batches, desired.targets)
-    if breaches and not options.allow_over_budget:
-        more = f" (and {len(breaches) - 1} more)" if len(breaches) > 1 else ""
-        raise PlanError(f"over budget: {breaches[0]}{more}; use --allow-over-budget to proceed")
     keys = {job.key for job in wanted}
     for key in sorted(set(jobs) - keys):
         rec = jobs[key]
         job_actions.append(plan_removed_job(rec, observed.jobs.get(rec.job_id or ""), options))
-    return Plan(
+    plan = Plan(
         options=options,
         state=state,
         targets=tuple(desired.targets[name] for name in sorted(desired.targets)),
@@ -321,8 +328,35 @@ def build_plan(
         refreshed=job_statuses(jobs, observed),
         created_at=created_at,
         warnings=tuple(plan_warnings(desired, jobs, observed, template_actions, job_actions)),
-        cost=CostPreview(costs, breaches),
+        cost=CostPreview(costs),
         pins=record_pins(template_actions, job_actions, templates, jobs),
+    )
+    if observed.lookup is not None:
+        plan = adopt_found(plan, observed.lookup, jobs)
+    return within_budget(plan, desired)
+
+
+def within_budget(plan: Plan, desired: DesiredState) -> Plan:
+    """The plan with the budgets it exceeds noted; refused (PlanError) unless the options allow
+    it. Checked on what will really be submitted: jobs found on the service cost nothing."""
+    breaches = budget_breaches(plan.cost.batches, desired.batches, desired.targets)
+    if breaches and not plan.options.allow_over_budget:
+        more = f" (and {len(breaches) - 1} more)" if len(breaches) > 1 else ""
+        raise PlanError(f"over budget: {breaches[0]}{more}; use --allow-over-budget to proceed")
+    return replace(plan, cost=replace(plan.cost, over_budget=breaches))
+
+
+def adopt_found(plan: Plan, lookup: Lookup, jobs: Mapping[tuple[str, str], JobRecord]) -> Plan:
+    """``plan`` with every submission the service already holds adopted instead (what
+    ``build_plan`` does with ``observed.lookup``, without planning the rest again)."""
+    adopted = adopt_jobs(plan.jobs, lookup, jobs)
+    return replace(
+        plan,
+        jobs=adopted,
+        cost=replace(plan.cost, batches=recount(plan.cost.batches, adopted)),
+        lookup_since=plan.lookup_since or lookup.since,
+        lookup_requests=plan.lookup_requests + lookup.requests,
+        lookup_jobs=plan.lookup_jobs + lookup.count,
     )
 
 

@@ -26,6 +26,7 @@ SYMBOLS = {
     "delete_template": ("-", "red"),
     "forget_template": ("-", "blue"),
     "submit_job": ("+", "green"),
+    "adopt_job": ("~", "yellow"),
     "cancel_job": ("x", "red"),
     "forget_job": ("-", "blue"),
 }
@@ -88,6 +89,20 @@ def summary_line(plan: Plan) -> str:
         return f"No changes. {unchanged} item(s) up to date or left alone."
     parts = ", ".join(f"{n} to {v}" for v, n in sorted(counts.items()))
     return f"Plan: {parts}; {unchanged} unchanged."
+
+
+def header_lines(plan: Plan) -> list[str]:
+    """Which state the plan used (and whether it existed), and what the look-up cost."""
+    lines = []
+    if plan.state_location:
+        new = "" if plan.state_exists else " (does not exist yet: a new state)"
+        lines.append(f"State: {plan.state_location}{new}")
+    if plan.lookup_since:
+        lines.append(
+            f"Looked up jobs created since {plan.lookup_since} on the service: "
+            f"{plan.lookup_jobs} listed in {plan.lookup_requests} request(s)"
+        )
+    return lines + [f"Note: {n}" for n in plan.notes]
 
 
 def _money(value: float) -> str:
@@ -194,7 +209,8 @@ def _jobs(plan: Plan, style: Style, caps: Caps) -> list[str]:
 def render_text(plan: Plan, *, style: Style = plain, verbose: int = 0) -> str:
     """Terminal/CI-log rendering, bounded by :class:`Caps` whatever the plan's size."""
     caps = Caps.of(verbose)
-    lines = _templates(plan, style, caps) + _batches(plan, caps) + _jobs(plan, style, caps)
+    lines = header_lines(plan)
+    lines += _templates(plan, style, caps) + _batches(plan, caps) + _jobs(plan, style, caps)
     lines += cost_lines(plan)
     lines += [f"Warning: {w}" for w in plan.warnings[: caps.warnings]]
     if len(plan.warnings) > caps.warnings:

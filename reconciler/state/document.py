@@ -72,8 +72,9 @@ def refusal(path: Path, problem: str) -> StateError:
     """A one-line error that says which file, what is wrong, and how to recover."""
     backup = path.with_name(path.name + ".backup")
     return StateError(
-        f"state file {path}: {problem}; it was left untouched. Fix it, or restore the previous "
-        f"state with: cp {backup} {path}"
+        f"state file {path}: {problem}; it was left untouched. Fix it, or restore the backup "
+        f"(one write behind: jobs of the last write are missing from it; that is safe because "
+        f"the next plan looks jobs up on the service before submitting): cp {backup} {path}"
     )
 
 
