@@ -4,14 +4,18 @@ The protocol:
 
 1. Durably record the *intent* (job key, fingerprint, marker, time) before ``POST /jobs``.
 2. Send. On a reply, record the JobId.
-3. On a lost reply (NoReplyError) or a 5xx (the server may have committed before failing), look
-   the job up: list jobs for the input object created after the intent (minus a clock-skew
-   allowance) and match the marker in UserData exactly. Found: adopt it. Truly absent (after a
+3. On any answer but a definite refusal, look the job up: a lost reply (NoReplyError), a 5xx
+   (the server may have committed before failing), a 2xx we cannot read (empty, ``<Response/>``,
+   no ``<JobId>``, garbage: the service said yes, we just cannot see to what) and a 4xx whose
+   body is not the service's ``<Error>`` (a proxy spoke, not the service). The lookup
+   lists jobs for the input object created after the intent (minus a clock-skew allowance)
+   and matches the marker in UserData exactly. Found: adopt it. Truly absent (after a
    second look, in case the service's listing lags): submit again.
 4. An intent left behind by a crash is resolved the same way on the next run, before any POST.
 
 Throttling (SlowDown) and connect failures never reached the service, so they are simply
-retried with backoff. A 4xx rejection means nothing was created: the intent is withdrawn.
+retried with backoff. Only a 4xx carrying the service's own error body means nothing was
+created: the intent is then withdrawn.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from reconciler.errors import ApiError, NoReplyError, RemoteError, TransportError
+from reconciler.errors import ApiError, BadReplyError, NoReplyError, RemoteError, TransportError
 from reconciler.model import JobDetail, JobRequest
 from reconciler.model.records import JobRecord
 from reconciler.plan.expand import has_marker, marker_for
@@ -90,10 +94,18 @@ def find_submitted(
 
 
 def _ambiguous(error: RemoteError) -> bool:
-    """Could the server have created the job although we got an error?"""
-    if isinstance(error, NoReplyError):
+    """Could the server have created the job although we got an error?
+
+    Everything except a definite refusal: a SlowDown (throttling rejects up front), a connect
+    failure (never sent) and a 4xx with the service's own error body are the only "no"s.
+    """
+    if isinstance(error, NoReplyError | BadReplyError):
         return True
-    return isinstance(error, ApiError) and error.status >= 500 and error.code != "SlowDown"
+    if isinstance(error, ApiError):
+        if error.code == "SlowDown":
+            return False
+        return error.status >= 500 or not error.from_service
+    return False
 
 
 def _never_sent(error: RemoteError) -> bool:
