@@ -20,6 +20,7 @@ import click
 
 from reconciler.cli.admin import emulator, force_unlock, state_group
 from reconciler.cli.common import Globals, fail, run, settings_of, style_of
+from reconciler.cli.duration import Duration
 from reconciler.cli.ui import (
     ProgressReporter,
     WaitReporter,
@@ -60,6 +61,14 @@ from reconciler.plan.render import render_markdown, render_text, summary_line
     show_default=True,
     help="Job submissions per second (the service's default limit is 10).",
 )
+@click.option(
+    "--request-timeout",
+    envvar="RECONCILER_REQUEST_TIMEOUT",
+    default="30s",
+    type=Duration(),
+    show_default=True,
+    help="Deadline of one request (connect, headers, body); a call's retries stop after twice it.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and request logs (never secrets).")
 @click.option("--no-color", is_flag=True, help="Plain output (also NO_COLOR).")
 @click.option("-v", "--verbose", count=True, help="More detail; repeat for more.")
@@ -71,6 +80,7 @@ def cli(
     endpoint: str | None,
     state: str | None,
     submit_qps: float,
+    request_timeout: float,
     debug: bool,
     no_color: bool,
     verbose: int,
@@ -85,6 +95,7 @@ def cli(
     color = not no_color and "NO_COLOR" not in os.environ
     ctx.color = None if color else False
     ctx.obj = Globals(endpoint, state, submit_qps, debug, color, -1 if quiet else verbose)
+    ctx.obj.request_timeout = request_timeout
 
 
 @cli.command()

@@ -29,6 +29,7 @@ class Globals:
     debug: bool
     color: bool
     verbosity: int
+    request_timeout: float = 30.0
 
 
 def fail(message: str) -> None:
@@ -69,6 +70,7 @@ def settings_of(ctx: click.Context) -> Settings:
         state_path=Path(opts.state) if opts.state and not remote else None,
         endpoint=opts.endpoint,
         submit_qps=opts.submit_qps,
+        request_timeout=opts.request_timeout,
         state_backend=parse_state_url(str(opts.state)) if remote else None,
     )
 

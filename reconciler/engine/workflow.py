@@ -45,6 +45,7 @@ class Settings:
     transport: object = None
     submit_qps: float = 10.0
     state_backend: StateBackendSpec | None = None  # a COS state; None: the local file
+    request_timeout: float = 30.0  # one request's deadline; a call's retries get twice it
 
     @property
     def local_state(self) -> Path:
@@ -79,7 +80,7 @@ class Settings:
         """The configured state store (local file or COS): the one place that chooses."""
         return state_backend(
             self.local_state, self.state_backend, endpoint=self.endpoint, env=self.env,
-            transport=self.transport,
+            transport=self.transport, timeout=self.request_timeout,
         )  # fmt: skip
 
 
@@ -104,6 +105,7 @@ def open_connections(desired: DesiredState, settings: Settings) -> Connections:
         env=settings.env,
         submit_qps=settings.submit_qps,
         transport=settings.transport,
+        timeout=settings.request_timeout,
     )
 
 

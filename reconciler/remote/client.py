@@ -34,6 +34,7 @@ from reconciler.remote.ratelimit import RateLimiter
 from reconciler.remote.retry import RetryPolicy
 from reconciler.remote.transport import Call, Exchange, Reply
 
+DEFAULT_TIMEOUT = 30.0
 MAX_DESCRIBE_IDS = 100
 MAX_LIST_SIZE = 100
 _XML = "application/xml"
@@ -54,9 +55,12 @@ class CIClient:
         http: httpx.Client | None = None,
         submit_limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        budget: float | None = None,
         max_reply_bytes: int = codec.DEFAULT_MAX_BYTES,
     ) -> None:
+        """``timeout``: one request's overall deadline (connect, headers, body); ``budget``: all
+        attempts of one call together (default twice ``timeout``)."""
         self.bucket = bucket
         self.region = region
         self._max = max_reply_bytes
@@ -70,6 +74,7 @@ class CIClient:
             http=http,
             retry=retry or RetryPolicy(),
             timeout=timeout,
+            budget=budget,
             max_reply_bytes=max_reply_bytes,
         )
 

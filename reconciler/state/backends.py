@@ -57,6 +57,7 @@ def state_backend(
     endpoint: str | None = None,
     env: Mapping[str, str] | None = None,
     transport: Any = None,
+    timeout: float = 30.0,
 ) -> Iterator[StateBackend]:
     """The configured store; a COS store's connection (and embedded emulator) is closed on exit.
 
@@ -71,7 +72,7 @@ def state_backend(
     where = spec.endpoint or endpoint
     with _cos_access(spec, where, env, transport) as (credentials, base, tp):
         client = CIClient(
-            spec.bucket, spec.region, credentials, endpoint=base, transport=tp
+            spec.bucket, spec.region, credentials, endpoint=base, transport=tp, timeout=timeout
         )  # fmt: skip
         try:
             yield CosStateStore(client, spec.key, name=spec.url, lease_seconds=lease_seconds(env))
