@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from reconciler.engine.queues import QueueBook
 from reconciler.engine.submit import SubmitFailed, SubmitPolicy, Submitter, iso
 from reconciler.engine.templatewrite import create_template
 from reconciler.errors import ApiError, ApplyError, RemoteError
@@ -89,6 +90,7 @@ class Applier:
         self.progress = progress or (lambda phase, done, total: None)
         self.now = now
         self.result = ApplyResult()
+        self.queues = QueueBook()  # queue IDs learned during this apply, for job listings
         self._lock = threading.Lock()
 
     def run(self) -> ApplyResult:
@@ -189,7 +191,9 @@ class Applier:
             if record is None:
                 raise ApplyError(f"template {a.template} was not applied, so its ID is unknown")
             request = replace(request, template_id=record.template_id)
-        submitter = Submitter(self.writers[a.target], self.state.put_job, self.policy, self.now)
+        submitter = Submitter(
+            self.writers[a.target], self.state.put_job, self.policy, self.now, self.queues
+        )
         previous = self.state.job(a.batch, a.input_object)
         if a.resolve_first and previous is not None and previous.state == "Pending":
             pending = previous

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from reconciler.engine.queues import QueueBook
 from reconciler.errors import ApiError, BadReplyError, NoReplyError, RemoteError, TransportError
 from reconciler.model import JobDetail, JobRequest
 from reconciler.model.records import JobRecord
@@ -71,24 +72,23 @@ def parse_iso(text: str) -> datetime:
 
 
 def find_submitted(
-    writer: RemoteWriter, record: JobRecord, exclude: frozenset[str]
+    writer: RemoteWriter,
+    record: JobRecord,
+    exclude: frozenset[str],
+    book: QueueBook | None = None,
+    queue: str | None = None,
 ) -> JobDetail | None:
-    """The job carrying this record's marker, created after its intent; None when absent."""
+    """The job carrying this record's marker, created after its intent; None when absent.
+
+    ``queue`` is the job's configured queue; ``book`` knows the bucket's queues (engine.queues).
+    """
     since = parse_iso(record.intent_time) - CLOCK_SKEW
-    token = ""
-    found: list[JobDetail] = []
-    while True:
-        page = writer.list_jobs(
-            input_object=record.input_object, start_creation_time=since, next_token=token
-        )
-        found += [
-            j
-            for j in page.jobs
-            if has_marker(j.user_data, record.marker) and j.job_id not in exclude
-        ]
-        if not page.next_token or not page.jobs:
-            break
-        token = page.next_token
+    listed = (book or QueueBook()).jobs(
+        writer, queue, input_object=record.input_object, since=since
+    )
+    found = [
+        j for j in listed if has_marker(j.user_data, record.marker) and j.job_id not in exclude
+    ]
     found.sort(key=lambda j: (j.creation_time, j.job_id))
     return found[0] if found else None
 
@@ -123,11 +123,14 @@ class Submitter:
         record: Callable[[JobRecord], None],
         policy: SubmitPolicy,
         now: Callable[[], datetime],
+        book: QueueBook | None = None,
     ) -> None:
         self.writer = writer
         self.record = record
         self.policy = policy
         self.now = now
+        self.book = book or QueueBook()
+        self.queue: str | None = None  # the configured queue of the job being run
 
     def intent(self, request: JobRequest, batch: str, target: str, fingerprint: str,
                previous: JobRecord | None) -> JobRecord:  # fmt: skip
@@ -142,6 +145,8 @@ class Submitter:
         )  # fmt: skip
 
     def adopt(self, pending: JobRecord, detail: JobDetail) -> JobRecord:
+        if self.queue is None:
+            self.book.learn(self.writer.bucket, detail.queue_id)
         done = replace(
             pending, job_id=detail.job_id, state=detail.state, submitted_at=iso(self.now())
         )
@@ -151,11 +156,12 @@ class Submitter:
     def resolve(self, pending: JobRecord) -> JobRecord | None:
         """Look for an earlier submission of this intent; adopt it when found."""
         exclude = frozenset(pending.previous_job_ids)
-        found = find_submitted(self.writer, pending, exclude)
+        found = find_submitted(self.writer, pending, exclude, self.book, self.queue)
         return self.adopt(pending, found) if found else None
 
     def run(self, pending: JobRecord, request: JobRequest, resolve_first: bool) -> JobRecord:
         """Submit ``request`` for the (already recorded) intent ``pending``."""
+        self.queue = request.queue_id or None
         if resolve_first and (done := self.resolve(pending)):
             return done
         last: RemoteError | None = None

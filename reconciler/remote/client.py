@@ -189,12 +189,15 @@ class CIClient:
         order_by_time: str = "Desc",
         size: int = 100,
         next_token: str = "",
+        queue_id: str | None = None,
     ) -> JobPage:
-        """One page of Snapshot jobs; naive datetimes are taken as UTC."""
+        """One page of Snapshot jobs; naive datetimes are taken as UTC. ``queue_id`` is sent as
+        ``queueId`` (several DescribeMediaJobs pages mark it required)."""
         if not 1 <= size <= MAX_LIST_SIZE:
             raise ValueError(f"size must be within 1..{MAX_LIST_SIZE}, got {size}")
         params = [("tag", "Snapshot"), ("orderByTime", order_by_time), ("size", str(size))]
         optional = {
+            "queueId": queue_id or "",
             "inputObject": input_object or "",
             "states": ",".join(states or ()),
             "startCreationTime": _api_time(start_creation_time),
