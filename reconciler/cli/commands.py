@@ -20,6 +20,7 @@ import click
 
 from reconciler.cli.admin import emulator, force_unlock, state_group
 from reconciler.cli.common import Globals, fail, run, settings_of, style_of
+from reconciler.cli.doctor import doctor
 from reconciler.cli.duration import Duration
 from reconciler.cli.ui import (
     ProgressReporter,
@@ -285,6 +286,7 @@ def _terminate(signum: int, frame: object) -> None:
 cli.add_command(force_unlock)
 cli.add_command(state_group)
 cli.add_command(emulator)
+cli.add_command(doctor)
 
 
 def main() -> None:

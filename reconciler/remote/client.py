@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
+from reconciler.errors import ApiError
 from reconciler.model import (
     DescribeResult,
     JobDetail,
@@ -217,6 +218,24 @@ class CIClient:
         params = (("pageNumber", str(page_number)), ("pageSize", str(page_size)))
         reply = self._ci("list_queues", "GET", "/queue", params=params)
         return codec.queue_list(reply.body, "list_queues", self._max)
+
+    # ---------------------------------------------------------------- preflight
+
+    def endpoint(self, service: Literal["ci", "cos"] = "ci") -> str:
+        """Where calls for ``service`` go (the base URL, for messages and ``doctor``)."""
+        return self._x.where(service)
+
+    def probe(self) -> tuple[str, ApiError | None]:
+        """One signed read of the bucket (``GET /?max-keys=1``): the reply's ``Date`` header and
+        the service's refusal, if any. Refusals (4xx) come back instead of raising so that the
+        ``Date`` of a rejected request can still tell a skewed clock."""
+        reply = self._cos(
+            "probe", "GET", "/", params=(("max-keys", "1"),), accept=frozenset(range(400, 500))
+        )
+        refusal = None
+        if reply.status >= 400:
+            refusal = codec.api_error(reply.status, reply.body, "probe", reply.request_id)
+        return reply.headers.get("date", ""), refusal
 
     # ---------------------------------------------------------------- COS objects
 
