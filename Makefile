@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint test stress demo bench clean
+.PHONY: install lint test stress live-test demo bench clean
 
 install: $(STAMP)
 
@@ -20,10 +20,15 @@ lint: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -m "not slow" -q
+	$(BIN)/pytest -m "not slow and not live" -q
 
 stress: install
 	$(BIN)/pytest -m slow -q
+
+# Against your account: needs TENCENTCLOUD_SECRET_ID/_KEY, RECONCILER_LIVE_BUCKET and
+# RECONCILER_LIVE_REGION (README, "Run against your account"); skipped, saying so, without them.
+live-test: install
+	$(BIN)/pytest -m live -v -rs tests/live
 
 demo: install
 	$(BIN)/python examples/seed_demo.py
