@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from reconciler.cli.commands import cli
 from reconciler.engine.doctor import Check, Report, run_doctor
 from reconciler.engine.workflow import Settings
+from reconciler.model import StateBackendSpec
 from reconciler.remote.inprocess import wsgi_transport
 from reconciler.state.local.store import StateStore
 from tests.core.conftest import ENV, EXAMPLES, World
@@ -166,3 +167,18 @@ def test_cli_checklist_and_exit_codes(examples: Path) -> None:
 def test_cli_marks_in_colour(examples: Path) -> None:
     result = CliRunner().invoke(cli, ["doctor", str(examples)], color=True)
     assert result.exit_code == 0 and "✓" in result.output and "\x1b[32m" in result.output
+
+
+def test_state_on_cos_reachable_and_its_lease(world: World) -> None:
+    spec = StateBackendSpec("tfstate-1250000000", "ap-chongqing", "teams/media/state.json")
+    settings = Settings(
+        env=ENV, endpoint="http://ci.invalid", transport=wsgi_transport(world.app),
+        state_backend=spec,
+    )  # fmt: skip
+    checks = _checks(run_doctor([world.manifests], settings))
+    assert checks["state"].status == "ok" and "cos://tfstate-1250000000/" in checks["state"].detail
+    assert checks["state lock"].status == "ok"
+    with settings.state() as store, store.open(command="apply") as writer:
+        held = _checks(run_doctor([world.manifests], settings))["state lock"]
+        assert held.status == "fail" and writer.lock_id in held.detail
+    assert _checks(run_doctor([world.manifests], settings))["state lock"].status == "ok"
