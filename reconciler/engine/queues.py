@@ -4,8 +4,9 @@ Older DescribeMediaJobs pages mark ``queueId`` required, the newest one optional
 §3.5, open question 2). So a listing sends the queue when one is configured (the batch's
 ``queueId``) or known: learned from a job's ``<QueueId>`` (a job submitted without a queue
 lands in the bucket's default one) or from ``GET /queue``. With nothing known it is sent without
-one; should the service answer ``InvalidArgument`` naming ``queueId``, the bucket's queues are
-listed and the listing is repeated per queue (and remembered for the rest of the run).
+one; should the service refuse that (any 400: the wording is not documented), the bucket's
+queues are listed and the listing is repeated per queue (and remembered for the rest of the
+run). A refusal for another reason comes back from the per-queue listing as it was.
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ MAX_QUEUE_PAGES = 50
 
 
 def needs_queue(error: ApiError) -> bool:
-    """The service's way of saying a job listing must name a queue."""
-    return error.status == 400 and "queueid" in f"{error.code} {error.message}".lower()
+    """Could this refusal of a listing sent without ``queueId`` mean "name a queue"?
+
+    Any 400 from the service counts (the wording of the refusal is not documented): the
+    listing is then repeated per queue, and a refusal for another reason simply comes back.
+    """
+    return error.status == 400 and error.from_service
 
 
 class QueueBook:
@@ -77,7 +82,10 @@ class QueueBook:
         except ApiError as error:
             if configured or queues != (None,) or not needs_queue(error):
                 raise
-        return [j for q in self.all_queues(reader) for j in _pages(reader, q, input_object, since)]
+            every = self.all_queues(reader)
+            if not every:
+                raise
+        return [j for q in every for j in _pages(reader, q, input_object, since)]
 
 
 def _pages(

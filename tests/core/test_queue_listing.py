@@ -20,6 +20,8 @@ from reconciler.engine.queues import QueueBook
 from reconciler.engine.workflow import Settings, apply_manifests
 from reconciler.errors import ApiError
 from reconciler.plan.planner import PlanOptions
+from reconciler.remote.client import CIClient
+from reconciler.remote.credentials import Credentials
 from reconciler.remote.inprocess import wsgi_transport
 from reconciler.state.local.store import StateStore
 from tests.core.conftest import SECRET_ID, SECRET_KEY, World
@@ -68,6 +70,16 @@ def _apply(world: World, app: Any) -> Any:
     return result
 
 
+def _client(world: World, app: Any) -> CIClient:
+    """A client of the world's bucket whose requests go through ``app``."""
+    client = CIClient(
+        "media-1250000000", "ap-chongqing", Credentials(SECRET_ID, SECRET_KEY),
+        endpoint="http://emulator.invalid", transport=wsgi_transport(app),
+    )  # fmt: skip
+    world.clients.append(client)
+    return client
+
+
 def _default_queue(world: World) -> str:
     return world.client().list_queues()[0].queue_id
 
@@ -75,8 +87,7 @@ def _default_queue(world: World) -> str:
 def test_the_strict_listing_really_refuses_a_listing_without_queue(
     world: World, strict: Strict
 ) -> None:
-    client = world.client()
-    client._x._http._transport = wsgi_transport(strict.app)  # noqa: SLF001 - same client, strict app
+    client = _client(world, strict.app)
     with pytest.raises(ApiError, match="queueId is required"):
         client.list_jobs(input_object="videos/a.mp4")
 
@@ -120,9 +131,20 @@ def test_a_known_queue_is_sent_without_asking(world: World) -> None:
 
 
 def test_queue_listing_pages_and_remembers(world: World, strict: Strict) -> None:
-    client = world.client()
-    client._x._http._transport = wsgi_transport(strict.app)  # noqa: SLF001
+    client = _client(world, strict.app)
     book = QueueBook()
     since = datetime.now(UTC) - timedelta(hours=1)
     assert book.jobs(client, None, input_object="videos/none.mp4", since=since) == []
     assert book.queues_for(client.bucket, None) == (_default_queue(world),)
+
+
+def test_a_refusal_for_another_reason_comes_back(world: World) -> None:
+    mw = Middleware(world.app)
+    refusal = b"<Error><Code>InvalidArgument</Code><Message>bad time</Message></Error>"
+    rule = mw.add("GET /jobs", lambda env, reply: ("400 Bad Request", [], refusal))
+    queues = mw.add("GET /queue", lambda env, reply: reply)
+    client = _client(world, mw)
+    since = datetime.now(UTC) - timedelta(hours=1)
+    with pytest.raises(ApiError, match="bad time"):
+        QueueBook().jobs(client, None, input_object="videos/a.mp4", since=since)
+    assert queues.hits == 1 and rule.hits == 2, "tried once without and once per queue"
