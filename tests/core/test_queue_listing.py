@@ -90,8 +90,11 @@ def test_the_strict_listing_really_refuses_a_listing_without_queue(
     world: World, strict: Strict
 ) -> None:
     client = _client(world, strict.app)
-    with pytest.raises(ApiError, match="queueId is required"):
+    with pytest.raises(ApiError) as refused:
         client.list_jobs(input_object="videos/a.mp4")
+    assert refused.value.status == 400 and refused.value.from_service
+    queue = _default_queue(world)
+    assert client.list_jobs(input_object="videos/a.mp4", queue_id=queue).jobs == ()
 
 
 def test_lookup_lists_the_queues_when_the_service_needs_a_queue(
