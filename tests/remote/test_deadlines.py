@@ -17,7 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from reconciler.cli.commands import cli
 from reconciler.cli.duration import parse_duration
 from reconciler.errors import ApiError, NoReplyError, TransportError
 from reconciler.model import JobOutput, JobRequest
@@ -143,3 +145,13 @@ def test_cli_plan_against_a_trickling_server_is_one_line_within_the_bound(
     )
     assert "Traceback" not in done.stderr
     assert took < 8, f"budget 1.4 s (+ interpreter start), took {took:.1f} s"
+
+
+@pytest.mark.parametrize(("value", "message"), [("abc", "not a duration"), ("0", "more than zero")])
+def test_bad_request_timeout_from_the_environment_is_a_usage_error(
+    value: str, message: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["validate", str(tmp_path)], env={"RECONCILER_REQUEST_TIMEOUT": value}
+    )
+    assert result.exit_code == 2 and message in result.output, result.output
