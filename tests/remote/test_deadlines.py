@@ -155,3 +155,32 @@ def test_bad_request_timeout_from_the_environment_is_a_usage_error(
         cli, ["validate", str(tmp_path)], env={"RECONCILER_REQUEST_TIMEOUT": value}
     )
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_a_stalled_connect_ends_within_the_budget(make_client: Factory) -> None:
+    """A listener whose backlog is full never completes a handshake (or never answers it)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    fillers = []
+    try:
+        for _ in range(8):
+            filler = socket.socket()
+            filler.setblocking(False)
+            try:
+                filler.connect(listener.getsockname())
+            except BlockingIOError:
+                pass
+            fillers.append(filler)
+        client = make_client(endpoint=url, timeout=0.5, retry=quick_retry(5))
+        started = time.monotonic()
+        with pytest.raises(TransportError) as caught:
+            client.list_templates()
+        took = time.monotonic() - started
+        assert url in str(caught.value) and "(--request-timeout)" in str(caught.value)
+        assert took < 3, f"budget is 1 s, took {took:.1f} s"
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
