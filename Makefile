@@ -11,7 +11,7 @@ PYPI_ONLY := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/n
 COMPILE := $(PYPI_ONLY) $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
 	--strip-extras --no-emit-index-url
 
-.PHONY: install lint test stress demo bench clean lock
+.PHONY: install lint test stress live-test demo bench clean lock
 
 install: $(STAMP)
 
@@ -35,10 +35,15 @@ lint: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -m "not slow" -q
+	$(BIN)/pytest -m "not slow and not live" -q
 
 stress: install
 	$(BIN)/pytest -m slow -q
+
+# Against your account: needs TENCENTCLOUD_SECRET_ID/_KEY, RECONCILER_LIVE_BUCKET and
+# RECONCILER_LIVE_REGION (README, "Run against your account"); skipped, saying so, without them.
+live-test: install
+	$(BIN)/pytest -m live -v -rs tests/live
 
 demo: install
 	$(BIN)/python examples/seed_demo.py

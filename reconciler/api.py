@@ -113,7 +113,9 @@ class Reconciler:
 
     ``endpoint`` overrides every target's endpoint (like ``--endpoint``); ``env`` supplies the
     credentials (``TENCENTCLOUD_SECRET_ID``/``KEY``; default: ``os.environ``); ``transport``
-    is for tests (an httpx transport, e.g. to an in-process emulator).
+    is for tests (an httpx transport, e.g. to an in-process emulator). ``request_timeout`` is
+    one request's deadline in seconds (like ``--request-timeout``); a call's retries stop after
+    twice it.
     """
 
     def __init__(
@@ -124,10 +126,11 @@ class Reconciler:
         env: Mapping[str, str] | None = None,
         submit_qps: float = 10.0,
         transport: object = None,
+        request_timeout: float = 30.0,
     ) -> None:
         self.settings = workflow.Settings(
             state_path=None if state_path is None else Path(state_path), endpoint=endpoint, env=env,
-            transport=transport, submit_qps=submit_qps,
+            transport=transport, submit_qps=submit_qps, request_timeout=request_timeout,
         )  # fmt: skip
 
     def load(self, paths: Paths) -> DesiredState:

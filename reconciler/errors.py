@@ -92,12 +92,24 @@ class NoReplyError(TransportError):
 
 
 class ApiError(RemoteError):
-    """The service answered with an error body."""
+    """The service answered with an error status.
+
+    ``from_service`` is False when the body was not the service's ``<Error>`` (empty, a proxy's
+    HTML, garbage): the status is then all we know, so a 4xx is not proof of a refusal.
+    """
 
     def __init__(
-        self, status: int, code: str, message: str, request_id: str = "", operation: str = ""
+        self,
+        status: int,
+        code: str,
+        message: str,
+        request_id: str = "",
+        operation: str = "",
+        *,
+        from_service: bool = True,
     ) -> None:
         self.status = status
+        self.from_service = from_service
         self.code = code
         self.message = message
         self.request_id = request_id

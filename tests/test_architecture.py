@@ -37,6 +37,7 @@ EMULATOR_EDGES = {"reconciler.remote.embedded", "reconciler.cli.admin"}
 #: Third-party libraries that belong to one place each.
 OWNERS = {
     "httpx": ("reconciler.remote", "reconciler.emulator"),
+    "httpcore": ("reconciler.remote.deadline",),
     "lxml": ("reconciler.remote.codec", "reconciler.emulator"),
     "deepdiff": ("reconciler.plan.diff",),
     "click": ("reconciler.cli",),

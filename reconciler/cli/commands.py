@@ -23,6 +23,8 @@ import click
 from reconciler.cli import exitcodes as ec
 from reconciler.cli.admin import emulator, force_unlock, state_group
 from reconciler.cli.common import Globals, fail, run, settings_of, show_warnings, style_of
+from reconciler.cli.doctor import doctor
+from reconciler.cli.duration import Duration
 from reconciler.cli.options import batch_option, confirm_yes, lock_timeout_option
 from reconciler.cli.oserrors import check_endpoint, check_out_path
 from reconciler.cli.show import show
@@ -89,6 +91,14 @@ DISTRIBUTION = "ci-snapshot-reconciler"
     show_default=True,
     help="How far back a new or empty state looks for jobs before submitting (7d, 12h, 90m).",
 )
+@click.option(
+    "--request-timeout",
+    envvar="RECONCILER_REQUEST_TIMEOUT",
+    default="30s",
+    type=Duration(),
+    show_default=True,
+    help="Deadline of one request (connect, headers, body); a call's retries stop after twice it.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and request logs (never secrets).")
 @click.option("--no-color", is_flag=True, help="Plain output (also NO_COLOR).")
 @click.option("-v", "--verbose", count=True, help="More detail; repeat for more.")
@@ -103,6 +113,7 @@ def cli(
     state: str | None,
     submit_qps: float,
     lookup_window: str,
+    request_timeout: float,
     debug: bool,
     no_color: bool,
     verbose: int,
@@ -123,6 +134,7 @@ def cli(
     ctx.color = None if color else False
     ctx.obj = Globals(endpoint, state, submit_qps, debug, color, -1 if quiet else verbose)
     ctx.obj.lookup_window = lookup_window
+    ctx.obj.request_timeout = request_timeout
 
 
 @cli.command()
@@ -401,6 +413,7 @@ cli.add_command(state_group)
 register_state_commands(state_group)
 cli.add_command(emulator)
 cli.add_command(show)
+cli.add_command(doctor)
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ class Globals:
     color: bool
     verbosity: int
     lookup_window: str = "7d"
+    request_timeout: float = 30.0
 
 
 def fail(message: str) -> None:
@@ -106,6 +107,7 @@ def settings_of(ctx: click.Context) -> Settings:
         submit_qps=opts.submit_qps,
         state_backend=location,
         lookup_window=parse_window(opts.lookup_window),
+        request_timeout=opts.request_timeout,
     )
 
 

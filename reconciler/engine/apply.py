@@ -15,7 +15,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from reconciler.engine.queues import QueueBook
 from reconciler.engine.submit import SubmitFailed, SubmitPolicy, Submitter, iso
+from reconciler.engine.templatewrite import create_template
 from reconciler.errors import ApiError, ApplyError, RemoteError
 from reconciler.model import RemoteTemplate, SnapshotSettings
 from reconciler.model.records import FINISHED_STATES, JobRecord, TemplateRecord
@@ -109,6 +111,7 @@ class Applier:
         self.progress = progress or (lambda phase, done, total: None)
         self.now = now
         self.result = ApplyResult()
+        self.queues = QueueBook()  # queue IDs learned during this apply, for job listings
         self._lock = threading.Lock()
         self._settled = 0  # job actions done or failed
 
@@ -161,17 +164,8 @@ class Applier:
         )
 
     def _create(self, target: str, name: str, settings: SnapshotSettings, fp: str) -> None:
-        """Create; when the name is taken (a lost reply, a racing run) adopt and update instead."""
-        writer = self.writers[target]
-        try:
-            tpl = writer.create_template(name, settings)
-        except RemoteError as error:
-            if isinstance(error, ApiError) and error.code != "TemplateNameDuplicate":
-                raise
-            existing = _exact(writer, name)
-            if existing is None:
-                raise
-            tpl = writer.update_template(existing.template_id, name, settings)
+        """Create once, retried; a lost reply or a taken name is settled by adopting by name."""
+        tpl = create_template(self.writers[target], name, settings, self.policy)
         self._remember(target, name, tpl, fp)
 
     def visit_create_template(self, a: CreateTemplate) -> None:
@@ -231,7 +225,9 @@ class Applier:
             if record is None:
                 raise ApplyError(f"template {a.template} was not applied, so its ID is unknown")
             request = replace(request, template_id=record.template_id)
-        submitter = Submitter(self.writers[a.target], self.state.put_job, self.policy, self.now)
+        submitter = Submitter(
+            self.writers[a.target], self.state.put_job, self.policy, self.now, self.queues
+        )
         previous = self.state.job(a.batch, a.input_object)
         if a.resolve_first and previous is not None and previous.is_intent:
             pending = previous
@@ -276,11 +272,6 @@ def _what(action: Action) -> str:
     if name is not None:
         return f"template {name}"
     return f"job {action.batch}/{action.input_object}"  # type: ignore[union-attr]
-
-
-def _exact(writer: RemoteWriter, name: str) -> RemoteTemplate | None:
-    page = writer.list_templates(name_prefix=name, page_size=100)
-    return next((t for t in page.templates if t.name == name), None)
 
 
 def apply_status(rec: JobRecord, status: JobStatus, now: str) -> JobRecord:

@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.errors import ConfigError
 from reconciler.model import EMBEDDED, TargetSpec
-from reconciler.remote.client import CIClient
+from reconciler.remote.client import DEFAULT_TIMEOUT, CIClient
 from reconciler.remote.credentials import Credentials
 from reconciler.remote.embedded import EMBEDDED_BASE, embedded_app, has_credentials
 from reconciler.remote.inprocess import wsgi_transport
@@ -49,6 +49,7 @@ def connect(
     env: Mapping[str, str] | None = None,
     submit_qps: float = 10.0,
     transport: Any = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Connections:
     """Clients for every target. ``transport`` (tests) replaces the network for all of them."""
     env = os.environ if env is None else env
@@ -77,7 +78,7 @@ def connect(
             base = EMBEDDED_BASE if where == EMBEDDED else where
             conns.clients[name] = CIClient(
                 target.bucket, target.region, creds, endpoint=base, transport=tp,
-                submit_limiter=limiter,
+                submit_limiter=limiter, timeout=timeout,
             )  # fmt: skip
     except BaseException:
         conns.close()

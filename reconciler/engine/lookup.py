@@ -16,17 +16,18 @@ a template), so a state restored from an older copy ends before any job it does 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from reconciler.engine.observe import observe
+from reconciler.engine.queues import QueueBook, needs_queue
 from reconciler.engine.submit import CLOCK_SKEW, iso, parse_iso
-from reconciler.errors import ConfigError
+from reconciler.errors import ApiError, ConfigError
 from reconciler.model import DesiredState, JobDetail, JobPage
 from reconciler.model.records import StateSnapshot
-from reconciler.plan.actions import AdoptJob, AdoptTemplate
+from reconciler.plan.actions import AdoptJob, AdoptTemplate, JobAction, SubmitJob
 from reconciler.plan.adopt import needs_lookup
 from reconciler.plan.observed import Lookup
 from reconciler.plan.planner import (
@@ -82,12 +83,13 @@ class _Span:
     since: datetime
     before: datetime | None
     token: str = ""
+    queue: str | None = None
 
 
 def _page(reader: RemoteReader, span: _Span) -> JobPage:
     return reader.list_jobs(
         start_creation_time=span.since, end_creation_time=span.before, size=PAGE_SIZE,
-        next_token=span.token,
+        next_token=span.token, queue_id=span.queue,
     )  # fmt: skip
 
 
@@ -106,7 +108,7 @@ def _split(span: _Span, page: JobPage) -> list[_Span] | None:
 
 
 def list_since(
-    reader: RemoteReader, since: datetime, *, workers: int = WORKERS
+    reader: RemoteReader, since: datetime, *, workers: int = WORKERS, queue: str | None = None
 ) -> tuple[tuple[JobDetail, ...], int]:
     """Every Snapshot job created after ``since``, newest first, and the requests it took.
 
@@ -118,7 +120,8 @@ def list_since(
     pages: dict[tuple[int, ...], list[JobDetail]] = {}
     requests = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        running = {pool.submit(_page, reader, _Span((), since, None)): _Span((), since, None)}
+        first = _Span((), since, None, queue=queue)
+        running = {pool.submit(_page, reader, first): first}
         while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
@@ -140,14 +143,52 @@ def list_since(
     return tuple(found), requests
 
 
-def scan(readers: Mapping[str, RemoteReader], targets: Collection[str], since: datetime) -> Lookup:
-    """One listing per target that has something to submit."""
+def scan(
+    readers: Mapping[str, RemoteReader],
+    targets: Mapping[str, frozenset[str | None]],
+    since: datetime,
+) -> Lookup:
+    """One listing per target that has something to submit (per queue, see :func:`_queues`)."""
     jobs: dict[str, tuple[JobDetail, ...]] = {}
     requests = 0
     for target in sorted(t for t in targets if t in readers):
-        jobs[target], cost = list_since(readers[target], since)
+        jobs[target], cost = _list_target(readers[target], since, targets[target])
         requests += cost
     return Lookup(iso(since), jobs, requests)
+
+
+def _list_target(
+    reader: RemoteReader, since: datetime, queues: frozenset[str | None]
+) -> tuple[tuple[JobDetail, ...], int]:
+    """Jobs since ``since`` in the queues the submissions use (None: no queue named, the
+    bucket's default). A listing without ``queueId`` that the service refuses in a way that may
+    mean "name a queue" (engine.queues) is repeated for every queue of the bucket."""
+    try:
+        listed = [list_since(reader, since, queue=q) for q in sorted(queues, key=str)]
+    except ApiError as error:
+        if None not in queues or not needs_queue(error):
+            raise
+        every = QueueBook().all_queues(reader)
+        if not every:
+            raise
+        named = {q for q in queues if q} | set(every)
+        listed = [list_since(reader, since, queue=q) for q in sorted(named)]
+    found: dict[str, JobDetail] = {}
+    for jobs, _ in listed:
+        for job in jobs:
+            found.setdefault(job.job_id, job)
+    return tuple(found.values()), sum(cost for _, cost in listed)
+
+
+def _queues(actions: Iterable[JobAction]) -> dict[str, frozenset[str | None]]:
+    """Per target with a planned submission: the queues those submissions name."""
+    out: dict[str, set[str | None]] = {}
+    for target in needs_lookup(actions):
+        out[target] = set()
+    for a in actions:
+        if isinstance(a, SubmitJob):
+            out[a.target].add(a.request.queue_id or None)
+    return {t: frozenset(q) for t, q in out.items()}
 
 
 def plan_looking(
@@ -168,7 +209,7 @@ def plan_looking(
     plan = build_plan(
         desired, snapshot.templates, snapshot.jobs, observed, state, lenient, created_at=iso(now)
     )
-    targets = needs_lookup(plan.jobs)
+    targets = _queues(plan.jobs)
     if targets:
         found = scan(readers, targets, lookup_since(snapshot, window, now))
         plan = adopt_found(plan, found, snapshot.jobs)  # = build_plan with observed.lookup=found
@@ -181,7 +222,7 @@ def rescan_saved(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, Remo
     Run under the lock right before applying: jobs created since the plan's own scan (its
     creation time minus the clock-skew margin) are listed for the targets with submissions.
     """
-    targets = needs_lookup(plan.jobs)
+    targets = _queues(plan.jobs)
     if not targets:
         return plan
     made = parse_iso(plan.created_at) if plan.created_at else datetime.now(UTC) - DEFAULT_WINDOW

@@ -4,14 +4,18 @@ The protocol:
 
 1. Durably record the *intent* (job key, fingerprint, marker, time) before ``POST /jobs``.
 2. Send. On a reply, record the JobId.
-3. On a lost reply (NoReplyError) or a 5xx (the server may have committed before failing), look
-   the job up: list jobs for the input object created after the intent (minus a clock-skew
-   allowance) and match the marker in UserData exactly. Found: adopt it. Truly absent (after a
+3. On any answer but a definite refusal, look the job up: a lost reply (NoReplyError), a 5xx
+   (the server may have committed before failing), a 2xx we cannot read (empty, ``<Response/>``,
+   no ``<JobId>``, garbage: the service said yes, we just cannot see to what) and a 4xx whose
+   body is not the service's ``<Error>`` (a proxy spoke, not the service). The lookup
+   lists jobs for the input object created after the intent (minus a clock-skew allowance)
+   and matches the marker in UserData exactly. Found: adopt it. Truly absent (after a
    second look, in case the service's listing lags): submit again.
 4. An intent left behind by a crash is resolved the same way on the next run, before any POST.
 
 Throttling (SlowDown) and connect failures never reached the service, so they are simply
-retried with backoff. A 4xx rejection means nothing was created: the intent is withdrawn.
+retried with backoff. Only a 4xx carrying the service's own error body means nothing was
+created: the intent is then withdrawn.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from reconciler.errors import ApiError, NoReplyError, RemoteError, TransportError
+from reconciler.engine.queues import QueueBook
+from reconciler.errors import ApiError, BadReplyError, NoReplyError, RemoteError, TransportError
 from reconciler.model import JobDetail, JobRequest
 from reconciler.model.records import JobRecord
 from reconciler.plan.expand import has_marker, marker_for
@@ -67,33 +72,40 @@ def parse_iso(text: str) -> datetime:
 
 
 def find_submitted(
-    writer: RemoteWriter, record: JobRecord, exclude: frozenset[str]
+    writer: RemoteWriter,
+    record: JobRecord,
+    exclude: frozenset[str],
+    book: QueueBook | None = None,
+    queue: str | None = None,
 ) -> JobDetail | None:
-    """The job carrying this record's marker, created after its intent; None when absent."""
+    """The job carrying this record's marker, created after its intent; None when absent.
+
+    ``queue`` is the job's configured queue; ``book`` knows the bucket's queues (engine.queues).
+    """
     since = parse_iso(record.intent_time) - CLOCK_SKEW
-    token = ""
-    found: list[JobDetail] = []
-    while True:
-        page = writer.list_jobs(
-            input_object=record.input_object, start_creation_time=since, next_token=token
-        )
-        found += [
-            j
-            for j in page.jobs
-            if has_marker(j.user_data, record.marker) and j.job_id not in exclude
-        ]
-        if not page.next_token or not page.jobs:
-            break
-        token = page.next_token
+    listed = (book or QueueBook()).jobs(
+        writer, queue, input_object=record.input_object, since=since
+    )
+    found = [
+        j for j in listed if has_marker(j.user_data, record.marker) and j.job_id not in exclude
+    ]
     found.sort(key=lambda j: (j.creation_time, j.job_id))
     return found[0] if found else None
 
 
 def _ambiguous(error: RemoteError) -> bool:
-    """Could the server have created the job although we got an error?"""
-    if isinstance(error, NoReplyError):
+    """Could the server have created the job although we got an error?
+
+    Everything except a definite refusal: a SlowDown (throttling rejects up front), a connect
+    failure (never sent) and a 4xx with the service's own error body are the only "no"s.
+    """
+    if isinstance(error, NoReplyError | BadReplyError):
         return True
-    return isinstance(error, ApiError) and error.status >= 500 and error.code != "SlowDown"
+    if isinstance(error, ApiError):
+        if error.code == "SlowDown":
+            return False
+        return error.status >= 500 or not error.from_service
+    return False
 
 
 def _never_sent(error: RemoteError) -> bool:
@@ -111,11 +123,14 @@ class Submitter:
         record: Callable[[JobRecord], None],
         policy: SubmitPolicy,
         now: Callable[[], datetime],
+        book: QueueBook | None = None,
     ) -> None:
         self.writer = writer
         self.record = record
         self.policy = policy
         self.now = now
+        self.book = book or QueueBook()
+        self.queue: str | None = None  # the configured queue of the job being run
 
     def intent(self, request: JobRequest, batch: str, target: str, fingerprint: str,
                previous: JobRecord | None) -> JobRecord:  # fmt: skip
@@ -130,6 +145,8 @@ class Submitter:
         )  # fmt: skip
 
     def adopt(self, pending: JobRecord, detail: JobDetail) -> JobRecord:
+        if self.queue is None:
+            self.book.learn(self.writer.bucket, detail.queue_id)
         done = replace(
             pending, job_id=detail.job_id, state=detail.state, submitted_at=iso(self.now())
         )
@@ -139,11 +156,12 @@ class Submitter:
     def resolve(self, pending: JobRecord) -> JobRecord | None:
         """Look for an earlier submission of this intent; adopt it when found."""
         exclude = frozenset(pending.previous_job_ids)
-        found = find_submitted(self.writer, pending, exclude)
+        found = find_submitted(self.writer, pending, exclude, self.book, self.queue)
         return self.adopt(pending, found) if found else None
 
     def run(self, pending: JobRecord, request: JobRequest, resolve_first: bool) -> JobRecord:
         """Submit ``request`` for the (already recorded) intent ``pending``."""
+        self.queue = request.queue_id or None
         if resolve_first and (done := self.resolve(pending)):
             return done
         last: RemoteError | None = None

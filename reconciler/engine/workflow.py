@@ -69,6 +69,7 @@ class Settings:
         return default if self.lock_timeout is None else self.lock_timeout
 
     lookup_window: timedelta = DEFAULT_WINDOW  # how far back a new or empty state looks
+    request_timeout: float = 30.0  # one request's deadline; a call's retries get twice it
 
     @property
     def local_state(self) -> Path:
@@ -96,7 +97,9 @@ class Settings:
 
     def state(self) -> AbstractContextManager[StateStore]:
         """The configured state store, from the backend registered for its location."""
-        return open_store(self.location, Access(self.endpoint, self.env, self.transport))
+        return open_store(
+            self.location, Access(self.endpoint, self.env, self.transport, self.request_timeout)
+        )
 
 
 def state_digest(snapshot: StateSnapshot) -> str:
@@ -121,6 +124,7 @@ def open_connections(desired: DesiredState, settings: Settings) -> Connections:
         env=settings.env,
         submit_qps=settings.submit_qps,
         transport=settings.transport,
+        timeout=settings.request_timeout,
     )
 
 

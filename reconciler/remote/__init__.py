@@ -50,6 +50,7 @@ class RemoteReader(Protocol):
         order_by_time: str = "Desc",
         size: int = 100,
         next_token: str = "",
+        queue_id: str | None = None,
     ) -> JobPage: ...
 
     def list_queues(self, *, page_number: int = 1, page_size: int = 10) -> list[Queue]: ...

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
+from reconciler.errors import ApiError
 from reconciler.model import (
     DescribeResult,
     JobDetail,
@@ -34,6 +35,7 @@ from reconciler.remote.ratelimit import RateLimiter
 from reconciler.remote.retry import RetryPolicy
 from reconciler.remote.transport import Call, Exchange, Reply
 
+DEFAULT_TIMEOUT = 30.0
 MAX_DESCRIBE_IDS = 100
 MAX_LIST_SIZE = 100
 _XML = "application/xml"
@@ -54,9 +56,12 @@ class CIClient:
         http: httpx.Client | None = None,
         submit_limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        budget: float | None = None,
         max_reply_bytes: int = codec.DEFAULT_MAX_BYTES,
     ) -> None:
+        """``timeout``: one request's overall deadline (connect, headers, body); ``budget``: all
+        attempts of one call together (default twice ``timeout``)."""
         self.bucket = bucket
         self.region = region
         self._max = max_reply_bytes
@@ -70,6 +75,7 @@ class CIClient:
             http=http,
             retry=retry or RetryPolicy(),
             timeout=timeout,
+            budget=budget,
             max_reply_bytes=max_reply_bytes,
         )
 
@@ -183,12 +189,15 @@ class CIClient:
         order_by_time: str = "Desc",
         size: int = 100,
         next_token: str = "",
+        queue_id: str | None = None,
     ) -> JobPage:
-        """One page of Snapshot jobs; naive datetimes are taken as UTC."""
+        """One page of Snapshot jobs; naive datetimes are taken as UTC. ``queue_id`` is sent as
+        ``queueId`` (several DescribeMediaJobs pages mark it required)."""
         if not 1 <= size <= MAX_LIST_SIZE:
             raise ValueError(f"size must be within 1..{MAX_LIST_SIZE}, got {size}")
         params = [("tag", "Snapshot"), ("orderByTime", order_by_time), ("size", str(size))]
         optional = {
+            "queueId": queue_id or "",
             "inputObject": input_object or "",
             "states": ",".join(states or ()),
             "startCreationTime": _api_time(start_creation_time),
@@ -208,6 +217,24 @@ class CIClient:
         params = (("pageNumber", str(page_number)), ("pageSize", str(page_size)))
         reply = self._ci("list_queues", "GET", "/queue", params=params)
         return codec.queue_list(reply.body, "list_queues", self._max)
+
+    # ---------------------------------------------------------------- preflight
+
+    def endpoint(self, service: Literal["ci", "cos"] = "ci") -> str:
+        """Where calls for ``service`` go (the base URL, for messages and ``doctor``)."""
+        return self._x.where(service)
+
+    def probe(self) -> tuple[str, ApiError | None]:
+        """One signed read of the bucket (``GET /?max-keys=1``): the reply's ``Date`` header and
+        the service's refusal, if any. Refusals (4xx) come back instead of raising so that the
+        ``Date`` of a rejected request can still tell a skewed clock."""
+        reply = self._cos(
+            "probe", "GET", "/", params=(("max-keys", "1"),), accept=frozenset(range(400, 500))
+        )
+        refusal = None
+        if reply.status >= 400:
+            refusal = codec.api_error(reply.status, reply.body, "probe", reply.request_id)
+        return reply.headers.get("date", ""), refusal
 
     # ---------------------------------------------------------------- COS objects
 

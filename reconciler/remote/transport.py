@@ -1,8 +1,13 @@
 """One signed HTTP exchange with the service, retried when that is safe (the httpx edge).
 
 This module owns every decision about the wire: which host is sent and signed, how the body is
-read (streamed, with a size cap and a total time budget so a trickling server cannot hang us),
-what counts as "never sent" versus "sent but unanswered", and when to try again. Callers hand
+read (streamed, with a size cap), what counts as "never sent" versus "sent but unanswered", and
+when to try again.
+
+Time: every attempt has one overall deadline (``timeout``) covering connect, TLS, headers and
+body (:mod:`reconciler.remote.deadline` clips each socket operation), and a call's attempts and
+pauses together stay within ``budget`` (default twice the timeout). A trickling or stalled
+server therefore ends in one line naming the endpoint, within the budget. Callers hand
 in a :class:`Call` and get a :class:`Reply` or a :class:`reconciler.errors.RemoteError`.
 
 Retry rules: idempotent calls are repeated on 5xx, ``SlowDown`` and network errors. Calls that
@@ -27,6 +32,7 @@ import httpx
 from reconciler.errors import ApiError, BadReplyError, NoReplyError, RemoteError, TransportError
 from reconciler.remote import codec
 from reconciler.remote.credentials import Credentials
+from reconciler.remote.deadline import bounded, install
 from reconciler.remote.ratelimit import RateLimiter
 from reconciler.remote.retry import RetryPolicy
 from reconciler.remote.signer import authorization, host_without_port, signable_headers, url_encode
@@ -34,6 +40,7 @@ from reconciler.remote.signer import authorization, host_without_port, signable_
 log = logging.getLogger("reconciler.remote")
 
 Service = Literal["ci", "cos"]
+_BUDGET = "retry budget"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _LOST = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, ConnectionError)
 
@@ -83,6 +90,7 @@ class Exchange:
         retry: RetryPolicy,
         timeout: float,
         max_reply_bytes: int,
+        budget: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if http is not None and transport is not None:
@@ -91,6 +99,7 @@ class Exchange:
         self._credentials = credentials
         self._endpoint = endpoint.rstrip("/") if endpoint else None
         self._retry, self._timeout, self._max = retry, timeout, max_reply_bytes
+        self._budget = 2 * timeout if budget is None else budget
         self._clock = clock
         self._owned = http is None
         self._http = http or httpx.Client(
@@ -99,6 +108,8 @@ class Exchange:
             follow_redirects=False,
             trust_env=endpoint is None and transport is None,
         )
+        if self._owned:
+            install(self._http)
 
     def close(self) -> None:
         if self._owned:
@@ -107,26 +118,36 @@ class Exchange:
     def host(self, service: Service) -> str:
         return f"{self.bucket}.{service}.{self.region}.myqcloud.com"
 
+    def where(self, service: Service) -> str:
+        """The endpoint calls for ``service`` go to, for messages."""
+        return self._endpoint or f"https://{self.host(service)}"
+
     def call(self, call: Call) -> Reply:
-        """Send ``call`` until it succeeds, fails for good, or retries run out."""
+        """Send ``call`` until it succeeds, fails for good, or retries or the budget run out."""
         attempts = self._retry.attempts
+        give_up = time.monotonic() + self._budget
         for number in range(attempts):
             try:
-                return self._attempt(call)
+                return self._attempt(call, give_up)
             except RemoteError as exc:
                 if number + 1 >= attempts or not _retryable(exc, call):
                     raise
-                log.warning("%s: retrying after %s", call.operation, exc)
-            self._retry.pause(number)
+                pause = self._retry.delay(number)
+                if time.monotonic() + pause >= give_up:
+                    raise exc if _BUDGET in str(exc) else _spent(exc, self._budget) from None
+                log.info("%s: retrying after %s", call.operation, exc)  # shown with --debug
+            self._retry.sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(self, call: Call) -> Reply:
+    def _attempt(self, call: Call, give_up: float) -> Reply:
         if call.limiter is not None:
             call.limiter.acquire()
         request = self._request(call)
         started = time.monotonic()
+        deadline = min(started + self._timeout, give_up)
         try:
-            reply = self._send(request, call, started)
+            with bounded(deadline):
+                reply = self._send(request, call, deadline, give_up == deadline)
         except _Lost as exc:
             if call.idempotent:
                 raise TransportError(f"{call.operation}: {exc}") from None
@@ -174,27 +195,42 @@ class Exchange:
         )
         return base + quote(call.path, safe="/-_.~") + (f"?{query}" if query else "")
 
-    def _send(self, request: httpx.Request, call: Call, started: float) -> Reply:
+    def _send(self, request: httpx.Request, call: Call, deadline: float, last: bool) -> Reply:
+        """``last``: the call's retry budget, not the request timeout, sets ``deadline``."""
+        where = self.where(call.service)
+        late = self._overdue(where, last)
         try:
             response = self._http.send(request, stream=True, follow_redirects=False)
         except _NOT_SENT as exc:
+            if time.monotonic() >= deadline:
+                raise TransportError(f"{call.operation}: {late}") from None
             raise TransportError(
                 f"{call.operation}: cannot connect to {request.url.host}: {_one_line(exc)}"
             ) from None
         except _LOST as exc:
+            if time.monotonic() >= deadline:
+                raise _Lost(late) from None
             raise _Lost(_one_line(exc)) from None
         except httpx.HTTPError as exc:
             raise TransportError(f"{call.operation}: {_one_line(exc)}") from None
         try:
-            body = self._read(response, call, started)
+            body = self._read(response, call, deadline, late)
         finally:
             response.close()
         headers = {k.lower(): v for k, v in response.headers.items()}
         request_id = headers.get("x-ci-request-id") or headers.get("x-cos-request-id", "")
         return Reply(response.status_code, headers, body, request_id)
 
-    def _read(self, response: httpx.Response, call: Call, started: float) -> bytes:
-        """Stream the body under the size cap and the call's total time budget."""
+    def _overdue(self, where: str, last: bool) -> str:
+        if last:
+            return (
+                f"no complete reply from {where} before the {_BUDGET} of "
+                f"{self._budget:g} s ran out (--request-timeout)"
+            )
+        return f"no complete reply from {where} within {self._timeout:g} s (--request-timeout)"
+
+    def _read(self, response: httpx.Response, call: Call, deadline: float, late: str) -> bytes:
+        """Stream the body under the size cap and the attempt's deadline."""
         limit = call.max_bytes or self._max
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -207,9 +243,11 @@ class Exchange:
                 if total > limit:
                     raise codec_bad(call, f"body exceeds the {limit}-byte limit")
                 chunks.append(chunk)
-                if time.monotonic() - started > self._timeout:
-                    raise _Lost(f"reply not complete after {self._timeout:g} s")
+                if time.monotonic() > deadline:
+                    raise _Lost(late)
         except _LOST as exc:
+            if time.monotonic() >= deadline:
+                raise _Lost(late) from None
             raise _Lost(f"reply cut short: {_one_line(exc)}") from None
         except httpx.HTTPError as exc:
             raise _Lost(f"reply unreadable: {_one_line(exc)}") from None
@@ -228,6 +266,17 @@ def _retryable(exc: RemoteError, call: Call) -> bool:
     if isinstance(exc, ApiError):
         return exc.code == "SlowDown" or (call.idempotent and exc.status >= 500)
     return False
+
+
+def _spent(exc: RemoteError, budget: float) -> RemoteError:
+    """The same error, saying that the call's retry budget is spent."""
+    suffix = f" (gave up: {_BUDGET} of {budget:g} s spent)"
+    if isinstance(exc, ApiError):
+        return ApiError(
+            exc.status, exc.code, exc.message + suffix, exc.request_id, exc.operation,
+            from_service=exc.from_service,
+        )  # fmt: skip
+    return type(exc)(str(exc) + suffix)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -108,6 +108,11 @@ class StateStore(Protocol):
         released. Refuses another lock id, or (locally) a holder that is still running."""
         ...
 
+    def holder(self) -> str | None:
+        """Who holds the lock and its lock id, read without taking it (``doctor`` stays
+        read-only); None when it is free or its holder is certainly gone."""
+        ...
+
 
 @dataclass(frozen=True)
 class Access:
@@ -117,3 +122,4 @@ class Access:
     endpoint: str | None = None
     env: Mapping[str, str] | None = None
     transport: Any = None
+    timeout: float = 30.0  # one request's deadline (--request-timeout)

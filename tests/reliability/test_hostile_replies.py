@@ -133,14 +133,28 @@ def test_redirect_to_another_host_is_not_followed(tmp_path: Path, servers: list[
     assert all(b"Authorization" in r or b"authorization" in r for r in server.requests)
 
 
+def trickle_headers(conn: socket.socket, _request: bytes, stop: threading.Event) -> None:
+    """A header one byte every half second: every single read succeeds."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    try:
+        while not stop.is_set():
+            conn.sendall(b"a")
+            time.sleep(0.5)
+    except OSError:
+        pass
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("handler", [trickle, trickle_headers], ids=["body", "headers"])
 def test_plan_against_a_trickling_server_times_out(
-    tmp_path: Path, servers: list[RawServer]
+    tmp_path: Path, servers: list[RawServer], handler: Handler
 ) -> None:
-    server = RawServer(trickle)
+    """The default --request-timeout (30 s): a call gives up after its budget of 60 s."""
+    server = RawServer(handler)
     servers.append(server)
     started = time.monotonic()
     line = assert_one_error_line(plan(tmp_path, server.url))
     elapsed = time.monotonic() - started
-    print(f"\ntrickling server: {line} after {elapsed:.0f}s")
-    assert elapsed < 5 * 30 + 60, elapsed
+    print(f"\ntrickling server ({handler.__name__}): {line} after {elapsed:.0f}s")
+    assert server.url in line and "--request-timeout" in line, line
+    assert elapsed < 2 * 30 + 20, elapsed

@@ -40,13 +40,20 @@ def api_error(
     """The ApiError for a non-2xx reply; never raises."""
     fallback_code = _REASONS.get(status, f"HTTP{status}")
     if not body.strip():
-        return ApiError(status, fallback_code, "no error body", header_request_id, op)
+        return ApiError(
+            status, fallback_code, "no error body", header_request_id, op, from_service=False
+        )
     try:
         code, message, request_id = error_fields(body, "", max_bytes)
     except BadReplyError as exc:
         detail = str(exc).removeprefix("bad reply: ")
         return ApiError(
-            status, fallback_code, f"not a service error body: {detail}", header_request_id, op
+            status,
+            fallback_code,
+            f"not a service error body: {detail}",
+            header_request_id,
+            op,
+            from_service=False,
         )
     return ApiError(
         status,

@@ -46,8 +46,9 @@ class CosBackend:
         where = location.endpoint or access.endpoint
         with _cos_access(location, where, env, access.transport) as (credentials, base, tp):
             client = CIClient(
-                location.bucket, location.region, credentials, endpoint=base, transport=tp
-            )
+                location.bucket, location.region, credentials, endpoint=base, transport=tp,
+                timeout=access.timeout,
+            )  # fmt: skip
             try:
                 yield CosStateStore(
                     client, location.key, name=location.url, lease_seconds=lease_seconds(env)

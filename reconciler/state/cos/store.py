@@ -97,6 +97,12 @@ class CosStateStore:
         held = force_unlock(self.chain(), lock_id)
         return f"Lock {lock_id} of {held.describe()} released."
 
+    def holder(self) -> str | None:
+        lease = self.chain().newest()
+        if lease is None or lease.released or lease.expired(self.clock.time()):
+            return None
+        return f"{lease.describe()}, lock id {lease.lock_id}"
+
     def chain(self) -> LeaseChain:
         return LeaseChain(self.objects, self.key, self.name)
 

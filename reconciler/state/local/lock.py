@@ -171,6 +171,19 @@ class StateLock:
             self._lock = None
 
 
+def current_holder(state_path: Path) -> LockInfo | None:
+    """Who holds the lock, read without taking it (``doctor`` stays read-only); None when free.
+
+    A record left behind by a process of this host that is gone does not count: the next run
+    takes the lock and reports it as a dead holder.
+    """
+    data = read_or_none(lock_paths(state_path)[1])
+    info = LockInfo.parse(data) if data is not None else None
+    if info is None or (info.host == socket.gethostname() and not _pid_alive(info.pid)):
+        return None
+    return info
+
+
 def break_lock(path: str | os.PathLike[str], lock_id: str) -> None:
     """Remove the owner record of a dead holder (``reconciler force-unlock LOCK_ID``).
 

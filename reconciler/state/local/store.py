@@ -19,7 +19,7 @@ from reconciler.model.records import StateSnapshot
 from reconciler.state.document import Document, new_document, parse_document, render_document
 from reconciler.state.local.fileio import atomic_write, fsync_dir, read_or_none, remove_leftovers
 from reconciler.state.local.journal import JournalContent, JournalWriter, read_journal
-from reconciler.state.local.lock import LockInfo, StateLock, break_lock
+from reconciler.state.local.lock import LockInfo, StateLock, break_lock, current_holder
 from reconciler.state.view import RecordView, replay, snapshot_of
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,10 @@ class LocalStateStore:
         """Clear the lock record of a dead holder (the kernel already freed its ``flock``)."""
         break_lock(self.path, lock_id)
         return f"Lock {lock_id} removed."
+
+    def holder(self) -> str | None:
+        info = current_holder(self.path)
+        return None if info is None else f"{info.describe()}, lock id {info.lock_id}"
 
     def _load(self) -> tuple[Document, bytes | None, JournalContent]:
         data = read_or_none(self.path)
