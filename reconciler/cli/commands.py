@@ -3,7 +3,7 @@
 Expected failures (:class:`ReconcilerError`) become one line on stderr and exit 1; with
 ``--debug`` they re-raise so the traceback shows. Exit codes are the contract in design.md:
 0 ok / no changes, 1 error, 2 changes present (``plan --detailed-exitcode``), 3 some jobs
-Failed, 4 timed out waiting.
+Failed, 4 timed out waiting, 5 ``apply --limit/--time-limit`` stopped with work left.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ import logging
 import os
 import signal
 import sys
+import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import click
 
 from reconciler.cli.admin import emulator, force_unlock, state_group
+from reconciler.cli.bounded import bound_options, final_code, make_budget, stop_line, wait_timeout
 from reconciler.cli.common import Globals, fail, run, settings_of, style_of
 from reconciler.cli.ui import (
     ProgressReporter,
@@ -151,6 +154,7 @@ def plan(
 @click.option("--retry-failed", is_flag=True, help="Re-submit jobs whose last run Failed.")
 @click.option("--wait", "wait_", is_flag=True, help="Wait for the jobs to finish.")
 @click.option("--timeout", default=3600.0, type=float, help="Seconds to wait at most.")
+@bound_options
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -160,11 +164,15 @@ def apply(
     retry_failed: bool,
     wait_: bool,
     timeout: float,
+    limit: int | None,
+    time_limit: float | None,
 ) -> None:
     """Apply manifests (plan, confirm, execute), or exactly a plan saved with plan --out."""
+    started = time.monotonic()
 
     def action() -> int:
         settings = settings_of(ctx)
+        budget = make_budget(limit, time_limit, settings.submit_qps, started)
         console = make_console(ctx.obj.color)
         reporter = ProgressReporter(console, quiet=ctx.obj.verbosity < 0)
 
@@ -177,17 +185,22 @@ def apply(
             the_plan = read_plan(paths[0])
             if ctx.obj.verbosity >= 0:
                 click.echo(render_text(the_plan, style=style_of(ctx)))
-            result: ApplyResult | None = apply_plan(the_plan, settings, progress=reporter)
+            result: ApplyResult | None = apply_plan(
+                the_plan, settings, progress=reporter, budget=budget
+            )
         else:
             options = PlanOptions(prune, retry_failed)
             the_plan, result = apply_manifests(
-                paths, settings, options, approve=approve, progress=reporter
+                paths, settings, options, approve=approve, progress=reporter, budget=budget
             )
         reporter.close()
         code = 0
         if result is not None:
             print_apply_result(console, result)
             code = 1 if result.failures else 0
+            stopped = stop_line(result, budget, saved_plan=_is_plan_file(paths))
+            if stopped:
+                click.echo(stopped)
         elif the_plan.changes:
             fail("apply cancelled")
             return 1
@@ -195,8 +208,12 @@ def apply(
             click.echo(summary_line(the_plan))
         if wait_:
             batches = _plan_batches(the_plan)
-            code = code or _wait(ctx, the_plan.targets, batches, timeout, the_plan.state_backend)
-        return code
+            keys = result.submitted if result is not None and budget.bounded else None
+            waiting = wait_timeout(budget, timeout, time.monotonic())
+            code = code or _wait(
+                ctx, the_plan.targets, batches, waiting, the_plan.state_backend, keys
+            )
+        return final_code(code, result)
 
     run(ctx, action)
 
@@ -219,12 +236,15 @@ def _wait(
     batches: set[str],
     timeout: float,
     state: StateBackendSpec | None = None,
+    keys: Collection[tuple[str, str]] | None = None,
 ) -> int:
     desired = DesiredState(targets={t.name: t for t in targets}, state=state)
     console = make_console(ctx.obj.color)
     reporter = WaitReporter(console, quiet=ctx.obj.verbosity < 0)
     try:
-        outcome = wait_jobs(desired, batches, settings_of(ctx), timeout=timeout, on_counts=reporter)
+        outcome = wait_jobs(
+            desired, batches, settings_of(ctx), timeout=timeout, on_counts=reporter, keys=keys
+        )
     finally:
         reporter.close()
     print_status(console, outcome.records, ctx.obj.verbosity)

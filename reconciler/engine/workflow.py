@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reconciler import manifest
 from reconciler.engine.apply import Applier, ApplyResult, Progress, apply_status
+from reconciler.engine.bounds import Budget
 from reconciler.engine.connect import Connections, connect
 from reconciler.engine.observe import list_prefix, observe
 from reconciler.engine.submit import iso
@@ -142,6 +143,7 @@ def apply_manifests(
     *,
     approve: Callable[[Plan], bool],
     progress: Progress | None = None,
+    budget: Budget | None = None,
 ) -> tuple[Plan, ApplyResult | None]:
     """Plan and apply under one hold of the state lock, so no other run can slip in between.
 
@@ -157,7 +159,8 @@ def apply_manifests(
             plan = replace(plan, state_backend=recorded)
             if not (plan.changes or plan.refreshed) or not approve(plan):
                 return plan, None
-            return plan, Applier(plan, conns.clients, writer, progress=progress).run()
+            applier = Applier(plan, conns.clients, writer, progress=progress, budget=budget)
+            return plan, applier.run()
 
 
 def check_fresh(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, RemoteReader]) -> None:
@@ -183,6 +186,7 @@ def apply_plan(
     settings: Settings,
     *,
     progress: Progress | None = None,
+    budget: Budget | None = None,
 ) -> ApplyResult:
     """Execute ``plan`` under the state lock after checking it is not stale (the state and the
     pinned listings must be what the plan was made against). The state is the one the plan
@@ -192,7 +196,7 @@ def apply_plan(
     with open_connections(targets, settings) as conns, settings.state() as store:
         with store.open(command="apply") as writer:
             check_fresh(plan, writer.snapshot, conns.clients)
-            return Applier(plan, conns.clients, writer, progress=progress).run()
+            return Applier(plan, conns.clients, writer, progress=progress, budget=budget).run()
 
 
 def merge_status(rec: JobRecord, status: JobStatus) -> JobRecord:
@@ -211,9 +215,11 @@ def wait_jobs(
     *,
     timeout: float,
     on_counts: Callable[[Counter[str]], None],
+    keys: Collection[Key] | None = None,
 ) -> WaitOutcome:
     """Poll unfinished jobs of ``batches`` until finished or ``timeout``; ``desired`` gives
-    the targets to connect to (and its ``state``, the state unless ``settings`` give one)."""
+    the targets to connect to (and its ``state``, the state unless ``settings`` give one).
+    ``keys``: only these jobs (a bounded apply waits for what it submitted)."""
     settings = settings.with_state(desired.state)
     with open_connections(desired, settings) as conns, settings.state() as store:
         with store.open(command="wait", wait_seconds=30.0) as writer:
@@ -221,7 +227,10 @@ def wait_jobs(
                 conns.clients, timeout=timeout, on_counts=on_counts,
                 save=writer.put_jobs, merge=merge_status,
             )  # fmt: skip
-            return waiter.wait(tracked(writer.snapshot, batches))
+            jobs = tracked(writer.snapshot, batches)
+            if keys is not None:
+                jobs = {k: r for k, r in jobs.items() if k in keys}
+            return waiter.wait(jobs)
 
 
 def job_status(
