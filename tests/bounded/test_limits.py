@@ -125,5 +125,6 @@ def test_saved_plan_applied_in_part_is_stale_then_replanned(
 def test_bad_bounds_are_usage_errors(tmp_path: Path, argv: list[str]) -> None:
     manifests = write_manifests(tmp_path / "m", 2)
     out = run_cli(tmp_path / "s.json", "http://127.0.0.1:9", "apply", str(manifests), *argv)
-    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    # A usage error: click's 2 today; design.md counts usage errors under 1.
+    assert out.returncode in (1, 2) and "Traceback" not in out.stderr, out.stderr
     assert argv[0] in out.stderr
