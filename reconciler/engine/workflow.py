@@ -17,6 +17,7 @@ from reconciler import manifest
 from reconciler.engine.apply import Applier, ApplyResult, Progress, apply_status
 from reconciler.engine.bounds import Budget
 from reconciler.engine.connect import Connections, connect
+from reconciler.engine.keyfiles import check_key_files
 from reconciler.engine.observe import list_prefix, observe
 from reconciler.engine.submit import iso
 from reconciler.engine.track import Key, Waiter, WaitOutcome, refresh
@@ -179,6 +180,7 @@ def check_fresh(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, Remot
             raise PlanError(
                 f"saved plan is stale: the objects under {pin.prefix!r} changed; plan again"
             )
+    check_key_files(plan.key_files)
 
 
 def apply_plan(

@@ -104,7 +104,8 @@ def check_settings(report: Report, raw: dict[str, Any], base: JsonPath) -> None:
 
 
 def check_inputs(report: Report, inputs: dict[str, Any]) -> None:
-    """Input keys the service would refuse, duplicates, and filters without a prefix."""
+    """Input keys the service would refuse, duplicates, filters with nothing listed to filter,
+    and a prefix together with a keysFile."""
     seen: dict[str, int] = {}
     for index, key in enumerate(inputs.get("objects", ())):
         problem = key_problem(key)
@@ -121,9 +122,13 @@ def check_inputs(report: Report, inputs: dict[str, Any]) -> None:
         problem = key_problem(prefix, what="prefix")
         if problem is not None:
             report.add((*INPUTS, "prefix"), problem)
+    listed = prefix is not None or "keysFile" in inputs
     for name in ("include", "exclude"):
-        if name in inputs and prefix is None:
-            report.add((*INPUTS, name), "only filters keys listed from a prefix; set prefix")
+        if name in inputs and not listed:
+            message = "only filters keys listed from a prefix or a keysFile; set one of them"
+            report.add((*INPUTS, name), message)
+    if prefix is not None and "keysFile" in inputs:
+        report.add((*INPUTS, "keysFile"), "cannot be combined with prefix; use one of them")
 
 
 def check_user_data(report: Report, spec: dict[str, Any]) -> None:
@@ -139,7 +144,7 @@ def check_user_data(report: Report, spec: dict[str, Any]) -> None:
 
 
 def may_have_many_inputs(inputs: dict[str, Any]) -> bool:
-    return "prefix" in inputs or len(set(inputs.get("objects", ()))) > 1
+    return "prefix" in inputs or "keysFile" in inputs or len(set(inputs.get("objects", ()))) > 1
 
 
 def _check_pattern(report: Report, name: str, pattern: str, many_inputs: bool) -> bool:

@@ -20,7 +20,14 @@ from typing import Any, Union
 from reconciler.errors import PlanError
 from reconciler.model import StateBackendSpec, TargetSpec
 from reconciler.plan.actions import ACTION_TYPES, JobStatus
-from reconciler.plan.planner import FORMAT_VERSION, PinnedListing, Plan, PlanOptions, StateRef
+from reconciler.plan.planner import (
+    FORMAT_VERSION,
+    PinnedKeyFile,
+    PinnedListing,
+    Plan,
+    PlanOptions,
+    StateRef,
+)
 
 
 def to_data(value: Any) -> Any:
@@ -110,6 +117,7 @@ def plan_from_document(doc: Any, source: str) -> Plan:
             created_at=str(doc.get("created_at", "")),
             warnings=tuple(doc.get("warnings", [])),
             state_backend=from_data(StateBackendSpec | None, doc.get("state_backend")),
+            key_files=from_data(tuple[PinnedKeyFile, ...], doc.get("key_files", [])),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{source}: damaged plan file ({type(exc).__name__}: {exc})") from exc

@@ -121,13 +121,18 @@ def _matches(relative: str, patterns: Iterable[str]) -> bool:
 
 
 def select_inputs(keys: Iterable[str], selector: InputSelector) -> list[str]:
-    """The input keys of a batch: the explicit objects plus the listed ``keys`` under the prefix.
+    """The input keys of a batch: the explicit objects, the key file's keys, and the listed
+    ``keys`` under the prefix.
 
-    Listed keys are kept when they start with the prefix, are not "directory" markers (ending in
-    ``/``), match an ``include`` glob (if any) and no ``exclude`` glob; globs are matched against
-    the key with the prefix removed. Explicit objects are never filtered. Sorted, deduplicated.
+    Key-file keys are kept when they match an ``include`` glob (if any) and no ``exclude`` glob,
+    matched against the whole key. Listed keys are kept when they start with the prefix, are not
+    "directory" markers (ending in ``/``), match an ``include`` glob (if any) and no ``exclude``
+    glob; globs are matched against the key with the prefix removed. Explicit objects are never
+    filtered. Sorted, deduplicated.
     """
     chosen = set(selector.objects)
+    if selector.file_keys:
+        chosen.update(_filtered(selector.file_keys, selector.include, selector.exclude))
     if selector.prefix is not None:
         prefix = selector.prefix
         for key in keys:
@@ -140,6 +145,13 @@ def select_inputs(keys: Iterable[str], selector: InputSelector) -> list[str]:
                 continue
             chosen.add(key)
     return sorted(chosen)
+
+
+def _filtered(keys: Iterable[str], include: tuple[str, ...], exclude: tuple[str, ...]) -> list[str]:
+    """Key-file keys through the globs, matched against the whole key (there is no prefix)."""
+    if not include and not exclude:
+        return list(keys)
+    return [k for k in keys if (not include or _matches(k, include)) and not _matches(k, exclude)]
 
 
 def output_keys(batch_output: OutputSpec, key: str) -> tuple[str | None, str | None]:

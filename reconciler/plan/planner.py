@@ -70,6 +70,15 @@ class PinnedListing:
 
 
 @dataclass(frozen=True)
+class PinnedKeyFile:
+    """The key-list file a batch was expanded from (path and sha256), pinned in saved plans."""
+
+    batch: str
+    path: str
+    digest: str
+
+
+@dataclass(frozen=True)
 class Plan:
     options: PlanOptions
     state: StateRef
@@ -83,6 +92,7 @@ class Plan:
     warnings: tuple[str, ...] = field(default=())
     # The state the plan was made against, so ``apply PLANFILE`` uses it (None: not recorded).
     state_backend: StateBackendSpec | None = None
+    key_files: tuple[PinnedKeyFile, ...] = ()
 
     @property
     def changes(self) -> int:
@@ -210,6 +220,7 @@ def build_plan(
         templates=tuple(template_actions),
         jobs=tuple(job_actions),
         listings=pinned_listings(desired, observed),
+        key_files=pinned_key_files(desired),
         refreshed=job_statuses(jobs, observed),
         created_at=created_at,
         warnings=tuple(_warnings(jobs, observed)),
@@ -223,6 +234,14 @@ def pinned_listings(desired: DesiredState, observed: Observed) -> tuple[PinnedLi
         objects = tuple((o.key, o.etag) for o in observed.listings[name])
         pins.append(PinnedListing(name, batch.target, batch.inputs.prefix or "", objects))
     return tuple(pins)
+
+
+def pinned_key_files(desired: DesiredState) -> tuple[PinnedKeyFile, ...]:
+    return tuple(
+        PinnedKeyFile(name, ref.path, ref.digest)
+        for name, batch in sorted(desired.batches.items())
+        if (ref := batch.inputs.keys_file) is not None
+    )
 
 
 def listing_from_pin(pin: PinnedListing) -> tuple[ObjectInfo, ...]:
