@@ -175,7 +175,7 @@ def check_fresh(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, Remot
             f"{plan.state.serial} -> {now.serial}); plan again"
         )
     for pin in plan.listings:
-        fresh = tuple((o.key, o.etag) for o in list_prefix(readers[pin.target], pin.prefix))
+        fresh = tuple(list_prefix(readers[pin.target], pin.prefix).pairs())
         if fresh != pin.objects:
             raise PlanError(
                 f"saved plan is stale: the objects under {pin.prefix!r} changed; plan again"

@@ -134,17 +134,19 @@ def select_inputs(keys: Iterable[str], selector: InputSelector) -> list[str]:
     if selector.file_keys:
         chosen.update(_filtered(selector.file_keys, selector.include, selector.exclude))
     if selector.prefix is not None:
-        prefix = selector.prefix
-        for key in keys:
-            if not key.startswith(prefix) or key.endswith("/"):
-                continue
-            relative = key[len(prefix) :]
-            if selector.include and not _matches(relative, selector.include):
-                continue
-            if _matches(relative, selector.exclude):
-                continue
-            chosen.add(key)
+        chosen.update(key for key in keys if is_listed_input(key, selector))
     return sorted(chosen)
+
+
+def is_listed_input(key: str, selector: InputSelector) -> bool:
+    """Whether a key listed from the bucket is an input of the batch (see :func:`select_inputs`)."""
+    prefix = selector.prefix
+    if prefix is None or not key.startswith(prefix) or key.endswith("/"):
+        return False
+    relative = key[len(prefix) :]
+    if selector.include and not _matches(relative, selector.include):
+        return False
+    return not _matches(relative, selector.exclude)
 
 
 def _filtered(keys: Iterable[str], include: tuple[str, ...], exclude: tuple[str, ...]) -> list[str]:

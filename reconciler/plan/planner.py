@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reconciler.errors import PlanError
-from reconciler.model import DesiredState, JobDetail, ObjectInfo, StateBackendSpec, TargetSpec
+from reconciler.model import DesiredState, JobDetail, StateBackendSpec, TargetSpec
 from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.plan.actions import (
     CHANGES,
@@ -231,7 +231,7 @@ def pinned_listings(desired: DesiredState, observed: Observed) -> tuple[PinnedLi
     pins = []
     for name in sorted(observed.listings):
         batch = desired.batches[name]
-        objects = tuple((o.key, o.etag) for o in observed.listings[name])
+        objects = tuple(observed.listings[name].pairs())
         pins.append(PinnedListing(name, batch.target, batch.inputs.prefix or "", objects))
     return tuple(pins)
 
@@ -242,10 +242,6 @@ def pinned_key_files(desired: DesiredState) -> tuple[PinnedKeyFile, ...]:
         for name, batch in sorted(desired.batches.items())
         if (ref := batch.inputs.keys_file) is not None
     )
-
-
-def listing_from_pin(pin: PinnedListing) -> tuple[ObjectInfo, ...]:
-    return tuple(ObjectInfo(key=k, etag=e, size=0) for k, e in pin.objects)
 
 
 def _warnings(jobs: Mapping[tuple[str, str], JobRecord], observed: Observed) -> list[str]:
