@@ -1,6 +1,6 @@
 """Inputs that scale: loading a key-list file and listing a prefix, at 100,000 and 1,000,000 keys.
 
-Each measurement runs in a fresh child process, so its peak RSS (``ru_maxrss``) is that of the
+Each measurement runs in a fresh child process, so its peak RSS (``VmHWM``) is that of the
 measured work alone; the RSS after imports (before the work) is printed beside it.
 
 * ``keys``: ``manifest.load`` of one batch whose ``inputs.keysFile`` holds N keys (plain and gzip):
@@ -40,12 +40,25 @@ from bench._common import (  # noqa: E402
     Timer,
     emulator,
     machine,
-    peak_rss_mb,
     table,
     target_yaml,
 )
 
 PREFIX = "library/"
+
+
+def memory_mb() -> tuple[float, float]:
+    """(current RSS, peak RSS) of this process in MB, from /proc (Linux).
+
+    Not ``getrusage``: Linux carries ``ru_maxrss`` across ``exec``, so a child would report its
+    parent's peak when that is higher. ``VmHWM`` belongs to the process image and starts afresh.
+    """
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0]) / 1024
+    return fields["VmRSS"], fields["VmHWM"]
 
 
 def key_of(i: int) -> str:
@@ -55,8 +68,12 @@ def key_of(i: int) -> str:
 def write_key_batch(directory: Path, size: int, gz: bool) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     name = "keys.txt.gz" if gz else "keys.txt"
-    data = "".join(key_of(i) + "\n" for i in range(size)).encode()
-    (directory / name).write_bytes(gzip.compress(data, compresslevel=6) if gz else data)
+    opener = gzip.open if gz else open
+    with opener(
+        directory / name, "wt", encoding="utf-8"
+    ) as out:  # streamed: the parent stays small
+        for i in range(size):
+            out.write(key_of(i) + "\n")
     (directory / "m.yaml").write_text(
         target_yaml()
         + f"""---
@@ -91,11 +108,11 @@ def seed_objects(data_dir: Path, size: int) -> None:
 def child_keys(manifest: str) -> dict[str, Any]:
     from reconciler import manifest as manifests
 
-    base = peak_rss_mb()
+    base = memory_mb()[0]
     with Timer() as t:
         desired = manifests.load([manifest])
     keys = len(desired.batches["bulk"].inputs.file_keys)
-    return {"keys": keys, "wall": t.wall, "cpu": t.cpu, "base_mb": base, "rss_mb": peak_rss_mb()}
+    return {"keys": keys, "wall": t.wall, "cpu": t.cpu, "base_mb": base, "rss_mb": memory_mb()[1]}
 
 
 def child_listing(url: str, mode: str) -> dict[str, Any]:
@@ -106,7 +123,7 @@ def child_listing(url: str, mode: str) -> dict[str, Any]:
 
     creds = Credentials(ENV["TENCENTCLOUD_SECRET_ID"], ENV["TENCENTCLOUD_SECRET_KEY"])
     with CIClient(BUCKET, REGION, creds, endpoint=url) as client:
-        base = peak_rss_mb()
+        base = memory_mb()[0]
         with Timer() as t:
             if mode == "compact":
                 held: Any = list_prefix(client, PREFIX)
@@ -125,7 +142,7 @@ def child_listing(url: str, mode: str) -> dict[str, Any]:
         "wall": t.wall,
         "cpu": t.cpu,
         "base_mb": base,
-        "rss_mb": peak_rss_mb(),
+        "rss_mb": memory_mb()[1],
     }
 
 

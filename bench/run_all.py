@@ -23,6 +23,7 @@ FULL = [
     ["refresh.py"],
     ["scale.py"],
     ["render.py"],
+    ["inputs.py"],
 ]
 QUICK = [
     ["throughput.py", "--jobs", "100", "--sdk-jobs", "30", "--cpu-jobs", "500"],
@@ -30,6 +31,7 @@ QUICK = [
     ["refresh.py", "--jobs", "1000"],
     ["scale.py", "--sizes", "1000,10000"],
     ["render.py", "--jobs", "10000"],
+    ["inputs.py", "--sizes", "10000,100000"],
 ]
 
 
