@@ -6,6 +6,7 @@ rest; the service never holds two jobs for one key, and the state records every 
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -56,6 +57,10 @@ def test_limit_stops_with_exit_5_and_the_next_runs_continue(
         assert stopped(out.stdout) == ("--limit", 12, 30 - done)
         assert "run again to continue" in out.stdout
         assert recorded_matches_service(server.url, state) == done, run
+        # The next plan is the same minus what was done.
+        plan = run_cli(state, server.url, "plan", str(manifests), "--json")
+        assert json.loads(plan.stdout)["summary"] == {"keep_job": done, "submit_job": 30 - done,
+                                                      "keep_template": 1}  # fmt: skip
     last = run_cli(state, server.url, "apply", str(manifests), "--auto-approve", "--limit", "12")
     assert last.returncode == 0, last.stdout + last.stderr
     assert "stopped at" not in last.stdout
