@@ -44,6 +44,7 @@ def bound_options(command: F) -> F:
     return click.option(
         "--limit",
         type=click.IntRange(min=1),
+        metavar="N",
         help="Submit at most N jobs this run (re-submits count; templates and look-ups do "
         "not); exit 5 when work is left.",
     )(command)
