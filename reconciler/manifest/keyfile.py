@@ -25,14 +25,15 @@ import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from reconciler.manifest.checks import key_problem
 from reconciler.manifest.hints import shorten
 
 MAX_KEY_FILE_BYTES = 1024**3  # decompressed: 10 million keys of 100 bytes
 MAX_SHOWN = 10
-_CHUNK = 1 << 20
+REPEAT = "repeats an earlier line"
+MAX_LINE_BYTES = 4096  # far above a key's 850 bytes; a longer line is refused, not held
 
 
 class KeyFileError(Exception):
@@ -70,15 +71,17 @@ def _open(path: str) -> BinaryIO:
 
 
 def raw_lines(path: str) -> Iterator[bytes]:
-    """Every line (line ending included), streamed; raises :class:`KeyFileError`."""
+    """The content in pieces of at most :data:`MAX_LINE_BYTES`, each a whole line (ending
+    included) unless the line is longer: then the pieces that follow complete it. Streamed and
+    bounded (a line without end never sits in memory); raises :class:`KeyFileError`."""
     size = 0
     try:
         with _open(path) as handle:
-            for line in handle:
-                size += len(line)
+            while piece := handle.readline(MAX_LINE_BYTES):
+                size += len(piece)
                 if size > MAX_KEY_FILE_BYTES:
                     raise KeyFileError(f"{path}: more than {MAX_KEY_FILE_BYTES:,} bytes")
-                yield line
+                yield piece
     except FileNotFoundError:
         raise KeyFileError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -89,11 +92,30 @@ def raw_lines(path: str) -> Iterator[bytes]:
         raise KeyFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
+def numbered_lines(path: str, digest: Any = None) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line without its ending), or None for a line longer than
+    :data:`MAX_LINE_BYTES`; every byte read goes into ``digest`` (a hashlib object) if given."""
+    number, inside_long = 0, False
+    for piece in raw_lines(path):
+        if digest is not None:
+            digest.update(piece)
+        ended = piece.endswith(b"\n")
+        if inside_long:
+            inside_long = not ended
+            continue
+        number += 1
+        if not ended and len(piece) == MAX_LINE_BYTES:
+            inside_long = True
+            yield number, None
+            continue
+        yield number, piece.rstrip(b"\n").removesuffix(b"\r")
+
+
 def digest_of(path: str) -> str:
     """sha256 of the decompressed content (what a saved plan pins)."""
     h = hashlib.sha256()
-    for line in raw_lines(path):
-        h.update(line)
+    for piece in raw_lines(path):
+        h.update(piece)
     return h.hexdigest()
 
 
@@ -104,17 +126,20 @@ def read_keys(path: str) -> KeyList:
     h = hashlib.sha256()
     keys: list[str] = []
     seen: set[str] = set()
-    repeated: dict[str, int] = {}
+    repeated: dict[int, str] = {}  # line number -> key, for the repeats shown
     bad = 0
-    for number, line in enumerate(raw_lines(path), start=1):
-        h.update(line)
-        text = line.rstrip(b"\n").removesuffix(b"\r")
+    for number, text in numbered_lines(path, h):
+        if text is None:
+            bad += 1
+            if len(result.problems) < MAX_SHOWN:
+                result.problems.append(f"{path}:{number}: longer than {MAX_LINE_BYTES:,} bytes")
+            continue
         if not text or text.startswith(b"#"):
             continue
         problem, key = _check(text)
         if problem is None and key in seen:
-            repeated.setdefault(key, number)
-            problem = "repeats an earlier line"
+            repeated[number] = key
+            problem = REPEAT
         if problem is not None:
             bad += 1
             if len(result.problems) < MAX_SHOWN:
@@ -142,20 +167,20 @@ def _check(text: bytes) -> tuple[str | None, str]:
     return problem, key
 
 
-def _name_first_lines(path: str, result: KeyList, repeated: dict[str, int]) -> None:
+def _name_first_lines(path: str, result: KeyList, repeated: dict[int, str]) -> None:
     """Say which earlier line each reported repeat repeats (a second pass, only when needed)."""
+    wanted = {
+        key for number, key in repeated.items() if f"{path}:{number}: {REPEAT}" in result.problems
+    }
     first: dict[str, int] = {}
-    wanted = set(repeated)
-    for number, line in enumerate(raw_lines(path), start=1):
-        key = line.rstrip(b"\n").removesuffix(b"\r").decode("utf-8", "replace")
+    for number, text in numbered_lines(path):
+        key = (text or b"").decode("utf-8", "replace")
         if key in wanted and key not in first:
             first[key] = number
             if len(first) == len(wanted):
                 break
-    for key, number in repeated.items():
-        old = f"{path}:{number}: repeats an earlier line"
+    for number, key in repeated.items():
+        old = f"{path}:{number}: {REPEAT}"
         if old in result.problems:
-            index = result.problems.index(old)
-            result.problems[index] = (
-                f"{path}:{number}: '{shorten(key)}' repeats line {first.get(key, '?')}"
-            )
+            new = f"{path}:{number}: '{shorten(key)}' repeats line {first.get(key, '?')}"
+            result.problems[result.problems.index(old)] = new

@@ -155,3 +155,24 @@ def test_filters_need_a_listing_or_a_key_file(tmp_path: Path) -> None:
     manifest.write_text(text)
     (found,) = problems(manifest)
     assert "only filters keys listed from a prefix or a keysFile" in found
+
+
+def test_every_repeat_names_the_first_line(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, "a.mp4\nb.mp4\na.mp4\na.mp4\n"))
+    assert [p.rsplit(": ", 1)[1] for p in found] == ["'a.mp4' repeats line 1"] * 2
+    assert [p.rsplit(":", 2)[-2] for p in found] == ["3", "4"]
+
+
+def test_an_endless_line_is_refused_without_holding_it(tmp_path: Path) -> None:
+    text = "ok.mp4\n" + "x" * (3 * keyfile.MAX_LINE_BYTES) + "\nnext.mp4\n" + "y" * 5000
+    found = problems(write(tmp_path, text, "keys/a.txt.gz"))
+    assert [p.rsplit(": ", 1)[1] for p in found] == [
+        f"longer than {keyfile.MAX_LINE_BYTES:,} bytes"
+    ] * 2
+    assert [p.rsplit(":", 2)[-2] for p in found] == ["2", "4"]
+
+
+def test_a_gzip_bomb_stops_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keyfile, "MAX_KEY_FILE_BYTES", 100_000)
+    (found,) = problems(write(tmp_path, "v.mp4\n" * 50_000, "keys/a.txt.gz"))
+    assert found.endswith("keys/a.txt.gz: more than 100,000 bytes")
