@@ -24,6 +24,7 @@ FULL = [
     ["scale.py"],
     ["render.py"],
     ["lookup.py"],
+    ["inputs.py"],
 ]
 QUICK = [
     ["throughput.py", "--jobs", "100", "--sdk-jobs", "30", "--cpu-jobs", "500"],
@@ -32,6 +33,7 @@ QUICK = [
     ["scale.py", "--sizes", "1000,10000"],
     ["render.py", "--jobs", "10000"],
     ["lookup.py", "--jobs", "1000", "--latencies", "0"],
+    ["inputs.py", "--sizes", "10000,100000"],
 ]
 
 

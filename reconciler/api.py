@@ -28,6 +28,7 @@ from typing import Any
 from reconciler import manifest
 from reconciler.engine import workflow
 from reconciler.engine.apply import ApplyResult, Progress
+from reconciler.engine.bounds import Budget
 from reconciler.engine.planfile import read_plan, write_plan
 from reconciler.engine.report import FAILED_STATES, by_batch, failed_document, status_document
 from reconciler.engine.track import Key
@@ -50,6 +51,12 @@ class ApplyOutcome:
     def ok(self) -> bool:
         """True when every action succeeded (or there was nothing to do)."""
         return self.result is None or not self.result.failures
+
+    @property
+    def more_to_do(self) -> bool:
+        """True when ``limit``/``time_limit`` stopped the run with submissions left (the CLI's
+        exit 5): apply again to continue."""
+        return self.result is not None and self.result.left > 0
 
 
 @dataclass(frozen=True)
@@ -161,24 +168,37 @@ class Reconciler:
         allow_over_budget: bool = False,
         approve: Callable[[Plan], bool] | None = None,
         progress: Progress | None = None,
+        limit: int | None = None,
+        time_limit: float | None = None,
     ) -> ApplyOutcome:
         """Plan and apply under the state lock. ``approve`` sees the plan first (default: yes);
-        ``progress(phase, done, total)`` is called as jobs are submitted."""
+        ``progress(phase, done, total)`` is called as jobs are submitted. ``limit`` (job
+        submissions) and ``time_limit`` (seconds from this call) bound the run like
+        ``apply --limit/--time-limit``; see :attr:`ApplyOutcome.more_to_do`."""
         plan, result = workflow.apply_manifests(
             _paths(paths), self.settings, PlanOptions(prune, retry_failed, allow_over_budget),
             approve=approve or (lambda _plan: True), progress=progress,
+            budget=self._budget(limit, time_limit),
         )  # fmt: skip
         return ApplyOutcome(plan, result)
 
     def apply_plan(
-        self, plan: Plan | str | Path, *, progress: Progress | None = None
+        self,
+        plan: Plan | str | Path,
+        *,
+        progress: Progress | None = None,
+        limit: int | None = None,
+        time_limit: float | None = None,
     ) -> ApplyOutcome:
         """Apply exactly a plan (a ``Plan`` or a file saved by ``save_plan``/``plan --out``);
-        raises ``PlanError`` when it is stale."""
+        raises ``PlanError`` when it is stale (as it is after a bounded run applied a part)."""
         the_plan = plan if isinstance(plan, Plan) else read_plan(Path(plan))
-        return ApplyOutcome(
-            the_plan, workflow.apply_plan(the_plan, self.settings, progress=progress)
-        )
+        budget = self._budget(limit, time_limit)
+        result = workflow.apply_plan(the_plan, self.settings, progress=progress, budget=budget)
+        return ApplyOutcome(the_plan, result)
+
+    def _budget(self, limit: int | None, time_limit: float | None) -> Budget:
+        return Budget(limit, time_limit, qps=self.settings.submit_qps)
 
     @staticmethod
     def save_plan(plan: Plan, path: str | Path) -> None:

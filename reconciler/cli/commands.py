@@ -4,7 +4,8 @@ Expected failures (:class:`ReconcilerError`) become one line on stderr and exit 
 ``--debug`` they re-raise so the traceback shows. Exit codes are the contract in design.md and
 :mod:`reconciler.cli.exitcodes`: 0 ok / no changes, 1 error (usage errors included), 2 changes
 present (``plan --detailed-exitcode``), 3 some jobs of this run Failed, 4 timed out waiting,
-130 interrupted.
+130 interrupted,
+5 ``apply --limit/--time-limit`` stopped with work left.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import json
 import logging
 import os
 import signal
+import time
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ import click
 
 from reconciler.cli import exitcodes as ec
 from reconciler.cli.admin import emulator, force_unlock, state_group
+from reconciler.cli.bounded import bound_options, final_code, make_budget, stop_line, wait_timeout
 from reconciler.cli.common import Globals, fail, run, settings_of, show_warnings, style_of
 from reconciler.cli.doctor import doctor
 from reconciler.cli.duration import Duration
@@ -215,6 +219,7 @@ def plan(
 @OVER_BUDGET
 @batch_option
 @lock_timeout_option
+@bound_options
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -227,11 +232,15 @@ def apply(
     allow_over_budget: bool,
     batches: tuple[str, ...],
     lock_timeout: float | None,
+    limit: int | None,
+    time_limit: float | None,
 ) -> None:
     """Apply manifests (plan, confirm, execute), or exactly a plan saved with plan --out."""
+    started = time.monotonic()
 
     def action() -> int:
         settings = replace(settings_of(ctx), lock_timeout=lock_timeout)
+        budget = make_budget(limit, time_limit, settings.submit_qps, started)
         console = make_console(ctx.obj.color)
         reporter = ProgressReporter(console, quiet=ctx.obj.verbosity < 0)
 
@@ -250,16 +259,21 @@ def apply(
             check_saved_plan(the_plan, settings)
             if ctx.obj.verbosity >= 0:
                 click.echo(render_text(the_plan, style=style_of(ctx)))
-            result: ApplyResult | None = apply_plan(the_plan, settings, progress=reporter)
+            result: ApplyResult | None = apply_plan(
+                the_plan, settings, progress=reporter, budget=budget
+            )
         else:
             options = PlanOptions(prune, retry_failed, allow_over_budget, batches)
             the_plan, result = apply_manifests(
                 paths, settings, options, approve=approve, progress=reporter,
-                loaded=_show_load_warnings,
+                loaded=_show_load_warnings, budget=budget,
             )  # fmt: skip
         reporter.close()
         if result is not None:
             print_apply_result(console, result, ctx.obj.verbosity)
+            stopped = stop_line(result, budget, saved_plan=_is_plan_file(paths))
+            if stopped:
+                click.echo(stopped)
         elif the_plan.changes:
             fail("apply cancelled; nothing was changed")
             return ec.ERROR
@@ -267,8 +281,10 @@ def apply(
             click.echo(summary_line(the_plan))
         code = ec.ERROR if result is not None and result.failures else ec.OK
         if wait_:
-            code = code or _wait_for_run(ctx, the_plan, timeout, lock_timeout)
-        return code
+            waiting = wait_timeout(budget, timeout, time.monotonic())
+            keys = result.submitted if result is not None and budget.bounded else None
+            code = code or _wait_for_run(ctx, the_plan, waiting, lock_timeout, keys)
+        return final_code(code, result)
 
     run(ctx, action)
 
@@ -278,14 +294,20 @@ def _show_load_warnings(desired: DesiredState) -> None:
 
 
 def _wait_for_run(
-    ctx: click.Context, the_plan: Plan, timeout: float, lock_timeout: float | None
+    ctx: click.Context,
+    the_plan: Plan,
+    timeout: float,
+    lock_timeout: float | None,
+    keys: Collection[tuple[str, str]] | None = None,
 ) -> int:
-    """``apply --wait``: wait for the plan's batches, judged only on the jobs it submitted."""
+    """``apply --wait``: wait for the plan's batches, judged only on the jobs it submitted
+    (``keys``: a bounded run waits only for what it submitted)."""
     submitted = {(a.batch, a.input_object) for a in the_plan.jobs if a.kind == "submit_job"}
     batches = {a.batch for a in the_plan.jobs}
     return _wait(
-        ctx, the_plan.targets, batches, timeout, the_plan.state_backend, submitted, lock_timeout
-    )
+        ctx, the_plan.targets, batches, timeout, the_plan.state_backend, submitted, lock_timeout,
+        keys,
+    )  # fmt: skip
 
 
 def _refuse_with_plan_file(**given: object) -> None:
@@ -308,6 +330,7 @@ def _wait(
     state: StateLocation | None = None,
     judged: set[Key] | None = None,
     lock_timeout: float | None = None,
+    keys: Collection[tuple[str, str]] | None = None,
 ) -> int:
     """Wait for the batches' jobs; exit 3 only for failures among ``judged`` (default: the
     jobs unfinished when the wait began), so an old failure does not fail every later run."""
@@ -317,7 +340,9 @@ def _wait(
     reporter = WaitReporter(console, quiet=quiet)
     settings = replace(settings_of(ctx), lock_timeout=lock_timeout)
     try:
-        outcome = wait_jobs(desired, batches, settings, timeout=timeout, on_counts=reporter)
+        outcome = wait_jobs(
+            desired, batches, settings, timeout=timeout, on_counts=reporter, keys=keys
+        )
     finally:
         reporter.close()
     _show_records(ctx, outcome.records)

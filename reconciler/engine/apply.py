@@ -3,7 +3,8 @@
 The Applier is one of two walkers over a Plan (the other is the renderer): ``visit_<kind>`` per
 action. Every success is written to the state as it happens, so an interrupted apply loses
 nothing; one job's failure never stops the others, and each failure is reported with the
-service's code and request id.
+service's code and request id. A :class:`~reconciler.engine.bounds.Budget` (``--limit``,
+``--time-limit``) may leave job submissions for the next run; they are counted in ``left``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from reconciler.engine.bounds import Budget, Deferred
 from reconciler.engine.queues import QueueBook
 from reconciler.engine.submit import SubmitFailed, SubmitPolicy, Submitter, iso
 from reconciler.engine.templatewrite import create_template
@@ -78,6 +80,8 @@ class ApplyInterrupted(KeyboardInterrupt):
 class ApplyResult:
     done: dict[str, int] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    left: int = 0  # job submissions not started because the run's budget was spent
+    submitted: set[tuple[str, str]] = field(default_factory=set)  # job keys submitted or adopted
 
     def count(self, kind: str) -> None:
         self.done[kind] = self.done.get(kind, 0) + 1
@@ -102,6 +106,7 @@ class Applier:
         policy: SubmitPolicy | None = None,
         progress: Progress | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        budget: Budget | None = None,
     ) -> None:
         self.plan = plan
         self.writers = writers
@@ -112,6 +117,7 @@ class Applier:
         self.now = now
         self.result = ApplyResult()
         self.queues = QueueBook()  # queue IDs learned during this apply, for job listings
+        self.budget = budget or Budget()
         self._lock = threading.Lock()
         self._settled = 0  # job actions done or failed
 
@@ -141,7 +147,12 @@ class Applier:
     def _visit(self, action: Action) -> None:
         method: Callable[[Any], None] = getattr(self, f"visit_{action.kind}")
         try:
+            if action.kind == "submit_job":
+                self._admit(action)
             method(action)
+        except Deferred:
+            with self._lock:
+                self.result.left += 1
         except (RemoteError, ApplyError) as error:
             self._fail(_what(action), error)
         else:
@@ -151,6 +162,13 @@ class Applier:
             if hasattr(action, "batch"):
                 with self._lock:
                     self._settled += 1
+
+    def _admit(self, action: Action) -> None:
+        """Once the budget is spent, leave the remaining submissions untouched (no intent
+        written, no look-up): the next run plans them again."""
+        if self.budget.bounded and not self.budget.open():
+            self.budget.refuse()
+            raise Deferred(_what(action))
 
     def _fail(self, what: str, error: BaseException) -> None:
         with self._lock:
@@ -225,9 +243,8 @@ class Applier:
             if record is None:
                 raise ApplyError(f"template {a.template} was not applied, so its ID is unknown")
             request = replace(request, template_id=record.template_id)
-        submitter = Submitter(
-            self.writers[a.target], self.state.put_job, self.policy, self.now, self.queues
-        )
+        writer = self.budget.gate(self.writers[a.target])
+        submitter = Submitter(writer, self.state.put_job, self.policy, self.now, self.queues)
         previous = self.state.job(a.batch, a.input_object)
         if a.resolve_first and previous is not None and previous.is_intent:
             pending = previous
@@ -240,6 +257,12 @@ class Applier:
             if not failed.maybe_created:
                 self._withdraw(pending, previous)
             raise failed.error from failed
+        except Deferred:
+            if pending is not previous:  # nothing was sent for this new intent
+                self._withdraw(pending, previous)
+            raise
+        with self._lock:
+            self.result.submitted.add((a.batch, a.input_object))
 
     def _withdraw(self, pending: JobRecord, previous: JobRecord | None) -> None:
         """The service certainly created nothing: put the key back as it was."""

@@ -20,11 +20,10 @@ from reconciler.model import (
     FINISHED_STATES,
     DesiredState,
     JobDetail,
-    ObjectInfo,
     RemoteTemplate,
 )
 from reconciler.model.records import JobRecord
-from reconciler.plan.observed import Observed
+from reconciler.plan.observed import Listing, Observed
 from reconciler.remote import RemoteReader
 
 DESCRIBE_BATCH = 100
@@ -49,18 +48,26 @@ def list_all_templates(
         page_number += 1
 
 
-def list_prefix(reader: RemoteReader, prefix: str) -> tuple[ObjectInfo, ...]:
-    """Every object under ``prefix``, following NextMarker."""
-    found: list[ObjectInfo] = []
+def list_prefix(reader: RemoteReader, prefix: str) -> Listing:
+    """Every object under ``prefix`` (key and ETag only), following NextMarker.
+
+    Pages are parsed one at a time and only their keys and ETags are kept, so the memory held
+    is the two flat tuples of the result plus one page of 1,000 objects.
+    """
+    keys: list[str] = []
+    etags: list[str] = []
     marker = ""
     while True:
         page = reader.list_objects(prefix=prefix, marker=marker)
-        found.extend(page.objects)
+        for obj in page.objects:
+            keys.append(obj.key)
+            etags.append(obj.etag)
         if not page.is_truncated:
-            return tuple(found)
+            break
         marker = page.next_marker or (page.objects[-1].key if page.objects else "")
         if not marker:
-            return tuple(found)
+            break
+    return Listing(tuple(keys), tuple(etags))
 
 
 def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from reconciler import manifest
 from reconciler.engine.apply import Applier, ApplyResult, Progress, apply_status
+from reconciler.engine.bounds import Budget
 from reconciler.engine.connect import Connections, connect
+from reconciler.engine.keyfiles import check_key_files
 from reconciler.engine.lookup import DEFAULT_WINDOW, plan_looking, rescan_saved, with_state_facts
 from reconciler.engine.observe import list_prefix
 from reconciler.engine.submit import iso
@@ -176,6 +178,7 @@ def apply_manifests(
     approve: Callable[[Plan], bool],
     progress: Progress | None = None,
     loaded: Callable[[DesiredState], None] = _loaded,
+    budget: Budget | None = None,
 ) -> tuple[Plan, ApplyResult | None]:
     """Plan and apply under one hold of the state lock, so no other run can slip in between.
 
@@ -195,7 +198,8 @@ def apply_manifests(
             plan = replace(plan, state_backend=recorded)
             if not (plan.changes or plan.refreshed) or not approve(plan):
                 return plan, None
-            return plan, Applier(plan, conns.clients, writer, progress=progress).run()
+            applier = Applier(plan, conns.clients, writer, progress=progress, budget=budget)
+            return plan, applier.run()
 
 
 def check_fresh(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, RemoteReader]) -> None:
@@ -211,11 +215,12 @@ def check_fresh(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, Remot
             f"(first: {first.kind} {'/'.join(first.key)}); plan again"
         )
     for pin in plan.listings:
-        fresh = tuple((o.key, o.etag) for o in list_prefix(readers[pin.target], pin.prefix))
+        fresh = tuple(list_prefix(readers[pin.target], pin.prefix).pairs())
         if fresh != pin.objects:
             raise PlanError(
                 f"saved plan is stale: the objects under {pin.prefix!r} changed; plan again"
             )
+    check_key_files(plan.key_files)
 
 
 def apply_plan(
@@ -223,6 +228,7 @@ def apply_plan(
     settings: Settings,
     *,
     progress: Progress | None = None,
+    budget: Budget | None = None,
 ) -> ApplyResult:
     """Execute ``plan`` under the state lock after checking it is not stale (the state and the
     pinned listings must be what the plan was made against). The state is the one the plan
@@ -233,7 +239,7 @@ def apply_plan(
         with store.open(command="apply", wait_seconds=settings.lock_wait()) as writer:
             check_fresh(plan, writer.snapshot, conns.clients)
             plan = rescan_saved(plan, writer.snapshot, conns.clients)
-            return Applier(plan, conns.clients, writer, progress=progress).run()
+            return Applier(plan, conns.clients, writer, progress=progress, budget=budget).run()
 
 
 def merge_status(rec: JobRecord, status: JobStatus) -> JobRecord:
@@ -252,9 +258,11 @@ def wait_jobs(
     *,
     timeout: float,
     on_counts: Callable[[Counter[str]], None],
+    keys: Collection[Key] | None = None,
 ) -> WaitOutcome:
     """Poll unfinished jobs of ``batches`` until finished or ``timeout``; ``desired`` gives
-    the targets to connect to (and its ``state``, the state unless ``settings`` give one)."""
+    the targets to connect to (and its ``state``, the state unless ``settings`` give one).
+    ``keys``: only these jobs (a bounded apply waits for what it submitted)."""
     settings = settings.with_state(desired.state)
     with open_connections(desired, settings) as conns, settings.state() as store:
         with store.open(command="wait", wait_seconds=settings.lock_wait(30.0)) as writer:
@@ -262,7 +270,10 @@ def wait_jobs(
                 conns.clients, timeout=timeout, on_counts=on_counts,
                 save=writer.put_jobs, merge=merge_status,
             )  # fmt: skip
-            return waiter.wait(tracked(writer.snapshot, batches))
+            jobs = tracked(writer.snapshot, batches)
+            if keys is not None:
+                jobs = {k: r for k, r in jobs.items() if k in keys}
+            return waiter.wait(jobs)
 
 
 def job_status(

@@ -24,7 +24,8 @@ from reconciler.errors import ManifestError, Problem
 from reconciler.manifest.resolve import Entry, assemble
 from reconciler.manifest.schema import schema_path, validate_document
 from reconciler.manifest.yamlload import load_file
-from reconciler.model import DesiredState
+from reconciler.model import DesiredState, InputSelector
+from reconciler.plan import naming
 
 __all__ = ["find_files", "load", "schema_path", "summarize"]
 
@@ -141,10 +142,17 @@ def _count(number: int, word: str) -> str:
     return f"{number} {word}" if number == 1 else f"{number} {word}s"
 
 
+def _known_inputs(inputs: InputSelector) -> int:
+    """Inputs known without listing: explicit objects and key-file keys (through the globs)."""
+    if inputs.file_keys:
+        return len(naming.select_inputs((), inputs))
+    return len(set(inputs.objects))
+
+
 def summarize(desired: DesiredState) -> str:
     """One line: what the manifests define, with the jobs known before prefix expansion, and
     how many warnings were shown."""
-    jobs = sum(len(set(b.inputs.objects)) for b in desired.batches.values())
+    jobs = sum(_known_inputs(b.inputs) for b in desired.batches.values())
     prefixed = sum(1 for b in desired.batches.values() if b.inputs.prefix is not None)
     text = ", ".join(
         [

@@ -6,7 +6,7 @@ the lowerCamelCase manifest names become the model's snake_case fields in exactl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.model import (
     BatchSpec,
@@ -14,6 +14,7 @@ from reconciler.model import (
     CallbackSpec,
     CosState,
     InputSelector,
+    KeyFileRef,
     LocalState,
     MqConfig,
     OutputSpec,
@@ -25,6 +26,9 @@ from reconciler.model import (
     TargetSpec,
     TemplateSpec,
 )
+
+if TYPE_CHECKING:
+    from reconciler.manifest.keyfile import KeyList
 
 SPRITE_MODES = frozenset({"OnlySprite", "SnapshotAndSprite"})
 DEFAULT_STATE_PATH = ".reconciler/state.json"
@@ -126,7 +130,10 @@ def _callback(raw: dict[str, Any] | None) -> CallbackSpec | None:
     )
 
 
-def batch_spec(doc: dict[str, Any], target: str, source: Source) -> BatchSpec:
+def batch_spec(
+    doc: dict[str, Any], target: str, source: Source, keys: KeyList | None = None
+) -> BatchSpec:
+    """``keys``: the batch's ``keysFile``, already read (None: no key file, or it was bad)."""
     spec = doc["spec"]
     inputs, output = spec["inputs"], spec["output"]
     inline = spec.get("snapshot")
@@ -138,6 +145,8 @@ def batch_spec(doc: dict[str, Any], target: str, source: Source) -> BatchSpec:
             prefix=inputs.get("prefix"),
             include=tuple(inputs.get("include", ())),
             exclude=tuple(inputs.get("exclude", ())),
+            keys_file=None if keys is None else KeyFileRef(keys.path, keys.digest, len(keys.keys)),
+            file_keys=() if keys is None else keys.keys,
         ),
         output=OutputSpec(
             region=output["region"],

@@ -153,7 +153,8 @@ def check_callback(report: Report, callback: dict[str, Any] | None) -> None:
 
 
 def check_inputs(report: Report, inputs: dict[str, Any]) -> None:
-    """Input keys the service would refuse, duplicates; filters without a prefix warn."""
+    """Input keys the service would refuse, duplicates; filters with nothing listed to
+    filter warn; a prefix together with a keysFile is an error."""
     seen: dict[str, int] = {}
     for index, key in enumerate(inputs.get("objects", ())):
         problem = key_problem(key)
@@ -170,10 +171,13 @@ def check_inputs(report: Report, inputs: dict[str, Any]) -> None:
         problem = key_problem(prefix, what="prefix")
         if problem is not None:
             report.add((*INPUTS, "prefix"), problem)
+    listed = prefix is not None or "keysFile" in inputs
     for name in ("include", "exclude"):
-        if name in inputs and prefix is None:
-            message = "is ignored without prefix: it only filters keys listed from a prefix"
+        if name in inputs and not listed:
+            message = "is ignored without prefix or keysFile: it only filters keys listed from one"
             report.warn((*INPUTS, name), message)
+    if prefix is not None and "keysFile" in inputs:
+        report.add((*INPUTS, "keysFile"), "cannot be combined with prefix; use one of them")
 
 
 def check_user_data(report: Report, spec: dict[str, Any]) -> None:
@@ -189,7 +193,7 @@ def check_user_data(report: Report, spec: dict[str, Any]) -> None:
 
 
 def may_have_many_inputs(inputs: dict[str, Any]) -> bool:
-    return "prefix" in inputs or len(set(inputs.get("objects", ()))) > 1
+    return "prefix" in inputs or "keysFile" in inputs or len(set(inputs.get("objects", ()))) > 1
 
 
 def _check_pattern(report: Report, name: str, pattern: str, many_inputs: bool) -> bool:

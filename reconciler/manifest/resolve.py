@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.manifest import build, checks
+from reconciler.manifest import build, checks, keyfile
 from reconciler.manifest.checks import SPEC, Report
 from reconciler.manifest.hints import did_you_mean, quoted_list, shorten
 from reconciler.manifest.yamlload import Document, JsonPath
@@ -110,6 +110,22 @@ def _state_difference(spec: StateLocation, first: StateLocation) -> str:
     return f"{shorten(spec.url)} vs {shorten(first.url)}"
 
 
+def _key_list(entry: Entry, report: Report) -> keyfile.KeyList | None:
+    """The batch's ``inputs.keysFile``, read; its problems located at that field."""
+    relative = entry.spec["inputs"].get("keysFile")
+    if relative is None:
+        return None
+    field: JsonPath = (*checks.INPUTS, "keysFile")
+    try:
+        keys = keyfile.read_keys(keyfile.locate(entry.doc.file, relative))
+    except keyfile.KeyFileError as exc:
+        report.add(field, str(exc))
+        return None
+    for problem in keys.problems:
+        report.add(field, problem)
+    return keys
+
+
 class _Assembler:
     """Builds the desired state, collecting every problem on the way."""
 
@@ -187,8 +203,9 @@ class _Assembler:
         usable = True
         if known:
             usable = checks.check_output(report, spec["output"], settings, many)
+        keys = _key_list(entry, report)
         if target is not None:
-            batch = build.batch_spec(entry.raw, target, entry.source)
+            batch = build.batch_spec(entry.raw, target, entry.source, keys)
             self.batches[batch.name] = batch
             if usable and not report.errors:
                 self.collision_ready.append(batch)

@@ -314,13 +314,28 @@ class TemplateSpec:
 
 
 @dataclass(frozen=True)
+class KeyFileRef:
+    """A key-list file a batch takes its inputs from: where it was read (relative to the working
+    directory when the manifest path was), the sha256 of its (decompressed) content, and how
+    many keys it held. A saved plan pins it; apply refuses the plan once the digest moved."""
+
+    path: str
+    digest: str
+    count: int = 0
+
+
+@dataclass(frozen=True)
 class InputSelector:
-    """Which input objects a batch covers: an explicit list and/or a prefix with glob filters."""
+    """Which input objects a batch covers: an explicit list and/or a prefix or a key-list file
+    (``keysFile``), the last two filtered by glob patterns. ``file_keys`` holds the key file's
+    keys, in file order (not compared: the digest in ``keys_file`` stands for them)."""
 
     objects: tuple[str, ...] = ()
     prefix: str | None = None
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    keys_file: KeyFileRef | None = None
+    file_keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,14 @@ from reconciler.plan.actions import ACTION_TYPES, JobStatus
 from reconciler.plan.cost import CostPreview
 from reconciler.plan.groups import group_jobs
 from reconciler.plan.pins import RecordPin
-from reconciler.plan.planner import FORMAT_VERSION, PinnedListing, Plan, PlanOptions, StateRef
+from reconciler.plan.planner import (
+    FORMAT_VERSION,
+    PinnedKeyFile,
+    PinnedListing,
+    Plan,
+    PlanOptions,
+    StateRef,
+)
 
 
 def to_data(value: Any) -> Any:
@@ -154,6 +161,7 @@ def plan_from_document(doc: Any, source: str) -> Plan:
             lookup_requests=int(doc.get("lookup_requests", 0)),
             lookup_jobs=int(doc.get("lookup_jobs", 0)),
             notes=tuple(str(n) for n in doc.get("notes", [])),
+            key_files=from_data(tuple[PinnedKeyFile, ...], doc.get("key_files", [])),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{source}: damaged plan file ({type(exc).__name__}: {exc})") from exc

@@ -14,9 +14,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from reconciler.errors import PlanError
-from reconciler.model import BatchSpec, DesiredState, JobOutput, JobRequest, ObjectInfo
+from reconciler.model import BatchSpec, DesiredState, JobOutput, JobRequest
 from reconciler.plan import naming
 from reconciler.plan.fingerprint import compose, digest, request_part
+from reconciler.plan.observed import Listing
+
+NO_LISTING = Listing()
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,15 @@ def has_marker(user_data: str | None, marker: str) -> bool:
     return bool(user_data) and (user_data == marker or str(user_data).endswith(" " + marker))
 
 
-def batch_inputs(batch: BatchSpec, listing: Iterable[ObjectInfo]) -> list[tuple[str, str | None]]:
-    """(key, etag) per input: explicit objects (etag unknown) plus the filtered prefix listing."""
-    etags = {obj.key: obj.etag for obj in listing}
-    keys = naming.select_inputs(etags.keys(), batch.inputs)
-    return [(key, etags.get(key)) for key in keys]
+def batch_inputs(batch: BatchSpec, listing: Listing) -> list[tuple[str, str | None]]:
+    """(key, etag) per input: explicit objects and key-file keys (etag unknown unless listed)
+    plus the filtered prefix listing. Walks the listing once, without a key -> etag map of it."""
+    chosen: dict[str, str | None] = dict.fromkeys(naming.select_inputs((), batch.inputs))
+    selector = batch.inputs
+    for key, etag in listing.pairs():
+        if key in chosen or naming.is_listed_input(key, selector):
+            chosen[key] = etag
+    return sorted(chosen.items())
 
 
 def expand_batch(
@@ -98,7 +105,7 @@ def expand_batch(
 
 def expand(
     desired: DesiredState,
-    listings: Mapping[str, tuple[ObjectInfo, ...]],
+    listings: Mapping[str, Listing],
     template_content: Mapping[str, str],
 ) -> list[DesiredJob]:
     """All desired jobs. ``listings`` maps batch name -> prefix listing; ``template_content``
@@ -106,7 +113,7 @@ def expand(
     jobs: list[DesiredJob] = []
     for name in sorted(desired.batches):
         batch = desired.batches[name]
-        inputs = batch_inputs(batch, listings.get(name, ()))
+        inputs = batch_inputs(batch, listings.get(name, NO_LISTING))
         jobs.extend(expand_batch(batch, inputs, template_content[name]))
     check_output_collisions(jobs)
     return jobs

@@ -121,25 +121,39 @@ def _matches(relative: str, patterns: Iterable[str]) -> bool:
 
 
 def select_inputs(keys: Iterable[str], selector: InputSelector) -> list[str]:
-    """The input keys of a batch: the explicit objects plus the listed ``keys`` under the prefix.
+    """The input keys of a batch: the explicit objects, the key file's keys, and the listed
+    ``keys`` under the prefix.
 
-    Listed keys are kept when they start with the prefix, are not "directory" markers (ending in
-    ``/``), match an ``include`` glob (if any) and no ``exclude`` glob; globs are matched against
-    the key with the prefix removed. Explicit objects are never filtered. Sorted, deduplicated.
+    Key-file keys are kept when they match an ``include`` glob (if any) and no ``exclude`` glob,
+    matched against the whole key. Listed keys are kept when they start with the prefix, are not
+    "directory" markers (ending in ``/``), match an ``include`` glob (if any) and no ``exclude``
+    glob; globs are matched against the key with the prefix removed. Explicit objects are never
+    filtered. Sorted, deduplicated.
     """
     chosen = set(selector.objects)
+    if selector.file_keys:
+        chosen.update(_filtered(selector.file_keys, selector.include, selector.exclude))
     if selector.prefix is not None:
-        prefix = selector.prefix
-        for key in keys:
-            if not key.startswith(prefix) or key.endswith("/"):
-                continue
-            relative = key[len(prefix) :]
-            if selector.include and not _matches(relative, selector.include):
-                continue
-            if _matches(relative, selector.exclude):
-                continue
-            chosen.add(key)
+        chosen.update(key for key in keys if is_listed_input(key, selector))
     return sorted(chosen)
+
+
+def is_listed_input(key: str, selector: InputSelector) -> bool:
+    """Whether a key listed from the bucket is an input of the batch (see :func:`select_inputs`)."""
+    prefix = selector.prefix
+    if prefix is None or not key.startswith(prefix) or key.endswith("/"):
+        return False
+    relative = key[len(prefix) :]
+    if selector.include and not _matches(relative, selector.include):
+        return False
+    return not _matches(relative, selector.exclude)
+
+
+def _filtered(keys: Iterable[str], include: tuple[str, ...], exclude: tuple[str, ...]) -> list[str]:
+    """Key-file keys through the globs, matched against the whole key (there is no prefix)."""
+    if not include and not exclude:
+        return list(keys)
+    return [k for k in keys if (not include or _matches(k, include)) and not _matches(k, exclude)]
 
 
 def output_keys(batch_output: OutputSpec, key: str) -> tuple[str | None, str | None]:

@@ -6,10 +6,34 @@ import closure stays pure: ``engine.observe`` fills it, ``plan.planner`` reads i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.model import JobDetail, ObjectInfo, RemoteTemplate
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A prefix listing as the planner needs it: keys and ETags, in listing order.
+
+    Two flat tuples instead of an :class:`ObjectInfo` per object: a million objects cost their
+    key and ETag strings plus 16 bytes, not a dataclass instance, its ``__dict__``, a size and a
+    modification time each (bench/inputs.py measures it).
+    """
+
+    keys: tuple[str, ...] = ()
+    etags: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, objects: Iterable[ObjectInfo]) -> Listing:
+        pairs = [(o.key, o.etag) for o in objects]
+        return cls(tuple(k for k, _ in pairs), tuple(e for _, e in pairs))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        return zip(self.keys, self.etags, strict=True)
 
 
 @dataclass(frozen=True)
@@ -38,7 +62,7 @@ class Observed:
     external_templates: Mapping[str, RemoteTemplate] = field(default_factory=dict)
     jobs: Mapping[str, JobDetail] = field(default_factory=dict)
     missing_job_ids: frozenset[str] = frozenset()
-    listings: Mapping[str, tuple[ObjectInfo, ...]] = field(default_factory=dict)
+    listings: Mapping[str, Listing] = field(default_factory=dict)
     # Reply entries the codec could not (fully) read, one line each naming the item.
     problems: tuple[str, ...] = ()
     lookup: Lookup | None = None  # None: not scanned (nothing would be submitted)

@@ -88,6 +88,15 @@ class PinnedListing:
 
 
 @dataclass(frozen=True)
+class PinnedKeyFile:
+    """The key-list file a batch was expanded from (path and sha256), pinned in saved plans."""
+
+    batch: str
+    path: str
+    digest: str
+
+
+@dataclass(frozen=True)
 class Plan:
     options: PlanOptions
     state: StateRef
@@ -112,6 +121,7 @@ class Plan:
     lookup_requests: int = 0
     lookup_jobs: int = 0
     notes: tuple[str, ...] = field(default=())
+    key_files: tuple[PinnedKeyFile, ...] = ()
 
     @property
     def changes(self) -> int:
@@ -325,6 +335,7 @@ def build_plan(
         templates=tuple(template_actions),
         jobs=tuple(job_actions),
         listings=pinned_listings(desired, observed),
+        key_files=pinned_key_files(desired),
         refreshed=job_statuses(jobs, observed),
         created_at=created_at,
         warnings=tuple(plan_warnings(desired, jobs, observed, template_actions, job_actions)),
@@ -364,10 +375,18 @@ def pinned_listings(desired: DesiredState, observed: Observed) -> tuple[PinnedLi
     pins = []
     for name in sorted(observed.listings):
         batch = desired.batches[name]
-        objects = tuple((o.key, o.etag) for o in observed.listings[name])
+        objects = tuple(observed.listings[name].pairs())
         pins.append(PinnedListing(name, batch.target, batch.inputs.prefix or "", objects))
     return tuple(pins)
 
 
 def listing_from_pin(pin: PinnedListing) -> tuple[ObjectInfo, ...]:
     return tuple(ObjectInfo(key=k, etag=e, size=0) for k, e in pin.objects)
+
+
+def pinned_key_files(desired: DesiredState) -> tuple[PinnedKeyFile, ...]:
+    return tuple(
+        PinnedKeyFile(name, ref.path, ref.digest)
+        for name, batch in sorted(desired.batches.items())
+        if (ref := batch.inputs.keys_file) is not None
+    )

@@ -13,10 +13,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from reconciler.model import DesiredState, ObjectInfo
+from reconciler.model import DesiredState
 from reconciler.model.records import JobRecord
 from reconciler.plan import naming
 from reconciler.plan.actions import JobAction, TemplateAction
+from reconciler.plan.observed import Listing
 
 SAMPLES = 3
 
@@ -26,16 +27,14 @@ def _sample(names: Sequence[str]) -> str:
     return ", ".join(names[:SAMPLES]) + more
 
 
-def empty_prefixes(
-    desired: DesiredState, listings: Mapping[str, tuple[ObjectInfo, ...]]
-) -> list[str]:
+def empty_prefixes(desired: DesiredState, listings: Mapping[str, Listing]) -> list[str]:
     """A prefix that selects nothing makes its batch silently absent from the plan."""
     out = []
     for name in sorted(desired.batches):
         inputs = desired.batches[name].inputs
         if inputs.prefix is None:
             continue
-        listed = listings.get(name, ())
+        listed = listings.get(name, Listing())
         bucket = desired.targets[desired.batches[name].target].bucket
         source = desired.batches[name].source
         where = f"{source.file}:{source.line}: " if source else ""
@@ -43,7 +42,7 @@ def empty_prefixes(
             out.append(
                 f"{where}batch {name}: prefix {inputs.prefix!r} matches no objects in {bucket}"
             )
-        elif not naming.select_inputs((o.key for o in listed), replace(inputs, objects=())):
+        elif not naming.select_inputs(listed.keys, replace(inputs, objects=())):
             out.append(
                 f"{where}batch {name}: prefix {inputs.prefix!r} lists {len(listed)} object(s) in "
                 f"{bucket}, but include/exclude leave none"
@@ -51,9 +50,7 @@ def empty_prefixes(
     return out
 
 
-def missing_inputs(
-    desired: DesiredState, listings: Mapping[str, tuple[ObjectInfo, ...]]
-) -> list[str]:
+def missing_inputs(desired: DesiredState, listings: Mapping[str, Listing]) -> list[str]:
     """Explicit inputs under a prefix that was listed anyway, yet absent from that listing.
 
     Only where the listing is already in hand (no extra request per object): such a job would
@@ -63,7 +60,7 @@ def missing_inputs(
     for name, objects in listings.items():
         batch = desired.batches.get(name)
         if batch is not None and batch.inputs.prefix is not None:
-            keys = {o.key for o in objects}
+            keys = set(objects.keys)
             listed.setdefault(batch.target, []).append((batch.inputs.prefix, keys))
     out = []
     for name in sorted(desired.batches):

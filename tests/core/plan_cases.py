@@ -26,7 +26,7 @@ from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.plan.document import from_data
 from reconciler.plan.expand import expand
 from reconciler.plan.fingerprint import COMPONENTS
-from reconciler.plan.observed import Observed
+from reconciler.plan.observed import Listing, Observed
 from reconciler.plan.planner import PlanOptions, StateRef, template_contents
 
 CASES = Path(__file__).parent / "data" / "plan_cases"
@@ -55,7 +55,7 @@ def load_observed(raw: dict[str, Any]) -> Observed:
         jobs={j["job_id"]: from_data(JobDetail, j) for j in raw.get("jobs", [])},
         missing_job_ids=frozenset(raw.get("missing", [])),
         listings={
-            b: tuple(from_data(ObjectInfo, o) for o in objs)
+            b: Listing.of(from_data(ObjectInfo, o) for o in objs)
             for b, objs in raw.get("listings", {}).items()
         },
     )

@@ -25,7 +25,7 @@ from reconciler.model import (
 from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.plan.expand import expand
 from reconciler.plan.fingerprint import settings_fingerprint
-from reconciler.plan.observed import Observed
+from reconciler.plan.observed import Listing, Observed
 from reconciler.plan.planner import Plan, PlanOptions, StateRef, build_plan, template_contents
 
 STAMP = "2026-01-01T00:00:00Z"
@@ -54,8 +54,8 @@ def _desired(batches: list[BatchSpec], target: TargetSpec = TARGET) -> DesiredSt
     return DesiredState({"media": target}, templates, {b.name: b for b in batches})
 
 
-def _objects(keys: list[str]) -> tuple[ObjectInfo, ...]:
-    return tuple(ObjectInfo(k, f"etag-{i}", 1000) for i, k in enumerate(keys))
+def _objects(keys: list[str]) -> Listing:
+    return Listing.of(ObjectInfo(k, f"etag-{i}", 1000) for i, k in enumerate(keys))
 
 
 def _record(batch: str, key: str, fp: str, n: int, state: str, code: str = "") -> JobRecord:
@@ -82,7 +82,7 @@ def failures(options: PlanOptions = DEFAULT) -> Plan:
     )  # fmt: skip
     listings = {
         "promo": _objects(["promo/a.mp4"]),
-        "empty": (),
+        "empty": Listing(),
         "raw": _objects([f"raw/take-{i}.mov" for i in range(5)]),
     }
     observed = Observed(templates={"media": remote}, listings=listings)

@@ -27,6 +27,7 @@ from reconciler.manifest import load
 from reconciler.model import DesiredState
 from reconciler.plan import naming
 from reconciler.plan.expand import batch_inputs, expand_batch
+from reconciler.plan.observed import Listing
 from reconciler.plan.planner import PlanOptions
 from reconciler.remote.codec.build import job_body
 from reconciler.remote.inprocess import wsgi_transport
@@ -73,7 +74,7 @@ def unmarked(found: Counter[tuple[str, str]]) -> Counter[tuple[str, str]]:
 
 def rendered_bodies(desired: DesiredState) -> Iterator[bytes]:
     for batch in desired.batches.values():
-        for job in expand_batch(batch, batch_inputs(batch, ()), "inline"):
+        for job in expand_batch(batch, batch_inputs(batch, Listing()), "inline"):
             yield job_body(job.request)
 
 
