@@ -27,7 +27,7 @@ from reconciler.plan.planner import PlanOptions
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from reconciler.state.local.store import LocalStateStore
-from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY, list_all_jobs
+from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY, list_all_jobs, reply_variants
 
 BUCKET = "load-1250000000"
 
@@ -62,7 +62,10 @@ spec:
 
 
 def serve(**faults: float) -> RunningServer:
-    config = EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}, job_seconds=60, seed=7, **faults)
+    config = EmulatorConfig(
+        credentials={SECRET_ID: SECRET_KEY}, job_seconds=60, seed=7,
+        reply_variants=reply_variants(), **faults,
+    )  # fmt: skip
     return start_background(config)
 
 
