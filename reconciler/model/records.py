@@ -213,3 +213,4 @@ class StateSnapshot:
     templates: Mapping[tuple[str, str], TemplateRecord]  # (target, name)
     jobs: Mapping[tuple[str, str], JobRecord]  # (batch, input_object)
     pending_journal: int  # journal entries not yet compacted into the file
+    written_at: str = ""  # UTC ISO time the state was last written ("" for version 1 files)
