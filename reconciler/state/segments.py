@@ -174,7 +174,9 @@ class SegmentBuilder:
         return line
 
     def info(self) -> SegmentInfo:
-        return SegmentInfo(self.name, self._templates, self._jobs, self._size, self._sha.hexdigest())
+        return SegmentInfo(
+            self.name, self._templates, self._jobs, self._size, self._sha.hexdigest()
+        )
 
 
 def _lines(data: bytes) -> Iterator[bytes]:
@@ -263,9 +265,7 @@ def merge_start(lines: Iterable[int]) -> int:
     counts = list(lines)
     start = len(counts) - 1
     merged = counts[start]
-    while start > 0 and (
-        counts[start - 1] <= MERGE_FACTOR * merged or start >= MAX_SEGMENTS
-    ):
+    while start > 0 and (counts[start - 1] <= MERGE_FACTOR * merged or start >= MAX_SEGMENTS):
         start -= 1
         merged += counts[start]
     return start
