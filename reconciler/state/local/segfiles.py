@@ -62,7 +62,16 @@ def write_segment(directory: Path, name: str, lines: Iterable[bytes]) -> Segment
 
 def link_backup(path: Path, backup: Path) -> None:
     """Make ``backup`` the file ``path`` is now, atomically and without copying it (a hard
-    link: the next header replaces ``path`` with a new file, the backup keeps the old one)."""
+    link: the next header replaces ``path`` with a new file, the backup keeps the old one).
+
+    Already linked (a crash after this step): nothing to do; and it must not be redone, since
+    renaming one link of a file over another link of it succeeds without removing the source.
+    """
+    try:
+        if os.path.samefile(path, backup):
+            return
+    except FileNotFoundError:
+        pass
     tmp = backup.with_name(f"{backup.name}{TMP_INFIX}{uuid.uuid4().hex}")
     os.link(path, tmp)
     try:
