@@ -5,6 +5,7 @@ What every backend shares (serial, lineage, journal replay, locking) is in tests
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import stat
@@ -51,8 +52,8 @@ def test_segment_is_sorted_one_record_per_line(store: LocalStateStore) -> None:
         w.put_jobs([job(3, batch="z"), job(2, batch="a"), job(1, batch="z")])
     header = json.loads(store.path.read_text())
     assert header["version"] == 2 and [s["jobs"] for s in header["segments"]] == [3]
-    text = (store.segments_dir / header["segments"][0]["name"]).read_text()
-    parsed = [json.loads(line)["job"] for line in text.splitlines()]
+    text = gzip.decompress((store.segments_dir / header["segments"][0]["name"]).read_bytes())
+    parsed = [json.loads(line)["job"] for line in text.decode().splitlines()]
     keys = [(rec["batch"], rec["input_object"]) for rec in parsed]
     assert keys == sorted(keys) and len(keys) == 3
 

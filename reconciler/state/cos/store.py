@@ -263,7 +263,7 @@ class CosStateWriter(RecordView):
             info = None
             if not comp.empty:
                 builder = SegmentBuilder(comp.name)
-                body = b"".join(builder.add(line) for line in comp.lines())
+                body = b"".join(builder.add(line) for line in comp.lines()) + builder.finish()
                 info = builder.info()
                 if not create_exactly(
                     self._store.objects, self._store.segments_prefix + comp.name, body

@@ -26,8 +26,8 @@ from reconciler.state.local.fileio import (
 )
 from reconciler.state.segments import Header, SegmentBuilder, SegmentInfo
 
-#: Lines are written in blocks of about this many bytes (a million-line segment is streamed,
-#: never joined in memory).
+#: Compressed bytes are written in blocks of about this size (a million-line segment is
+#: streamed, never joined in memory).
 _BLOCK = 1 << 20
 
 
@@ -44,10 +44,11 @@ def write_segment(directory: Path, name: str, lines: Iterable[bytes]) -> Segment
             size = 0
             for line in lines:
                 block.append(builder.add(line))
-                size += len(line)
+                size += len(block[-1])
                 if size >= _BLOCK:
                     write_all(fd, b"".join(block))
                     block, size = [], 0
+            block.append(builder.finish())
             write_all(fd, b"".join(block))
             os.fsync(fd)
         finally:
