@@ -197,6 +197,43 @@ class JobRecord:
         _nonempty("input_object", rec.input_object)
         return rec
 
+    @classmethod
+    def from_full_dict(cls, raw: Any) -> JobRecord:
+        """``from_dict`` for the shape every writer renders (all fields present): the same
+        checks unrolled, about three times faster at a million records. Any other shape, or
+        any check failing, goes through ``from_dict``, which gives the precise error."""
+        if type(raw) is not dict or raw.keys() != _JOB_FIELDS:
+            return cls.from_dict(raw)
+        get = raw.__getitem__
+        strs = [get(n) for n in _JOB_STRS]
+        opts = [get(n) for n in ("job_id", "submitted_at", "finished_at")]
+        lists = [get(n) for n in ("outputs", "sprites", "previous_job_ids")]
+        if not (
+            all(type(v) is str for v in strs)
+            and all(v is None or type(v) is str for v in opts)
+            and all(type(v) is list and all(type(x) is str for x in v) for v in lists)
+            and strs[0]
+            and strs[1]
+        ):
+            return cls.from_dict(raw)
+        batch, input_object, target, fingerprint, marker, state, intent, code, message = strs
+        job_id, submitted, finished = opts
+        return cls(
+            sys.intern(batch), input_object, sys.intern(target), fingerprint, marker,
+            sys.intern(state), _time("intent_time", intent), job_id,
+            None if submitted is None else _time("submitted_at", submitted),
+            None if finished is None else _time("finished_at", finished),
+            sys.intern(code), sys.intern(message), tuple(lists[0]), tuple(lists[1]),
+            tuple(lists[2]),
+        )  # fmt: skip
+
+
+_JOB_FIELDS: Final = frozenset(JobRecord._KINDS)
+_JOB_STRS: Final = (
+    "batch", "input_object", "target", "fingerprint", "marker", "state", "intent_time", "code",
+    "message",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class StateSnapshot:

@@ -248,7 +248,7 @@ def _apply(
     kind: str, value: Any, templates: dict[_Key, TemplateRecord], jobs: dict[_Key, JobRecord]
 ) -> None:
     if kind == "job":
-        rec = JobRecord.from_dict(value)
+        rec = JobRecord.from_full_dict(value)
         jobs[rec.key] = rec
     elif kind == "template":
         trec = TemplateRecord.from_dict(value)

@@ -62,3 +62,30 @@ def test_tiers_keep_few_segments_and_amortised_writes() -> None:
         most = max(most, len(counts))
     assert most <= MAX_SEGMENTS
     assert written / (10_000 * 100) < 12  # each line written about log2(1,000,000 / 100) times
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{}, {"job_id": "j1", "submitted_at": "2026-01-02T03:04:06Z", "outputs": ["a", "b"]},
+     {"state": "Failed", "code": "X", "message": "m", "previous_job_ids": ["p"]}],
+)  # fmt: skip
+def test_the_fast_record_path_builds_what_from_dict_builds(change: dict[str, object]) -> None:
+    from reconciler.model.records import JobRecord
+
+    raw = {**job(3).to_dict(), **change}
+    assert JobRecord.from_full_dict(raw) == JobRecord.from_dict(raw)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"outputs": ["a", 1]}, "list of strings"), ({"batch": ""}, "must not be empty"),
+     ({"intent_time": "yesterday"}, "ISO-8601"), ({"job_id": 5}, "must be a string"),
+     ({"extra": "x"}, "unknown field")],
+)  # fmt: skip
+def test_the_fast_record_path_refuses_as_from_dict_does(
+    change: dict[str, object], message: str
+) -> None:
+    from reconciler.model.records import JobRecord, RecordError
+
+    with pytest.raises(RecordError, match=message):
+        JobRecord.from_full_dict({**job(3).to_dict(), **change})
