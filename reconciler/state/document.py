@@ -1,4 +1,8 @@
-"""The state file format: strict parsing and stable, diff-friendly rendering.
+"""Whole state documents: strict parsing and stable, diff-friendly rendering.
+
+A whole document is a format-1 state file, or the self-contained format-2 copy that
+``state pull`` prints and ``state push`` takes (format 1 plus ``written_at``). The state itself
+is stored in format 2, a header and segments (:mod:`.segments`, :mod:`.layout`).
 
 Parsing refuses anything it does not fully understand (duplicate keys, unknown fields, a newer
 version, duplicate records) because the next compaction would otherwise rewrite the file from
