@@ -19,6 +19,7 @@ from reconciler.state.layout import parse_state_file
 from reconciler.state.local.fileio import (
     FILE_MODE,
     TMP_INFIX,
+    atomic_write,
     ensure_dir,
     fsync_dir,
     read_or_none,
@@ -74,7 +75,13 @@ def link_backup(path: Path, backup: Path) -> None:
     except FileNotFoundError:
         pass
     tmp = backup.with_name(f"{backup.name}{TMP_INFIX}{uuid.uuid4().hex}")
-    os.link(path, tmp)
+    try:
+        os.link(path, tmp)
+    except OSError:  # a file system without hard links: copy the header (a few hundred bytes)
+        data = read_or_none(path)
+        if data is not None:
+            atomic_write(backup, data)
+        return
     try:
         os.replace(tmp, backup)
     except BaseException:
