@@ -39,6 +39,7 @@ from reconciler.state.cos.objects import (
     ObjectStore,
     create_exactly,
     delete_quietly,
+    list_all,
     list_keys,
     read_newest,
 )
@@ -50,7 +51,13 @@ from reconciler.state.layout import (
     load_state,
     parse_state_file,
 )
-from reconciler.state.segments import Header, SegmentBuilder, SegmentMissing, render_header
+from reconciler.state.segments import (
+    HEADER_MAX_BYTES,
+    Header,
+    SegmentBuilder,
+    SegmentMissing,
+    render_header,
+)
 from reconciler.state.view import RecordView, replay, snapshot_of
 
 log = logging.getLogger(__name__)
@@ -305,7 +312,8 @@ class CosStateWriter(RecordView):
         if floor <= 0:
             return
         objects = self._store.objects
-        versions = list_keys(objects, self._store.states_prefix)
+        listed = list_all(objects, self._store.states_prefix)
+        versions = [o.key for o in listed]
         old = [k for k in versions if int(k.rsplit("/", 1)[1]) < floor]
         for key in old:
             serial = int(key.rsplit("/", 1)[1])
@@ -313,7 +321,10 @@ class CosStateWriter(RecordView):
             delete_quietly(objects, list_keys(objects, directory))
         delete_quietly(objects, old)
         keep = set()
-        for key in versions[len(old) :]:
+        for info in listed[len(old) :]:
+            if info.size > HEADER_MAX_BYTES:
+                continue  # a whole format-1 document: names no segments, not worth a download
+            key = info.key
             found = objects.read_object(key)
             if found is None:
                 continue

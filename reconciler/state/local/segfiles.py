@@ -25,7 +25,7 @@ from reconciler.state.local.fileio import (
     read_or_none,
     write_all,
 )
-from reconciler.state.segments import Header, SegmentBuilder, SegmentInfo
+from reconciler.state.segments import HEADER_MAX_BYTES, Header, SegmentBuilder, SegmentInfo
 
 #: Compressed bytes are written in blocks of about this size (a million-line segment is
 #: streamed, never joined in memory).
@@ -93,6 +93,11 @@ def link_backup(path: Path, backup: Path) -> None:
 def header_names(path: Path) -> set[str]:
     """The segments the header at ``path`` names (none if missing, a document, or unreadable:
     a damaged backup must not stop the current state from being collected)."""
+    try:
+        if path.stat().st_size > HEADER_MAX_BYTES:
+            return set()  # a whole format-1 document (a migration's backup): no segments
+    except FileNotFoundError:
+        return set()
     data = read_or_none(path)
     if data is None:
         return set()
