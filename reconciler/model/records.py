@@ -211,7 +211,7 @@ class JobRecord:
         lists = _GET_LISTS(raw)
         if not (
             all(map(isinstance, strs, repeat(str)))
-            and all(v is None or type(v) is str for v in opts)
+            and all(map(isinstance, opts, repeat((str, type(None)))))
             and all(map(isinstance, lists, repeat(list)))
             and all(all(map(isinstance, v, repeat(str))) for v in lists if v)
             and strs[0]

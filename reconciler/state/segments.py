@@ -52,6 +52,8 @@ _SLICE: Final = 1 << 20  # compressed bytes decoded at a time
 
 _Key = tuple[str, str]
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: Digest-checked segment lines are decoded without ``json.loads``'s per-call set-up.
+_PLAIN: Final = json.JSONDecoder()
 
 
 class SegmentMissing(StateError):
@@ -234,7 +236,7 @@ def apply_segment(
     number = 0  # lines applied
     try:
         for line in _lines(data):
-            raw = json.loads(line)
+            raw = _PLAIN.decode(line.decode("utf-8"))
             (kind, value), *rest = raw.items()
             if rest:
                 raise RecordError("one key per line")
