@@ -11,6 +11,7 @@ full segment and a v2 header. Until then it is read as it is.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,15 +92,21 @@ def load_state(data: bytes, path: Path, read_segment: ReadSegment) -> Loaded:
         return Loaded(parsed, None)
     templates: dict[_Key, TemplateRecord] = {}
     jobs: dict[_Key, JobRecord] = {}
-    for info in parsed.segments:
-        seg = read_segment(info.name)
-        if seg is None:
-            raise SegmentMissing(
-                f"state {path}: segment {info.name} named by its header is missing; restore "
-                "it, or the previous header and its segments, from a copy"
-            )
-        apply_segment(seg, info, f"state {path}", templates, jobs)
-        del seg
+    collecting = gc.isenabled()
+    gc.disable()  # millions of new acyclic objects: each full collection would scan them all
+    try:
+        for info in parsed.segments:
+            seg = read_segment(info.name)
+            if seg is None:
+                raise SegmentMissing(
+                    f"state {path}: segment {info.name} named by its header is missing; "
+                    "restore it, or the previous header and its segments, from a copy"
+                )
+            apply_segment(seg, info, f"state {path}", templates, jobs)
+            del seg
+    finally:
+        if collecting:
+            gc.enable()
     doc = Document(HEADER_VERSION, parsed.serial, parsed.lineage, templates, jobs)
     return Loaded(_with_time(doc, parsed.written_at), parsed)
 
