@@ -1,25 +1,29 @@
-"""Scale: load, no-op plan and save of a state with 10,000 and 100,000 jobs; wall and peak RSS.
+"""Scale: a state of N finished jobs, local and on COS (emulator): read, no-op plan and apply,
+and a run that records 1,000 new jobs; wall, peak RSS and bytes written.
 
-Each size is built in one child process (bench/_state.py) and measured in a fresh one, so the
-peak RSS reported (``getrusage(RUSAGE_SELF).ru_maxrss``) is that of the measured work alone.
-Steps measured, in order, in the measuring process:
+Each size is built in one child process (bench/_state.py, then ``state push`` of that file to
+COS) and each measurement runs in a fresh one, so the peak RSS reported
+(``getrusage(RUSAGE_SELF).ru_maxrss``) is that of the measured work alone:
 
-* load:  ``LocalStateStore.read()`` (unlocked read: parse + validate every record);
+* read:  a child that only reads the state (``StateStore.read()``: header, segments, journal);
+  its peak RSS is the state's own cost ("read RSS");
 * plan:  ``make_plan`` with nothing to do (manifest load + read + observe + build_plan);
-* apply: ``apply_manifests`` with nothing to do (lock, load, plan, close: what ``apply`` costs
-  when the answer is "No changes");
-* save:  open the writer, change one record, close (the compaction rewrites the whole file).
+* apply: ``apply_manifests`` with nothing to do (lock, load, plan, close);
+* run:   open the writer, record 1,000 new jobs (``put_jobs`` in groups of 100, as apply's
+  workers do), close. "run bytes" = what that run wrote: locally the journal at its peak plus
+  every file created or replaced (segment, header, backup link); on COS every PUT body (journal
+  chunks, segment, header, lease generations), counted on the client.
 
-Target: peak RSS <= 300 MB at 100,000 jobs; time ratio 100k/10k <= 12 (linear).
-Run (takes about two minutes; the 100k build is most of it):
-    .venv/bin/python bench/scale.py [--sizes 10000,100000]
+Targets (issue 16): at 1,000,000 jobs the no-op plan <= 15 s and <= 400 MB; the run writes in
+proportion to its 1,000 jobs; the time ratio 1M/100k <= 11.
+Run:  .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--backends local,cos]
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,28 +32,115 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ENV, ROOT, Timer, emulator, machine, peak_rss_mb, table  # noqa: E402
+from bench._common import (  # noqa: E402
+    BUCKET,
+    ENV,
+    REGION,
+    ROOT,
+    Timer,
+    emulator,
+    machine,
+    peak_rss_mb,
+    table,
+)
 
-STEPS = ("load", "plan", "apply", "save")
+STEPS = ("read", "plan", "apply", "run")
+NEW_JOBS = 1000
+
+
+def _settings(workdir: Path, url: str, backend: str) -> Any:
+    from reconciler.engine.workflow import Settings
+    from reconciler.model.location import CosState
+
+    if backend == "local":
+        return Settings(state_path=workdir / "state.json", endpoint=url, env=ENV)
+    where = CosState(BUCKET, REGION, f"bench/{workdir.name}/state.json", url)
+    return Settings(state_backend=where, endpoint=url, env=ENV)
 
 
 def child_build(workdir: Path, url: str, jobs: int) -> None:
     from bench._state import build
+    from reconciler.state.transfer import push
 
     build(workdir, url, jobs)
+    with _settings(workdir, url, "cos").state() as store:
+        push(store, workdir / "state.json")
 
 
-def child_measure(workdir: Path, url: str) -> dict[str, Any]:
-    from reconciler.engine.workflow import Settings, apply_manifests, make_plan
+def child_read(workdir: Path, url: str, backend: str) -> dict[str, Any]:
+    with _settings(workdir, url, backend).state() as store:
+        with Timer() as t:
+            jobs = len(store.read().jobs)
+    return {"read": t.wall, "jobs": jobs, "read_rss": peak_rss_mb()}
+
+
+class _Counting:
+    """The COS client, counting the bytes of every object it creates."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.put_bytes = 0
+
+    def create_object(self, key: str, data: bytes, content_type: str | None = None) -> Any:
+        self.put_bytes += len(data)
+        return self.client.create_object(key, data, content_type)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def _files(directory: Path) -> dict[Path, tuple[int, int, int]]:
+    return {
+        p: (p.stat().st_ino, p.stat().st_mtime_ns, p.stat().st_size)
+        for p in directory.rglob("*") if p.is_file()
+    }  # fmt: skip
+
+
+def _new_records(start: int) -> list[Any]:
+    from reconciler.model.records import JobRecord
+
+    stamp = "2026-01-01T00:00:00Z"
+    return [
+        JobRecord("extra", f"in/extra/{i:07d}.mp4", "bench", f"{i:064x}", f"rcn-{i:024x}",
+                  "Success", stamp, f"e{i:031x}", stamp, stamp, outputs=(f"extra/{i}/f-0.jpg",))
+        for i in range(start, start + NEW_JOBS)
+    ]  # fmt: skip
+
+
+def _run(store: Any) -> None:
+    records = _new_records(0)
+    with store.open(command="bench") as writer:
+        for start in range(0, NEW_JOBS, 100):
+            writer.put_jobs(records[start : start + 100])
+        journal = getattr(store, "journal_path", None)
+        _run.journal = journal.stat().st_size if journal else 0  # type: ignore[attr-defined]
+
+
+def run_new_jobs(workdir: Path, url: str, backend: str) -> int:
+    """Record 1,000 new jobs in one writer session; returns the bytes it wrote."""
+    if backend == "local":
+        from reconciler.state.local.store import LocalStateStore
+
+        before = _files(workdir)
+        _run(LocalStateStore(workdir / "state.json"))
+        after = _files(workdir)
+        changed = sum(v[2] for p, v in after.items() if before.get(p, v[:2]) != v)
+        return changed + _run.journal  # type: ignore[attr-defined,no-any-return]
+    from reconciler.state.cos.store import CosStateStore
+
+    with _settings(workdir, url, backend).state() as store:
+        assert isinstance(store, CosStateStore)
+        counting = _Counting(store.objects)
+        _run(CosStateStore(counting, store.key, name=store.name, lease_seconds=60))  # type: ignore[arg-type]
+        return counting.put_bytes
+
+
+def child_measure(workdir: Path, url: str, backend: str) -> dict[str, Any]:
+    from reconciler.engine.workflow import apply_manifests, make_plan
     from reconciler.plan.planner import PlanOptions
-    from reconciler.state.local.store import LocalStateStore
 
-    settings = Settings(state_path=workdir / "state.json", endpoint=url, env=ENV)
-    store = LocalStateStore(workdir / "state.json")
-    out: dict[str, Any] = {"bytes": store.path.stat().st_size}
-    with Timer() as t:
-        jobs = len(store.read().jobs)
-    out["load"], out["jobs"] = t.wall, jobs
+    settings = _settings(workdir, url, backend)
+    out: dict[str, Any] = {}
     with Timer() as t:
         _, plan = make_plan([workdir / "m"], settings, PlanOptions())
     out["plan"], out["changes"] = t.wall, plan.changes
@@ -57,14 +148,10 @@ def child_measure(workdir: Path, url: str) -> dict[str, Any]:
     with Timer() as t:
         apply_manifests([workdir / "m"], settings, PlanOptions(), approve=lambda p: True)
     out["apply"] = t.wall
-    with Timer() as t:
-        with store.open(command="bench") as writer:
-            key = next(iter(writer.snapshot.jobs))
-            rec = writer.job(*key)
-            assert rec is not None
-            writer.put_job(dataclasses.replace(rec, message="touched"))
-    out["save"] = t.wall
     out["rss_mb"] = peak_rss_mb()
+    with Timer() as t:
+        out["run_bytes"] = run_new_jobs(workdir, url, backend)
+    out["run"] = t.wall
     return out
 
 
@@ -74,46 +161,73 @@ def run_child(*args: str) -> str:
     return done.stdout
 
 
+def _state_bytes(workdir: Path) -> int:
+    return sum(p.stat().st_size for p in workdir.glob("state.json*") if p.is_file()) + sum(
+        p.stat().st_size for p in (workdir / "state.json.d").glob("*")
+    )
+
+
+def measure_all(sizes: list[int], backends: list[str]) -> dict[tuple[int, str], dict[str, Any]]:
+    results: dict[tuple[int, str], dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        with emulator(latency_ms=0, qps=0, job_seconds=1) as emu:
+            for size in sizes:
+                work = Path(tmp) / str(size)
+                work.mkdir()
+                with Timer() as t:
+                    run_child("--child", "build", str(work), emu.url, "--jobs", str(size))
+                print(f"built {size:,} in {t.wall:.0f} s", file=sys.stderr)
+                for backend in backends:
+                    r = json.loads(run_child("--child", "read", str(work), emu.url, backend))
+                    r.update(
+                        json.loads(run_child("--child", "measure", str(work), emu.url, backend))
+                    )
+                    r["bytes"] = _state_bytes(work)
+                    results[(size, backend)] = r
+                    print(f"{size:,} {backend}: {r}", file=sys.stderr)
+    return results
+
+
+def report(results: dict[tuple[int, str], dict[str, Any]]) -> None:
+    rows = [
+        [f"{size:,}", backend, f"{r['bytes'] / 1e6:.1f}", *(r[s] for s in STEPS),
+         f"{r['read_rss']:.0f}", f"{r['rss_mb']:.0f}", f"{r['run_bytes'] / 1e3:.0f}", r["changes"]]
+        for (size, backend), r in results.items()
+    ]  # fmt: skip
+    print("\n## Scale: read, no-op plan, no-op apply, 1,000-job run (s); peak RSS; bytes")
+    heads = ["jobs", "backend", "local state MB", *STEPS, "read RSS MB", "plan+apply RSS MB"]
+    print(table([*heads, "run kB written", "changes"], rows))
+    sizes = sorted({s for s, _ in results})
+    for backend in sorted({b for _, b in results}):
+        if len(sizes) >= 2:
+            small, big = results[(sizes[-2], backend)], results[(sizes[-1], backend)]
+            ratios = [[s, big[s] / small[s]] for s in STEPS]
+            print(f"\n## {backend}: time ratio {sizes[-1]:,}/{sizes[-2]:,}")
+            print(table(["step", "ratio"], ratios))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--backends", default="local,cos")
     parser.add_argument("--child", nargs=3, metavar=("MODE", "DIR", "URL"), help=argparse.SUPPRESS)
+    parser.add_argument("backend", nargs="?", default="local", help=argparse.SUPPRESS)
     parser.add_argument("--jobs", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mode, directory, url = args.child
         if mode == "build":
             child_build(Path(directory), url, args.jobs)
+        elif mode == "read":
+            print(json.dumps(child_read(Path(directory), url, args.backend)))
         else:
-            print(json.dumps(child_measure(Path(directory), url)))
+            print(json.dumps(child_measure(Path(directory), url, args.backend)))
         return
-    print(machine())
-    results: dict[int, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
-        with emulator(latency_ms=0, qps=0, job_seconds=1) as emu:
-            for size in (int(s) for s in args.sizes.split(",")):
-                work = Path(tmp) / str(size)
-                work.mkdir()
-                run_child("--child", "build", str(work), emu.url, "--jobs", str(size))
-                results[size] = json.loads(run_child("--child", "measure", str(work), emu.url))
-    rows = []
-    for size, r in results.items():
-        total = sum(r[s] for s in STEPS)
-        rows.append([
-            f"{size:,}", f"{r['bytes'] / 1e6:.1f}", *(r[s] for s in STEPS), total,
-            r["changes"], f"{r['rss_mb']:.0f}",
-        ])  # fmt: skip
-    print("\n## Scale: load, no-op plan, no-op apply, save (s); peak RSS of the measuring process")
-    print(table(["jobs", "state MB", *STEPS, "total", "changes", "peak RSS MB"], rows))
-    sizes = sorted(results)
-    if len(sizes) >= 2:
-        small, big = results[sizes[0]], results[sizes[-1]]
-        ratios = [[s, big[s] / small[s]] for s in (*STEPS,)]
-        ratios.append(["total", sum(big[s] for s in STEPS) / sum(small[s] for s in STEPS)])
-        print(f"\n## Time ratio {sizes[-1]:,}/{sizes[0]:,} (target <= 12)")
-        print(table(["step", "ratio"], ratios))
+    print(machine(), f"pid {os.getpid()}")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    report(measure_all(sizes, args.backends.split(",")))
 
 
 if __name__ == "__main__":

@@ -58,8 +58,13 @@ def parse_window(text: str) -> timedelta:
 
 
 def last_write(snapshot: StateSnapshot) -> datetime | None:
-    """The newest time any record carries (None: nothing recorded, a new or empty state)."""
+    """The newest time any record carries, or the state's own last write (format 2); None for
+    a new or empty state (nothing recorded: the whole look-up window is scanned)."""
+    if not snapshot.jobs and not snapshot.templates:
+        return None
     times = [t.updated_at for t in snapshot.templates.values()]
+    if snapshot.written_at:  # format 2 records its last write; format 1 only the records' times
+        times.append(snapshot.written_at)
     for rec in snapshot.jobs.values():
         times += [t for t in (rec.intent_time, rec.submitted_at, rec.finished_at) if t]
     newest = [parse_iso(t) for t in times]

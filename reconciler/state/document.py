@@ -1,4 +1,8 @@
-"""The state file format: strict parsing and stable, diff-friendly rendering.
+"""Whole state documents: strict parsing and stable, diff-friendly rendering.
+
+A whole document is a format-1 state file, or the self-contained format-2 copy that
+``state pull`` prints and ``state push`` takes (format 1 plus ``written_at``). The state itself
+is stored in format 2, a header and segments (:mod:`.segments`, :mod:`.layout`).
 
 Parsing refuses anything it does not fully understand (duplicate keys, unknown fields, a newer
 version, duplicate records) because the next compaction would otherwise rewrite the file from
@@ -12,15 +16,17 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, Final
 
 from reconciler.errors import StateError
 from reconciler.model.records import JobRecord, RecordError, TemplateRecord
 
-#: The state file version this code writes and reads.
-STATE_VERSION: Final = 1
+#: The state format version this code writes (it still reads version 1).
+STATE_VERSION: Final = 2
 _TOP_KEYS: Final = ("version", "serial", "lineage", "templates", "jobs")
+_TOP_KEYS_V2: Final = ("version", "serial", "lineage", "written_at", "templates", "jobs")
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class Document:
     lineage: str
     templates: dict[tuple[str, str], TemplateRecord]
     jobs: dict[tuple[str, str], JobRecord]
+    written_at: str = ""  # UTC ISO time of the last write ("" in version 1 files)
 
 
 def new_document() -> Document:
@@ -85,30 +92,43 @@ def _int_field(raw: dict[str, Any], name: str, path: Path) -> int:
     return value
 
 
-def _check_header(raw: Any, path: Path) -> tuple[int, int, str]:
+def check_version(raw: Any, path: Path) -> int:
+    """The version of a parsed state file (1 when the field is missing: reported later)."""
     if not isinstance(raw, dict):
         raise refusal(path, "the top level is not a JSON object")
-    if "version" in raw:
-        version = _int_field(raw, "version", path)
-        if version > STATE_VERSION:
-            raise StateError(
-                f"state file {path} has version {version}, written by a newer reconciler "
-                f"(this one understands version {STATE_VERSION}); upgrade reconciler. "
-                "The file was left untouched."
-            )
-        if version != STATE_VERSION:
-            raise refusal(path, f"unsupported version {version}")
-    missing = [k for k in _TOP_KEYS if k not in raw]
-    unknown = sorted(set(raw) - set(_TOP_KEYS))
-    if missing or unknown:
-        what = f"missing key {missing[0]!r}" if missing else f"unknown key {unknown[0]!r}"
-        raise refusal(path, what)
-    lineage = raw["lineage"]
+    if "version" not in raw:
+        return 1
+    version = _int_field(raw, "version", path)
+    if version > STATE_VERSION:
+        raise StateError(
+            f"state file {path} has version {version}, written by a newer reconciler "
+            f"(this one understands version {STATE_VERSION}); upgrade reconciler. "
+            "The file was left untouched."
+        )
+    if version not in (1, STATE_VERSION):
+        raise refusal(path, f"unsupported version {version}")
+    return version
+
+
+def check_lineage(lineage: Any, path: Path) -> str:
     try:
         uuid.UUID(lineage)
     except (TypeError, ValueError, AttributeError):
         raise refusal(path, f"'lineage' is not a UUID: {lineage!r}") from None
-    return STATE_VERSION, _int_field(raw, "serial", path), lineage
+    return str(lineage)
+
+
+def _check_header(raw: Any, path: Path) -> tuple[int, int, str]:
+    version = check_version(raw, path)
+    keys = _TOP_KEYS if version == 1 else _TOP_KEYS_V2
+    missing = [k for k in keys if k not in raw]
+    unknown = sorted(set(raw) - set(keys))
+    if missing or unknown:
+        what = f"missing key {missing[0]!r}" if missing else f"unknown key {unknown[0]!r}"
+        raise refusal(path, what)
+    if version > 1 and not isinstance(raw["written_at"], str):
+        raise refusal(path, "'written_at' must be a string")
+    return version, _int_field(raw, "serial", path), check_lineage(raw["lineage"], path)
 
 
 def _records(raw: Any, kind: type[TemplateRecord] | type[JobRecord], path: Path) -> dict[Any, Any]:
@@ -178,17 +198,21 @@ def _parse_our_layout(data: bytes, path: Path) -> Document:
     if next(lines, b"") != b"{":
         raise _NotOurLayout
     fields = [next(lines, b"") for _ in range(3)]  # version, serial, lineage: each ends in ","
+    line = next(lines, b"")
+    if line.startswith(b'  "written_at": '):  # version 2
+        fields.append(line)
+        line = next(lines, b"")
     if not all(f.endswith(b",") for f in fields):
         raise _NotOurLayout
     head = strict_json(b"{" + b",".join(f[:-1] for f in fields) + b"}")
-    if not isinstance(head, dict) or list(head) != ["version", "serial", "lineage"]:
+    if not isinstance(head, dict) or list(head)[:3] != ["version", "serial", "lineage"]:
         raise _NotOurLayout
     version, serial, lineage = _check_header({**head, "templates": [], "jobs": []}, path)
-    templates = _collect(_section(lines, b"templates", b","), TemplateRecord, path)
+    templates = _collect(_section(chain([line], lines), b"templates", b","), TemplateRecord, path)
     jobs = _collect(_section(lines, b"jobs", b""), JobRecord, path)
     if next(lines, None) != b"}" or next(lines, None) is not None:
         raise _NotOurLayout
-    return Document(version, serial, lineage, templates, jobs)
+    return Document(version, serial, lineage, templates, jobs, head.get("written_at", ""))
 
 
 def parse_document(data: bytes, path: Path) -> Document:
@@ -212,7 +236,7 @@ def parse_document(data: bytes, path: Path) -> Document:
     version, serial, lineage = _check_header(raw, path)
     templates = _records(raw["templates"], TemplateRecord, path)
     jobs = _records(raw["jobs"], JobRecord, path)
-    return Document(version, serial, lineage, templates, jobs)
+    return Document(version, serial, lineage, templates, jobs, raw.get("written_at", ""))
 
 
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
@@ -238,10 +262,11 @@ def _render_list(
     return lines
 
 
-def render_header(serial: int, lineage: str) -> bytes:
-    """The first lines of the file: version, serial and lineage, each on its own line."""
+def render_header(serial: int, lineage: str, written_at: str) -> bytes:
+    """The first lines of the file: version, serial, lineage and written_at, one per line."""
     lines = [b"{", f'  "version": {STATE_VERSION},'.encode(), f'  "serial": {serial},'.encode()]
     lines.append(f'  "lineage": {json.dumps(lineage)},'.encode())
+    lines.append(f'  "written_at": {json.dumps(written_at)},'.encode())
     return b"\n".join(lines) + b"\n"
 
 
@@ -265,6 +290,8 @@ def render_document(
     lineage: str,
     templates: Mapping[tuple[str, str], TemplateRecord],
     jobs: Mapping[tuple[str, str], JobRecord],
+    written_at: str = "",
 ) -> bytes:
-    """The file bytes: header fields, then one record per line, each list sorted by key."""
-    return render_header(serial, lineage) + render_records(templates, jobs)
+    """A self-contained version 2 document (what ``state pull`` prints and ``state push``
+    takes): header fields, then one record per line, each list sorted by key."""
+    return render_header(serial, lineage, written_at) + render_records(templates, jobs)

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from reconciler.errors import StateError
 from reconciler.model.records import StateSnapshot
-from reconciler.state.document import Document, parse_document, render_document
+from reconciler.state.document import Document, render_document
+from reconciler.state.layout import load_state
+from reconciler.state.local.fileio import read_or_none
 from reconciler.state.protocols import StateStore
 
 #: How long push waits for a running command to release the lock.
@@ -29,14 +31,22 @@ PUSH_WAIT_SECONDS = 30.0
 
 
 def pull(store: StateStore) -> bytes:
-    """The state (journal included) in the local file format; ``StateError`` when the state
-    does not exist (an empty state would look like a successful copy of nothing)."""
+    """The state (journal included) as one self-contained version 2 document (a header's fields
+    and every record, no segments); ``StateError`` when the state does not exist (an empty
+    state would look like a successful copy of nothing)."""
     if not store.exists():
         raise StateError(
             f"state {store.location} does not exist; nothing was pulled (check --state)"
         )
     snap = store.read()
-    return render_document(snap.serial, snap.lineage, snap.templates, snap.jobs)
+    return render_document(snap.serial, snap.lineage, snap.templates, snap.jobs, snap.written_at)
+
+
+def read_copy(source: Path) -> Document:
+    """A document ``state push`` accepts: what ``state pull`` wrote, a version 1 file, or a
+    local v2 state file (a header: its segments are read from ``<source>.d/`` beside it)."""
+    segments = source.with_name(source.name + ".d")
+    return load_state(source.read_bytes(), source, lambda n: read_or_none(segments / n)).doc
 
 
 def refusal(doc: Document, source: Path, now: StateSnapshot, location: str) -> str | None:
@@ -65,7 +75,7 @@ def _same_records(doc: Document, now: StateSnapshot) -> bool:
 def push(store: StateStore, source: Path, *, force: bool = False) -> str:
     """Make the state file ``source`` the state of ``store`` under its lock; returns a line
     saying what happened. ``StateError`` (nothing changed) when refused."""
-    doc = parse_document(source.read_bytes(), source)
+    doc = read_copy(source)
     with store.open(command="state push", wait_seconds=PUSH_WAIT_SECONDS) as writer:
         now = writer.snapshot
         problem = refusal(doc, source, now, store.location)

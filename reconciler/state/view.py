@@ -4,6 +4,10 @@ Both writers keep the whole state in memory and journal every put and drop befor
 only where the journal lives (a local file, COS chunk objects) and how the state is compacted
 and released differ. So the record view, the journal lines it writes and the close sequence
 live here once, over the :class:`GroupCommit` the backend's journal provides.
+
+The view also remembers, per key touched since the last compaction, the value it had then: the
+next compaction writes only the keys whose value differs (:meth:`RecordView._next_compaction`),
+which is what keeps a run's writes proportional to what it changed.
 """
 
 from __future__ import annotations
@@ -16,12 +20,7 @@ from typing import Self
 
 from reconciler.errors import StateError
 from reconciler.model.records import JobRecord, StateSnapshot, TemplateRecord
-from reconciler.state.document import (
-    STATE_VERSION,
-    Document,
-    render_header,
-    render_records,
-)
+from reconciler.state.document import STATE_VERSION, Document
 from reconciler.state.entries import (
     DROP_JOB,
     DROP_TEMPLATE,
@@ -31,6 +30,8 @@ from reconciler.state.entries import (
     encode,
 )
 from reconciler.state.groupcommit import GroupCommit
+from reconciler.state.layout import Compaction, Loaded, plan_compaction
+from reconciler.state.segments import Header
 
 _Key = tuple[str, str]
 
@@ -57,11 +58,8 @@ def snapshot_of(doc: Document, pending_journal: int) -> StateSnapshot:
         templates=MappingProxyType(doc.templates),
         jobs=MappingProxyType(doc.jobs),
         pending_journal=pending_journal,
+        written_at=doc.written_at,
     )
-
-
-def _forget(records: dict[_Key, JobRecord] | dict[_Key, TemplateRecord], key: _Key) -> None:
-    records.pop(key, None)
 
 
 class RecordView(ABC):
@@ -72,12 +70,15 @@ class RecordView(ABC):
     release itself (:meth:`abandon`).
     """
 
-    def __init__(self, name: str, doc: Document, file_bytes: bytes, commit: GroupCommit) -> None:
+    def __init__(self, name: str, loaded: Loaded, commit: GroupCommit) -> None:
+        doc = loaded.doc
         self._name = name
-        self._lineage, self._serial = doc.lineage, doc.serial
+        self._lineage, self._serial, self._written_at = doc.lineage, doc.serial, doc.written_at
         self._templates: dict[_Key, TemplateRecord] = doc.templates
         self._jobs: dict[_Key, JobRecord] = doc.jobs
-        self._file_bytes = file_bytes
+        self._header: Header | None = loaded.header  # None: rewrite every record next time
+        self._was_t: dict[_Key, TemplateRecord | None] = {}  # value at the last compaction
+        self._was_j: dict[_Key, JobRecord | None] = {}
         self._commit = commit
         self._close_lock = threading.Lock()
         self._closed = False
@@ -94,7 +95,12 @@ class RecordView(ABC):
         """Everything written so far (a copy: O(records); use :meth:`job` for single lookups)."""
         with self._commit.lock:
             doc = Document(
-                STATE_VERSION, self._serial, self._lineage, dict(self._templates), dict(self._jobs)
+                STATE_VERSION,
+                self._serial,
+                self._lineage,
+                dict(self._templates),
+                dict(self._jobs),
+                self._written_at,
             )
             return snapshot_of(doc, self._commit.entries)
 
@@ -113,13 +119,45 @@ class RecordView(ABC):
             raise StateError(f"state {self._name} is closed; open it again to write")
         self._commit.append(lines, apply)
 
+    def _set_t(self, key: _Key, rec: TemplateRecord | None) -> None:
+        if key not in self._was_t:
+            self._was_t[key] = self._templates.get(key)
+        if rec is None:
+            self._templates.pop(key, None)
+        else:
+            self._templates[key] = rec
+
+    def _set_j(self, key: _Key, rec: JobRecord | None) -> None:
+        if key not in self._was_j:
+            self._was_j[key] = self._jobs.get(key)
+        if rec is None:
+            self._jobs.pop(key, None)
+        else:
+            self._jobs[key] = rec
+
+    def _set_jobs(self, recs: list[JobRecord]) -> None:
+        for rec in recs:
+            self._set_j(rec.key, rec)
+
+    def _replay(self, entries: list[Entry]) -> None:
+        """Apply a dead writer's journal, remembering what it changed (for the compaction)."""
+        for op, value in entries:
+            if op == PUT_JOB:
+                self._set_j(value.key, value)
+            elif op == DROP_JOB:
+                self._set_j(value, None)
+            elif op == PUT_TEMPLATE:
+                self._set_t(value.key, value)
+            else:
+                self._set_t(value, None)
+
     def put_template(self, rec: TemplateRecord) -> None:
         line = encode(self._lineage, PUT_TEMPLATE, rec)
-        self._write([line], lambda: self._templates.__setitem__(rec.key, rec))
+        self._write([line], lambda: self._set_t(rec.key, rec))
 
     def drop_template(self, target: str, name: str) -> None:
         line = encode(self._lineage, DROP_TEMPLATE, (target, name))
-        self._write([line], lambda: _forget(self._templates, (target, name)))
+        self._write([line], lambda: self._set_t((target, name), None))
 
     def put_job(self, rec: JobRecord) -> None:
         """Record ``rec``; it is durable when this returns (the write shared with other threads)."""
@@ -131,22 +169,43 @@ class RecordView(ABC):
         if not batch:
             return
         lines = [encode(self._lineage, PUT_JOB, rec) for rec in batch]
-        self._write(lines, lambda: self._jobs.update((rec.key, rec) for rec in batch))
+        self._write(lines, lambda: self._set_jobs(batch))
 
     def drop_job(self, batch: str, input_object: str) -> None:
         line = encode(self._lineage, DROP_JOB, (batch, input_object))
-        self._write([line], lambda: _forget(self._jobs, (batch, input_object)))
+        self._write([line], lambda: self._set_j((batch, input_object), None))
 
-    def _next_version(self) -> bytes | None:
-        """The document at serial + 1 when the records or lineage differ from the version last
-        written (``_file_bytes``), else None: the serial moves only when the content changed."""
-        records = render_records(self._templates, self._jobs)
-        header = render_header(self._serial, self._lineage)
-        last = self._file_bytes
-        if len(last) == len(header) + len(records) and last.startswith(header):
-            if last.endswith(records):
-                return None
-        return render_header(self._serial + 1, self._lineage) + records
+    def _next_compaction(self) -> Compaction | None:
+        """The version at serial + 1 holding the records that differ from the last version,
+        or None when none does: the serial moves only when the content changed."""
+        templates = {k: self._templates.get(k) for k in self._was_t}
+        jobs = {k: self._jobs.get(k) for k in self._was_j}
+        templates = {k: v for k, v in templates.items() if v != self._was_t[k]}
+        jobs = {k: v for k, v in jobs.items() if v != self._was_j[k]}
+        if not templates and not jobs:
+            return None
+        return plan_compaction(
+            self._header,
+            (templates, jobs),
+            (self._templates, self._jobs),
+            self._serial + 1,
+            self._lineage,
+            self._read_segment,
+        )
+
+    def _compacted(self, header: Header) -> None:
+        """``header`` is durable: it is the base of the next compaction."""
+        self._header, self._serial, self._written_at = header, header.serial, header.written_at
+        self._was_t, self._was_j = {}, {}
+
+    def _reset(self, doc: Document) -> None:
+        """Take ``doc``'s records as they are (``replace_all``), before writing them."""
+        self._lineage = doc.lineage
+        self._templates, self._jobs = dict(doc.templates), dict(doc.jobs)
+
+    @abstractmethod
+    def _read_segment(self, name: str) -> bytes | None:
+        """One segment's bytes (for merging), None when it is missing."""
 
     @abstractmethod
     def compact(self, *, force: bool = False) -> None:

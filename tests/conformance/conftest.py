@@ -10,6 +10,7 @@ process over ``httpx.WSGITransport``: real signed HTTP requests, no socket.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,8 @@ class Harness:
     store_at: Callable[[str], StateStore]
     storage: Callable[[], list[str]]  # every file or object the backend has written
     crash: Callable[[StateWriter], None]
+    plant: Callable[[bytes], None]  # make these bytes the main state's current version
+    written: Callable[[], int]  # bytes of state files/objects written so far (see _local)
     clock: ManualClock = field(default_factory=ManualClock)
 
     def store(self) -> StateStore:
@@ -66,16 +69,55 @@ def _local(tmp_path: Path) -> Harness:
     def storage() -> list[str]:
         return sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
 
-    return Harness("local", store_at, storage, crash)
+    def plant(data: bytes) -> None:
+        (tmp_path / "main").mkdir(exist_ok=True)
+        (tmp_path / "main" / "state.json").write_bytes(data)
+
+    seen: dict[Path, tuple[int, int]] = {}
+    total = [0]
+
+    def written() -> int:
+        """Sizes of the files created or replaced since the last call (every state file is
+        written once and replaced whole, never appended to, except the journal, which is
+        deleted at close): a lower bound that counts every header, backup and segment."""
+        for p in tmp_path.rglob("*"):
+            if p.is_file():
+                st = p.stat()
+                if seen.get(p) != (st.st_ino, st.st_mtime_ns):
+                    seen[p] = (st.st_ino, st.st_mtime_ns)
+                    total[0] += st.st_size
+        return total[0]
+
+    return Harness("local", store_at, storage, crash, plant, written)
 
 
-def _cos(client: CIClient) -> Harness:
+class CountingObjects:
+    """The real client, counting the bytes of every object it creates (PUT bodies)."""
+
+    def __init__(self, client: CIClient) -> None:
+        self.client = client
+        self.put_bytes = 0
+
+    def create_object(self, key: str, data: bytes, content_type: str | None = None) -> str | None:
+        self.put_bytes += len(data)
+        return self.client.create_object(key, data, content_type)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.client, name)
+
+
+def _cos(real: CIClient) -> Harness:
     clock = ManualClock()
+    client = CountingObjects(real)
 
     def store_at(name: str) -> StateStore:
         where = CosState(STATE_BUCKET, REGION, f"states/{name}.json")
         return CosStateStore(
-            client, where.key, name=where.url, lease_seconds=LEASE_SECONDS, clock=clock
+            client,  # type: ignore[arg-type]
+            where.key,
+            name=where.url,
+            lease_seconds=LEASE_SECONDS,
+            clock=clock,
         )
 
     def crash(writer: StateWriter) -> None:
@@ -83,9 +125,13 @@ def _cos(client: CIClient) -> Harness:
         writer._holder._stop.set()  # no more renewals, no release, no compaction
 
     def storage() -> list[str]:
-        return list_keys(client, "states/")
+        return list_keys(real, "states/")
 
-    return Harness("cos", store_at, storage, crash, clock)
+    def plant(data: bytes) -> None:
+        serial = json.loads(data)["serial"]
+        assert real.create_object(f"states/main.json.states/{serial:012d}", data) is not None
+
+    return Harness("cos", store_at, storage, crash, plant, lambda: client.put_bytes, clock)
 
 
 @pytest.fixture(params=["local", "cos"])

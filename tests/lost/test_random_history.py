@@ -1,10 +1,11 @@
 """A seeded random history of everything that loses or rewinds a state, on the served emulator.
 
 Each step may add inputs to the manifests (new work), then does one of: apply; delete the state
-and apply; restore the backup and apply; apply from another directory (a fresh state); write an
-older copy of some state over the current one (what ``state push --force`` of an old copy
-does) and apply; or ``kill -9`` an apply process at a random moment. Afterwards one apply must
-leave exactly one job per (key, fingerprint) on the service, and one more must submit nothing.
+and apply; restore the backup and apply; apply from another directory (a fresh state); push an
+older copy of some state (taken with ``state pull``) over the current one with
+``state push --force`` and apply; or ``kill -9`` an apply process at a random moment.
+Afterwards one apply must leave exactly one job per (key, fingerprint) on the service, and one
+more must submit nothing.
 """
 
 from __future__ import annotations
@@ -43,16 +44,18 @@ class History:
         return home / "state.json"
 
     def forget(self) -> None:
-        """Remove the state and what lives beside it (journal, backup, lock)."""
+        """Remove the state and what lives beside it (segments, journal, backup, lock)."""
         for path in self.state.parent.iterdir():
-            path.unlink()
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
     def step(self, op: str) -> None:
         if op == "kill" or self.rng.random() < 0.6:  # a kill needs work to interrupt
             self.inputs += self.rng.randint(15, 30) if op == "kill" else self.rng.randint(1, 4)
             write_manifests(self.tmp / "m", self.inputs)
         if self.state.exists():
-            self.copies.append(self.state.read_bytes())
+            pulled = run(self.server, self.state, "state", "pull")
+            assert pulled.exit_code == 0, pulled.output
+            self.copies.append(pulled.output.encode())
         backup = self.state.with_name("state.json.backup")
         if op == "delete":
             self.forget()
@@ -62,8 +65,10 @@ class History:
         elif op == "move":
             self.state = self.new_dir()
         elif op == "older" and self.copies:
-            self.state.with_name("state.json.journal").unlink(missing_ok=True)
-            self.state.write_bytes(self.rng.choice(self.copies))
+            older = self.tmp / "older.json"
+            older.write_bytes(self.rng.choice(self.copies))
+            pushed = run(self.server, self.state, "state", "push", "--force", str(older))
+            assert pushed.exit_code == 0, pushed.output
         if op == "kill":
             self.kill_apply()
         else:

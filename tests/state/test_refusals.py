@@ -69,7 +69,7 @@ CASES: dict[str, tuple[bytes, str]] = {
     ),
     "NaN": (VALID.replace(b'"serial": 3', b'"serial": NaN'), "NaN"),
     "older version": (_bytes(version=0), "unsupported version 0"),
-    "newer version": (_bytes(version=2), "written by a newer reconciler"),
+    "newer version": (_bytes(version=3), "written by a newer reconciler"),
 }
 
 

@@ -5,6 +5,7 @@ What every backend shares (serial, lineage, journal replay, locking) is in tests
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import stat
@@ -46,15 +47,15 @@ def test_compaction_keeps_previous_file_as_backup(store: LocalStateStore) -> Non
     assert store.read().serial == 2
 
 
-def test_file_is_sorted_one_record_per_line(store: LocalStateStore) -> None:
+def test_segment_is_sorted_one_record_per_line(store: LocalStateStore) -> None:
     with store.open() as w:
         w.put_jobs([job(3, batch="z"), job(2, batch="a"), job(1, batch="z")])
-    text = store.path.read_text()
-    job_lines = [line for line in text.splitlines() if '"batch"' in line]
-    parsed = [json.loads(line.rstrip(",")) for line in job_lines]
+    header = json.loads(store.path.read_text())
+    assert header["version"] == 2 and [s["jobs"] for s in header["segments"]] == [3]
+    text = gzip.decompress((store.segments_dir / header["segments"][0]["name"]).read_bytes())
+    parsed = [json.loads(line)["job"] for line in text.decode().splitlines()]
     keys = [(rec["batch"], rec["input_object"]) for rec in parsed]
     assert keys == sorted(keys) and len(keys) == 3
-    assert json.loads(text)["version"] == 1
 
 
 def test_torn_line_cut_before_its_newline_is_dropped(store: LocalStateStore) -> None:

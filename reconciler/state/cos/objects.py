@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from reconciler.errors import StateError
-from reconciler.model import ObjectPage
+from reconciler.model import ObjectInfo, ObjectPage
 
 _CREATE_ATTEMPTS = 4
 
@@ -56,13 +56,18 @@ def create_exactly(store: ObjectStore, key: str, data: bytes) -> bool:
 
 def list_keys(store: ObjectStore, prefix: str) -> list[str]:
     """Every key under ``prefix``, in key order (all pages)."""
-    keys: list[str] = []
+    return [o.key for o in list_all(store, prefix)]
+
+
+def list_all(store: ObjectStore, prefix: str) -> list[ObjectInfo]:
+    """Every object under ``prefix`` (key and size), in key order (all pages)."""
+    found: list[ObjectInfo] = []
     marker = ""
     while True:
         page = store.list_objects(prefix=prefix, marker=marker, max_keys=1000)
-        keys.extend(o.key for o in page.objects)
+        found.extend(page.objects)
         if not page.is_truncated or not page.objects:
-            return keys
+            return found
         marker = page.next_marker or page.objects[-1].key
 
 

@@ -2,9 +2,13 @@
 
 Layout under the configured ``key`` (all objects immutable, created with forbid-overwrite):
 
-- ``<key>.states/<serial>``: whole state versions (the local file format). The newest is the
-  state; a writer creates version N+1 only after reading N and the journal on top of it, and
-  only one writer can create N+1, so no writer ever overwrites a state it did not read.
+- ``<key>.states/<serial>``: state versions, each a v2 header (:mod:`..segments`) naming its
+  segments (or a whole version 1 document, from before format 2). The newest is the state; a
+  writer creates version N+1 only after reading N and the journal on top of it, and only one
+  writer can create N+1, so no writer ever overwrites a state it did not read.
+- ``<key>.segments/<name>``: immutable segments of records; a compaction creates one holding
+  the records that changed (and the newest segments it merges) before the header naming it.
+  Segments no kept version names are deleted when old versions are pruned.
 - ``<key>.journal/<lineage>/<serial>/<seq>``: chunks written on top of version ``serial``
   (:mod:`.cosjournal`), folded into a new version at the end of a run and then deleted.
 - ``<key>.lock/<generation>``: the lease (:mod:`.lease`).
@@ -19,7 +23,7 @@ from __future__ import annotations
 import logging
 
 from reconciler.errors import StateError
-from reconciler.model.records import StateSnapshot
+from reconciler.model.records import StateSnapshot, utc_now
 from reconciler.state.clock import SYSTEM_CLOCK, Clock
 from reconciler.state.cos.journal import (
     COMMIT,
@@ -35,15 +39,24 @@ from reconciler.state.cos.objects import (
     ObjectStore,
     create_exactly,
     delete_quietly,
+    list_all,
     list_keys,
     read_newest,
 )
-from reconciler.state.document import (
-    STATE_VERSION,
-    Document,
-    new_document,
-    parse_document,
-    render_document,
+from reconciler.state.document import Document, new_document
+from reconciler.state.layout import (
+    Compaction,
+    Loaded,
+    full_compaction,
+    load_state,
+    parse_state_file,
+)
+from reconciler.state.segments import (
+    HEADER_MAX_BYTES,
+    Header,
+    SegmentBuilder,
+    SegmentMissing,
+    render_header,
 )
 from reconciler.state.view import RecordView, replay, snapshot_of
 
@@ -83,6 +96,7 @@ class CosStateStore:
         self.name = name
         self.lease_seconds = lease_seconds
         self.states_prefix = key + ".states/"
+        self.segments_prefix = key + ".segments/"
 
     @property
     def location(self) -> str:
@@ -106,34 +120,46 @@ class CosStateStore:
     def chain(self) -> LeaseChain:
         return LeaseChain(self.objects, self.key, self.name)
 
-    def newest(self) -> tuple[int, Document, bytes] | None:
-        """(serial, document, bytes) of the newest state version, or None when there is none."""
-        gone = f"state {self.name}: the newest version keeps disappearing"
-        found = read_newest(self.objects, self.states_prefix, gone)
-        if found is None:
-            return None
-        key, data = found
-        doc = parse_document(data, _Named(f"{self.name} ({key})"))  # type: ignore[arg-type]
-        return doc.serial, doc, data
+    def read_segment(self, name: str) -> bytes | None:
+        found = self.objects.read_object(self.segments_prefix + name)
+        return None if found is None else found[0]
 
-    def load(self) -> tuple[Document, bytes | None, list[Chunk]]:
+    def newest(self) -> tuple[int, Loaded] | None:
+        """(serial, state) of the newest version with its segments, or None when there is none."""
+        gone = f"state {self.name}: the newest version keeps disappearing"
+        for attempt in range(5):
+            found = read_newest(self.objects, self.states_prefix, gone)
+            if found is None:
+                return None
+            key, data = found
+            where = _Named(f"{self.name} ({key})")
+            try:
+                loaded = load_state(data, where, self.read_segment)  # type: ignore[arg-type]
+            except SegmentMissing:  # pruned meanwhile: a newer version exists
+                if attempt == 4:
+                    raise
+                continue
+            return loaded.doc.serial, loaded
+        raise StateError(gone)
+
+    def load(self) -> tuple[Loaded | None, list[Chunk]]:
         """The newest version and the journal chunks on top of it, consistently."""
         for _ in range(10):
             top = self.newest()
             if top is None:
-                return new_document(), None, []
-            serial, doc, data = top
-            chunks = read_chunks(
-                self.objects, journal_dir(self.key, doc.lineage, serial), doc.lineage
-            )
-            again = self.newest()  # a compaction in between deletes chunks: read again
-            if again is not None and again[0] == serial:
-                return doc, data, chunks
+                return None, []
+            serial, loaded = top
+            lineage = loaded.doc.lineage
+            chunks = read_chunks(self.objects, journal_dir(self.key, lineage, serial), lineage)
+            again = list_keys(self.objects, self.states_prefix)  # a compaction deletes chunks
+            if again and int(again[-1].rsplit("/", 1)[1]) == serial:
+                return loaded, chunks
         raise StateError(f"state {self.name} keeps changing while being read; try again")
 
     def read(self) -> StateSnapshot:
         """The current state without taking the lease (for plan and status)."""
-        doc, _, chunks = self.load()
+        loaded, chunks = self.load()
+        doc = new_document() if loaded is None else loaded.doc
         entries = [e for c in chunks for e in c.entries]
         replay(doc, entries)
         return snapshot_of(doc, len(entries))
@@ -156,12 +182,12 @@ class CosStateStore:
 
     def _recover(self, holder: LeaseHolder) -> CosStateWriter:
         for _ in range(10):
-            doc, data, _ = self.load()
-            if data is None:
-                data = render_document(0, doc.lineage, {}, {})
+            loaded, _ = self.load()
+            if loaded is None:
+                data = render_header(Header(0, new_document().lineage, utc_now(), ()))
                 create_exactly(self.objects, f"{self.states_prefix}{0:012d}", data)
                 continue  # whoever created version 0, read it back
-            writer = CosStateWriter(self, holder, doc, data)
+            writer = CosStateWriter(self, holder, loaded)
             if writer.seal_and_replay():
                 return writer
         raise StateError(f"state {self.name}: could not seal the journal; try again")
@@ -177,12 +203,12 @@ def _takeover_message(dead: Lease, recovered: int) -> str:
 class CosStateWriter(RecordView):
     """Exclusive, thread-safe write access to a COS state; use as a context manager."""
 
-    def __init__(self, store: CosStateStore, holder: LeaseHolder, doc: Document, data: bytes):
+    def __init__(self, store: CosStateStore, holder: LeaseHolder, loaded: Loaded):
         self._store = store
         self._holder = holder
         self._chunks = ChunkWriter(store.objects, holder.lock_id, holder.check)
-        self._chunks.directory = journal_dir(store.key, doc.lineage, doc.serial)
-        super().__init__(store.name, doc, data, self._chunks.commit)
+        self._chunks.directory = journal_dir(store.key, loaded.doc.lineage, loaded.doc.serial)
+        super().__init__(store.name, loaded, self._chunks.commit)
         self._garbage: list[str] = []  # replayed chunk keys, deleted after the next compaction
         self.recovered = 0
 
@@ -196,13 +222,12 @@ class CosStateWriter(RecordView):
             self._chunks.put_chunk(SEAL, [])
         except StateError:
             return False  # a previous holder wrote that number first: read again
-        top = self._store.newest()
-        if top is None or top[0] != self._serial:
+        newest = list_keys(self._store.objects, self._store.states_prefix)
+        if not newest or int(newest[-1].rsplit("/", 1)[1]) != self._serial:
             return False
         chunks = read_chunks(self._store.objects, self._chunks.directory, self._lineage)
         entries = [e for c in chunks if c.kind == ENTRIES for e in c.entries]
-        doc = Document(STATE_VERSION, self._serial, self._lineage, self._templates, self._jobs)
-        replay(doc, entries)
+        self._replay(entries)
         self.recovered = len(entries)
         self._garbage = [c.key for c in chunks if c.kind != SEAL]
         self._commit.entries = len(entries)
@@ -222,15 +247,16 @@ class CosStateWriter(RecordView):
                     f"state {self._store.name}: cannot replace serial {self._serial} with "
                     f"serial {doc.serial}; nothing was changed"
                 )
-            before = self._lineage, self._templates, self._jobs
-            self._lineage = doc.lineage
-            self._templates, self._jobs = dict(doc.templates), dict(doc.jobs)
-            body = render_document(doc.serial, doc.lineage, self._templates, self._jobs)
+            lineage = self._lineage
+            self._lineage = doc.lineage  # the version is written in the pushed lineage
             try:
-                garbage = self._fold(body, doc.serial)
+                garbage = self._fold(
+                    full_compaction(doc.serial, doc.lineage, doc.templates, doc.jobs)
+                )
             except BaseException:  # not pushed: closing must not write it as the next version
-                self._lineage, self._templates, self._jobs = before
+                self._lineage = lineage
                 raise
+            self._reset(doc)
         self._clean(garbage)
 
     def compact(self, *, force: bool = False) -> None:
@@ -238,21 +264,38 @@ class CosStateWriter(RecordView):
         with self._commit.quiesced():
             if self._commit.entries == 0 and not force:
                 return
-            garbage = self._fold(self._next_version(), self._serial + 1)
+            garbage = self._fold(self._next_compaction())
         self._clean(garbage)
 
-    def _fold(self, body: bytes | None, serial: int) -> list[str]:
-        """Create version ``serial`` from ``body`` (None: nothing changed); returns the chunk
-        keys it made garbage. Call while quiesced."""
+    def _fold(self, comp: Compaction | None) -> list[str]:
+        """Create the version ``comp`` describes (None: nothing changed); returns the chunk keys
+        it made garbage. Call while quiesced."""
         self._holder.check()
-        if body is not None:
+        if comp is not None:
             self._chunks.put_chunk(COMMIT, [])  # fencing: fails if we lost the lease
-            self._create_version(body, serial)
+            info = None
+            if not comp.empty:
+                builder = SegmentBuilder(comp.name)
+                body = b"".join(builder.add(line) for line in comp.lines()) + builder.finish()
+                info = builder.info()
+                if not create_exactly(
+                    self._store.objects, self._store.segments_prefix + comp.name, body
+                ):
+                    raise StateError(f"state {self._store.name}: segment {comp.name} exists")
+                del body
+            header = comp.header(info)
+            self._create_version(render_header(header), header.serial)
+            self._compacted(header)
+            self._chunks.directory = journal_dir(self._store.key, self._lineage, self._serial)
+            self._chunks.next_seq = 1
         # Seals stay: they fence previous holders that may still be running.
         garbage = self._garbage + [k for k, kind in self._chunks.written if kind != SEAL]
         self._garbage, self._chunks.written = [], []
         self._commit.entries = 0
         return garbage
+
+    def _read_segment(self, name: str) -> bytes | None:
+        return self._store.read_segment(name)
 
     def _clean(self, garbage: list[str]) -> None:
         delete_quietly(self._store.objects, garbage)
@@ -267,23 +310,39 @@ class CosStateWriter(RecordView):
                     f"state {self._store.name}: version {serial} was written by "
                     "another runner (this run lost the lease); rerun the command"
                 )
-        self._serial = serial
-        self._file_bytes = body
-        self._chunks.directory = journal_dir(self._store.key, self._lineage, self._serial)
-        self._chunks.next_seq = 1
 
     def _prune(self) -> None:
-        """Drop versions (and their journal directories) older than the last KEEP_VERSIONS."""
+        """Drop versions (and their journal directories) older than the last KEEP_VERSIONS,
+        then the segments no remaining version names."""
         floor = self._serial - KEEP_VERSIONS
         if floor <= 0:
             return
-        old = [k for k in list_keys(self._store.objects, self._store.states_prefix)
-               if int(k.rsplit("/", 1)[1]) < floor]  # fmt: skip
+        objects = self._store.objects
+        listed = list_all(objects, self._store.states_prefix)
+        versions = [o.key for o in listed]
+        old = [k for k in versions if int(k.rsplit("/", 1)[1]) < floor]
         for key in old:
             serial = int(key.rsplit("/", 1)[1])
             directory = journal_dir(self._store.key, self._lineage, serial)
-            delete_quietly(self._store.objects, list_keys(self._store.objects, directory))
-        delete_quietly(self._store.objects, old)
+            delete_quietly(objects, list_keys(objects, directory))
+        delete_quietly(objects, old)
+        keep = set()
+        for info in listed[len(old) :]:
+            if info.size > HEADER_MAX_BYTES:
+                continue  # a whole format-1 document: names no segments, not worth a download
+            key = info.key
+            found = objects.read_object(key)
+            if found is None:
+                continue
+            try:
+                parsed = parse_state_file(found[0], _Named(key))  # type: ignore[arg-type]
+            except StateError:
+                return  # a version we cannot read: keep every segment (litter, not loss)
+            if isinstance(parsed, Header):
+                keep |= {s.name for s in parsed.segments}
+        prefix = self._store.segments_prefix
+        segments = list_keys(objects, prefix)
+        delete_quietly(objects, [k for k in segments if k[len(prefix) :] not in keep])
 
     def _finish(self) -> None:
         """Compact unless a chunk PUT failed (the journal then stays for the next writer to

@@ -2,9 +2,11 @@
 
 A writer keeps the whole state in memory. Each put or drop becomes one journal line, fsynced
 (group-committed across threads) before the call returns, so ``kill -9`` at any instant loses
-nothing that was reported as recorded. The state file itself is only rewritten by
-:meth:`LocalStateWriter.compact` (atomically, keeping the previous file as ``.backup``), at the end
-of a run and when a writer finds a journal left by a crashed one, and by ``state push``.
+nothing that was reported as recorded. :meth:`LocalStateWriter.compact` (at the end of a run,
+when a writer finds a journal left by a crashed one, and for ``state push``) writes the records
+that changed as one new segment in ``<state>.d/`` and then the state file, a small v2 header
+naming the segments (atomically, keeping the previous header as ``.backup``; see
+:mod:`.segfiles` and :mod:`reconciler.state.segments`).
 """
 
 from __future__ import annotations
@@ -15,11 +17,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler.errors import StateError
-from reconciler.model.records import StateSnapshot
-from reconciler.state.document import Document, new_document, parse_document, render_document
+from reconciler.model.records import StateSnapshot, utc_now
+from reconciler.state.document import Document, new_document
+from reconciler.state.layout import Compaction, Loaded, full_compaction, load_state
 from reconciler.state.local.fileio import atomic_write, fsync_dir, read_or_none, remove_leftovers
 from reconciler.state.local.journal import JournalContent, JournalWriter, read_journal
 from reconciler.state.local.lock import LockInfo, StateLock, break_lock, current_holder
+from reconciler.state.local.segfiles import (
+    collect_garbage,
+    header_names,
+    link_backup,
+    write_segment,
+)
+from reconciler.state.segments import Header, SegmentMissing, render_header
 from reconciler.state.view import RecordView, replay, snapshot_of
 
 log = logging.getLogger(__name__)
@@ -40,6 +50,7 @@ class LocalStateStore:
         self.path = Path(path)
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.backup_path = self.path.with_name(self.path.name + ".backup")
+        self.segments_dir = self.path.with_name(self.path.name + ".d")
 
     @property
     def location(self) -> str:
@@ -58,24 +69,37 @@ class LocalStateStore:
         info = current_holder(self.path)
         return None if info is None else f"{info.describe()}, lock id {info.lock_id}"
 
-    def _load(self) -> tuple[Document, bytes | None, JournalContent]:
+    def read_segment(self, name: str) -> bytes | None:
+        return read_or_none(self.segments_dir / name)
+
+    def _load(self) -> tuple[Loaded | None, JournalContent]:
+        """The state as its file (header and segments) holds it, and the journal beside it;
+        None when there is no state file."""
         data = read_or_none(self.path)
-        doc = new_document() if data is None else parse_document(data, self.path)
-        journal = read_journal(self.journal_path, None if data is None else doc.lineage)
-        replay(doc, journal.entries)
-        return doc, data, journal
+        loaded = None if data is None else load_state(data, self.path, self.read_segment)
+        journal = read_journal(self.journal_path, None if loaded is None else loaded.doc.lineage)
+        return loaded, journal
 
     def read(self) -> StateSnapshot:
         """The current state without taking the lock (for plan and status).
 
-        A writer compacting meanwhile replaces the file and then empties the journal; reading
-        the file, then the journal, then checking the file did not change gives a consistent view.
+        A writer compacting meanwhile replaces the header, empties the journal and deletes
+        segments two versions old; reading the header, its segments, then the journal, then
+        checking the header did not change gives a consistent view (a segment found missing
+        means the header changed: read again).
         """
-        for _ in range(10):
+        for attempt in range(10):
             before = _identity(self.path)
-            doc, _, journal = self._load()
+            try:
+                loaded, journal = self._load()
+            except SegmentMissing:
+                if attempt == 9:
+                    raise
+                continue
             if _identity(self.path) == before:
                 break
+        doc = new_document() if loaded is None else loaded.doc
+        replay(doc, journal.entries)
         return snapshot_of(doc, len(journal.entries))
 
     def open(self, *, command: str = "", wait_seconds: float = 0.0) -> LocalStateWriter:
@@ -90,11 +114,14 @@ class LocalStateStore:
         try:
             remove_leftovers(self.path)
             last_write = _identity(self.journal_path)
-            doc, data, journal = self._load()
-            if data is None:
-                data = render_document(doc.serial, doc.lineage, {}, {})
-                atomic_write(self.path, data)
-            writer = LocalStateWriter(self, lock, doc, data, journal)
+            loaded, journal = self._load()
+            if loaded is None:
+                doc = new_document()
+                header = Header(0, doc.lineage, utc_now(), ())
+                atomic_write(self.path, render_header(header))
+                loaded = Loaded(doc, header)
+            writer = LocalStateWriter(self, lock, loaded, journal)
+            writer.collect_garbage()
             if journal.entries or journal.torn_bytes:
                 writer.compact(force=True)
         except BaseException:
@@ -133,14 +160,14 @@ class LocalStateWriter(RecordView):
         self,
         store: LocalStateStore,
         lock: StateLock,
-        doc: Document,
-        file_bytes: bytes,
+        loaded: Loaded,
         journal: JournalContent,
     ) -> None:
         self._store = store
         self._lock = lock
         self._journal = JournalWriter(store.journal_path)
-        super().__init__(str(store.path), doc, file_bytes, self._journal.commit)
+        super().__init__(str(store.path), loaded, self._journal.commit)
+        self._replay(journal.entries)
         self._commit.entries = len(journal.entries)
 
     @property
@@ -154,37 +181,57 @@ class LocalStateWriter(RecordView):
         return self._journal.fsyncs
 
     def compact(self, *, force: bool = False) -> None:
-        """Fold the journal into the state file atomically, then empty the journal.
+        """Write the changed records as a new version, then empty the journal.
 
-        The serial moves only when the content changed; the previous file is kept as
-        ``.backup``. A crash between the rename and the truncation is harmless: replaying
-        full-record entries onto a state that already holds them changes nothing.
+        The serial moves only when the content changed; the previous header is kept as
+        ``.backup`` (with its segments). A crash between the header rename and the truncation
+        is harmless: replaying full-record entries onto a state that already holds them
+        changes nothing.
         """
         with self._commit.quiesced():
             if self._commit.entries == 0 and not force:
                 return
-            body = self._next_version()
-            if body is not None:
-                atomic_write(self._store.backup_path, self._file_bytes)
-                atomic_write(self._store.path, body)
-                self._serial += 1
-                self._file_bytes = body
+            comp = self._next_compaction()
+            if comp is not None:
+                self._compacted(self._write_version(comp))
             self._journal.truncate()
+        if comp is not None:
+            self.collect_garbage()
+
+    def _write_version(self, comp: Compaction) -> Header:
+        """Segment first, then the backup link, then the header: each durable before the next."""
+        info = None if comp.empty else write_segment(
+            self._store.segments_dir, comp.name, comp.lines()
+        )  # fmt: skip
+        header = comp.header(info)
+        link_backup(self._store.path, self._store.backup_path)
+        atomic_write(self._store.path, render_header(header))
+        return header
+
+    def collect_garbage(self) -> int:
+        """Delete segments neither the header nor the backup names (and crash leftovers)."""
+        keep = {s.name for s in self._header.segments} if self._header else set()
+        keep |= header_names(self._store.backup_path)
+        return collect_garbage(self._store.segments_dir, keep)
+
+    def _read_segment(self, name: str) -> bytes | None:
+        return self._store.read_segment(name)
 
     def replace_all(self, doc: Document) -> None:
-        """Write ``doc`` as the state file at its own serial, keeping the old one as backup."""
+        """Write ``doc`` as the state at its own serial, keeping the old header as backup."""
         with self._commit.quiesced():
             if doc.serial <= self._serial:
                 raise StateError(
                     f"state {self._store.path}: cannot replace serial {self._serial} with "
                     f"serial {doc.serial}; nothing was changed"
                 )
-            body = render_document(doc.serial, doc.lineage, doc.templates, doc.jobs)
-            atomic_write(self._store.backup_path, self._file_bytes)
-            atomic_write(self._store.path, body)
-            self._lineage, self._serial, self._file_bytes = doc.lineage, doc.serial, body
-            self._templates, self._jobs = dict(doc.templates), dict(doc.jobs)
+            header = self._write_version(
+                full_compaction(doc.serial, doc.lineage, doc.templates, doc.jobs)
+            )
+            self._reset(doc)
+            self._compacted(header)
             self._journal.truncate()
+        self.collect_garbage()
 
     def _finish(self) -> None:
         """Compact, then remove the emptied journal (its entries are in the file now)."""

@@ -1,0 +1,183 @@
+"""Reading a state file of any version, and planning the next v2 version: shared by both stores.
+
+The stores differ only in where the header and the segments live (files beside the state
+file, or objects under the COS key) and how they are made durable; what a header means and
+what the next segment holds is decided here once (:func:`load_state`, :func:`plan_compaction`).
+
+A base that is a whole document (a version 1 file, or a self-contained copy pushed as the state
+file) is migrated on the first compaction that changes something: it is then written as one
+full segment and a v2 header. Until then it is read as it is.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.model.records import JobRecord, TemplateRecord, utc_now
+from reconciler.state.document import (
+    Document,
+    check_lineage,
+    check_version,
+    parse_document,
+    refusal,
+    strict_json,
+)
+from reconciler.state.segments import (
+    HEADER_MAX_BYTES,
+    HEADER_VERSION,
+    Header,
+    SegmentInfo,
+    SegmentMissing,
+    apply_segment,
+    encode_lines,
+    header_fields,
+    merge_start,
+    segment_keys,
+    segment_name,
+    verify,
+)
+
+_Key = tuple[str, str]
+#: Reads one segment by name; None when it does not exist.
+ReadSegment = Callable[[str], bytes | None]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A state as read: its records, and the header they came from (None: a whole document,
+    or nothing yet; the next compaction then writes every record)."""
+
+    doc: Document
+    header: Header | None
+
+
+def _header(raw: Any, path: Path) -> Header | None:
+    if not isinstance(raw, dict) or "segments" not in raw:
+        return None
+    if check_version(raw, path) != HEADER_VERSION:
+        raise refusal(path, "a header with 'segments' must have version 2")
+    try:
+        header = header_fields(raw)
+    except ValueError as exc:
+        raise refusal(path, str(exc)) from None
+    serial = header.serial
+    if not isinstance(serial, int) or isinstance(serial, bool) or serial < 0:
+        raise refusal(path, f"'serial' must be a non-negative integer, not {serial!r}")
+    check_lineage(header.lineage, path)
+    return header
+
+
+def parse_state_file(data: bytes, path: Path) -> Document | Header:
+    """A v2 header, or a whole document (version 1, or a self-contained version 2 copy)."""
+    if len(data) <= HEADER_MAX_BYTES:
+        try:
+            raw = strict_json(data)
+        except (ValueError, RecursionError):
+            raw = None  # the document parse says precisely what is wrong
+        header = _header(raw, path)
+        if header is not None:
+            return header
+    return parse_document(data, path)
+
+
+def load_state(data: bytes, path: Path, read_segment: ReadSegment) -> Loaded:
+    """The state whose header (or whole document) is ``data``; ``SegmentMissing`` when a
+    segment it names is gone (a writer replaced it meanwhile: the caller reads again)."""
+    parsed = parse_state_file(data, path)
+    if isinstance(parsed, Document):
+        return Loaded(parsed, None)
+    templates: dict[_Key, TemplateRecord] = {}
+    jobs: dict[_Key, JobRecord] = {}
+    collecting = gc.isenabled()
+    gc.disable()  # millions of new acyclic objects: each full collection would scan them all
+    try:
+        for info in parsed.segments:
+            seg = read_segment(info.name)
+            if seg is None:
+                raise SegmentMissing(
+                    f"state {path}: segment {info.name} named by its header is missing; "
+                    "restore it, or the previous header and its segments, from a copy"
+                )
+            apply_segment(seg, info, f"state {path}", templates, jobs)
+            del seg
+    finally:
+        if collecting:
+            gc.enable()
+    doc = Document(HEADER_VERSION, parsed.serial, parsed.lineage, templates, jobs)
+    return Loaded(_with_time(doc, parsed.written_at), parsed)
+
+
+def _with_time(doc: Document, written_at: str) -> Document:
+    return Document(doc.version, doc.serial, doc.lineage, doc.templates, doc.jobs, written_at)
+
+
+@dataclass
+class Compaction:
+    """The next version: keep ``keep``, add one segment holding ``templates`` and ``jobs``
+    (None values are tombstones), then a header at ``serial``."""
+
+    serial: int
+    lineage: str
+    keep: tuple[SegmentInfo, ...]
+    templates: Mapping[_Key, TemplateRecord | None]
+    jobs: Mapping[_Key, JobRecord | None]
+    name: str
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to write as a segment (e.g. every record dropped): only the header."""
+        return not self.templates and not self.jobs
+
+    def lines(self) -> Iterator[bytes]:
+        return encode_lines(self.templates, self.jobs)
+
+    def header(self, info: SegmentInfo | None) -> Header:
+        segments = self.keep if info is None else (*self.keep, info)
+        return Header(self.serial, self.lineage, utc_now(), segments)
+
+
+def full_compaction(
+    serial: int,
+    lineage: str,
+    templates: Mapping[_Key, TemplateRecord],
+    jobs: Mapping[_Key, JobRecord],
+) -> Compaction:
+    """Every record in one segment (migration, ``state push``, a merge of every tier)."""
+    return Compaction(serial, lineage, (), templates, jobs, segment_name(serial))
+
+
+def plan_compaction(
+    header: Header | None,
+    changed: tuple[Mapping[_Key, TemplateRecord | None], Mapping[_Key, JobRecord | None]],
+    records: tuple[Mapping[_Key, TemplateRecord], Mapping[_Key, JobRecord]],
+    serial: int,
+    lineage: str,
+    read_segment: ReadSegment,
+) -> Compaction:
+    """The version at ``serial`` after the ``changed`` records (their new values; None:
+    dropped). The new segment also absorbs the newest segments :func:`merge_start` picks: their
+    keys are read back from storage and take their current values from ``records``."""
+    templates, jobs = records
+    if header is None:
+        return full_compaction(serial, lineage, templates, jobs)
+    segs = header.segments
+    start = merge_start([s.lines for s in segs] + [len(changed[0]) + len(changed[1])])
+    if start == 0:
+        return full_compaction(serial, lineage, templates, jobs)
+    out_t: dict[_Key, TemplateRecord | None] = dict(changed[0])
+    out_j: dict[_Key, JobRecord | None] = dict(changed[1])
+    for info in segs[start:]:
+        data = read_segment(info.name)
+        if data is None:
+            raise SegmentMissing(f"state segment {info.name} disappeared while merging")
+        verify(data, info, "state")
+        for kind, key in segment_keys(data):
+            if kind == "job":
+                out_j[key] = jobs.get(key)
+            else:
+                out_t[key] = templates.get(key)
+    return Compaction(serial, lineage, segs[:start], out_t, out_j, segment_name(serial))

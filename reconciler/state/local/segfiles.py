@@ -1,0 +1,123 @@
+"""The v2 segment files of a local state: ``<state>.d/<segment>``, written once, never changed.
+
+Write order of a compaction (each step durable before the next): the new segment (temporary
+file, fsync, rename, directory fsync), the previous header hard-linked as ``.backup``, the new
+header (:func:`~.fileio.atomic_write`), then the garbage collection below. A ``kill -9`` before
+the header rename leaves the previous header, which names only segments that still exist, plus
+at worst an orphan segment or a temporary file; the next writer deletes them under the lock.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+from reconciler.errors import StateError
+from reconciler.state.layout import parse_state_file
+from reconciler.state.local.fileio import (
+    FILE_MODE,
+    TMP_INFIX,
+    atomic_write,
+    ensure_dir,
+    fsync_dir,
+    read_or_none,
+    write_all,
+)
+from reconciler.state.segments import HEADER_MAX_BYTES, Header, SegmentBuilder, SegmentInfo
+
+#: Compressed bytes are written in blocks of about this size (a million-line segment is
+#: streamed, never joined in memory).
+_BLOCK = 1 << 20
+
+
+def write_segment(directory: Path, name: str, lines: Iterable[bytes]) -> SegmentInfo:
+    """Write the segment ``directory/name`` durably; returns its size, counts and digest."""
+    ensure_dir(directory)
+    path = directory / name
+    tmp = directory / f"{name}{TMP_INFIX}{uuid.uuid4().hex}"
+    builder = SegmentBuilder(name)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+    try:
+        try:
+            block: list[bytes] = []
+            size = 0
+            for line in lines:
+                block.append(builder.add(line))
+                size += len(block[-1])
+                if size >= _BLOCK:
+                    write_all(fd, b"".join(block))
+                    block, size = [], 0
+            block.append(builder.finish())
+            write_all(fd, b"".join(block))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(directory)
+    return builder.info()
+
+
+def link_backup(path: Path, backup: Path) -> None:
+    """Make ``backup`` the file ``path`` is now, atomically and without copying it (a hard
+    link: the next header replaces ``path`` with a new file, the backup keeps the old one).
+
+    Already linked (a crash after this step): nothing to do; and it must not be redone, since
+    renaming one link of a file over another link of it succeeds without removing the source.
+    """
+    try:
+        if os.path.samefile(path, backup):
+            return
+    except FileNotFoundError:
+        pass
+    tmp = backup.with_name(f"{backup.name}{TMP_INFIX}{uuid.uuid4().hex}")
+    try:
+        os.link(path, tmp)
+    except OSError:  # a file system without hard links: copy the header (a few hundred bytes)
+        data = read_or_none(path)
+        if data is not None:
+            atomic_write(backup, data)
+        return
+    try:
+        os.replace(tmp, backup)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(backup.parent)
+
+
+def header_names(path: Path) -> set[str]:
+    """The segments the header at ``path`` names (none if missing, a document, or unreadable:
+    a damaged backup must not stop the current state from being collected)."""
+    try:
+        if path.stat().st_size > HEADER_MAX_BYTES:
+            return set()  # a whole format-1 document (a migration's backup): no segments
+    except FileNotFoundError:
+        return set()
+    data = read_or_none(path)
+    if data is None:
+        return set()
+    try:
+        parsed = parse_state_file(data, path)
+    except StateError:
+        return set()
+    return {s.name for s in parsed.segments} if isinstance(parsed, Header) else set()
+
+
+def collect_garbage(directory: Path, keep: set[str]) -> int:
+    """Delete every file in ``directory`` not in ``keep`` (replaced segments, orphans and
+    temporary files of crashed writers); call under the lock only. Returns how many."""
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return 0
+    gone = [n for n in names if n not in keep]
+    for name in gone:
+        (directory / name).unlink(missing_ok=True)
+    if gone:
+        fsync_dir(directory)
+    return len(gone)
