@@ -22,7 +22,8 @@ from reconciler.engine.submit import SubmitFailed, SubmitPolicy, Submitter, iso
 from reconciler.engine.templatewrite import create_template
 from reconciler.errors import ApiError, ApplyError, RemoteError
 from reconciler.model import RemoteTemplate, SnapshotSettings
-from reconciler.model.records import FINISHED_STATES, JobRecord, TemplateRecord
+from reconciler.model.records import JobRecord, TemplateRecord
+from reconciler.model.states import JobState
 from reconciler.plan.actions import (
     Action,
     AdoptJob,
@@ -231,7 +232,7 @@ class Applier:
             rec = self.state.job(s.batch, s.input_object)
             # A saved plan's facts can be older than the record (wait saw the job finish
             # since): a finished record never moves back.
-            if rec is not None and rec.job_id == s.job_id and rec.state not in FINISHED_STATES:
+            if rec is not None and rec.job_id == s.job_id and not JobState.is_finished(rec.state):
                 updates.append(apply_status(rec, s, iso(self.now())))
         if updates:
             self.state.put_jobs(updates)
@@ -278,7 +279,7 @@ class Applier:
 
     def visit_cancel_job(self, a: CancelJob) -> None:
         rec = self.state.job(a.batch, a.input_object)
-        if rec is None or rec.job_id != a.job_id or rec.state not in FINISHED_STATES:
+        if rec is None or rec.job_id != a.job_id or not JobState.is_finished(rec.state):
             # Not known to have finished since the plan was made: stop it on the service.
             self.writers[a.target].cancel_job(a.job_id)
         self.state.drop_job(a.batch, a.input_object)
@@ -299,7 +300,7 @@ def _what(action: Action) -> str:
 
 def apply_status(rec: JobRecord, status: JobStatus, now: str) -> JobRecord:
     """A record updated with fresh service facts (result fields only once finished)."""
-    finished = status.state in FINISHED_STATES
+    finished = JobState.is_finished(status.state)
     return replace(
         rec,
         state=status.state,

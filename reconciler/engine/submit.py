@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from reconciler.engine.queues import QueueBook
 from reconciler.errors import ApiError, BadReplyError, NoReplyError, RemoteError, TransportError
 from reconciler.model import JobDetail, JobRequest
-from reconciler.model.records import JobRecord
+from reconciler.model.records import INTENT_STATE, JobRecord
 from reconciler.plan.expand import has_marker, marker_for
 from reconciler.remote import RemoteWriter
 
@@ -141,7 +141,7 @@ class Submitter:
         return JobRecord(
             batch=batch, input_object=request.input_object, target=target,
             fingerprint=fingerprint, marker=marker_for(batch, request.input_object, fingerprint),
-            state="Pending", intent_time=iso(self.now()), previous_job_ids=history,
+            state=INTENT_STATE, intent_time=iso(self.now()), previous_job_ids=history,
         )  # fmt: skip
 
     def adopt(self, pending: JobRecord, detail: JobDetail) -> JobRecord:

@@ -17,16 +17,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, ClassVar, Final
 
+from reconciler.model.states import JobState
+
 #: Our own marker for an intent: recorded before ``POST /jobs``, no reply (so no job_id) yet.
-INTENT_STATE: Final = "Pending"
-#: The states we know: the intent marker plus the service's documented states. Records also
-#: hold any other state the service reports (``Queued``, ``Unknown`` ...): the store keeps it
-#: verbatim, and everything treats it as unfinished.
-JOB_STATES: Final = frozenset(
-    {INTENT_STATE, "Submitted", "Running", "Success", "Failed", "Pause", "Cancel"}
-)
-#: States after which the service never changes the job again.
-FINISHED_STATES: Final = frozenset({"Success", "Failed", "Cancel"})
+#: Records hold any state the service reports (``Queued``, ``Unknown`` ...) verbatim, as text:
+#: :class:`JobState` says which are finished, and treats the ones it does not know as unfinished.
+INTENT_STATE: Final = JobState.PENDING.value
 
 
 class RecordError(ValueError):
@@ -174,7 +170,7 @@ class JobRecord:
     @property
     def finished(self) -> bool:
         """True when the service will never change this job again (no refresh needed)."""
-        return self.state in FINISHED_STATES
+        return JobState.is_finished(self.state)
 
     @property
     def is_intent(self) -> bool:

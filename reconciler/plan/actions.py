@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from reconciler.model import JobRequest, SnapshotSettings
+from reconciler.model import JobDetail, JobRequest, SnapshotSettings
 
 
 @dataclass(frozen=True)
@@ -205,6 +205,15 @@ class JobStatus:
     end_time: str = ""
     outputs: tuple[str, ...] = field(default=())
     sprites: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_detail(cls, batch: str, input_object: str, detail: JobDetail) -> JobStatus:
+        """The facts of ``detail`` (as the service described it) for the job at the key."""
+        result = detail.media_result
+        outputs = tuple(k for f in result.output_files for k in f.keys) if result else ()
+        sprites = tuple(k for f in result.sprite_files for k in f.keys) if result else ()
+        return cls(batch, input_object, detail.job_id, detail.state, detail.code,
+                   detail.message, detail.end_time, outputs, sprites)  # fmt: skip
 
 
 TemplateAction = (

@@ -7,8 +7,6 @@ backend from the state's location; ``LocalStateStore(path)`` is the local file d
 """
 
 from reconciler.model.records import (
-    FINISHED_STATES,
-    JOB_STATES,
     JobRecord,
     StateSnapshot,
     TemplateRecord,
@@ -20,8 +18,6 @@ from reconciler.state.local.store import LocalStateStore, LocalStateWriter
 from reconciler.state.protocols import StateStore, StateWriter
 
 __all__ = [
-    "FINISHED_STATES",
-    "JOB_STATES",
     "STATE_VERSION",
     "JobRecord",
     "LocalStateStore",
