@@ -18,12 +18,13 @@ from typing import Any
 
 from reconciler.engine.bounds import Budget, Deferred
 from reconciler.engine.queues import QueueBook
-from reconciler.engine.submit import SubmitFailed, SubmitPolicy, Submitter, iso
+from reconciler.engine.submit import SubmitFailed, SubmitPolicy, Submitter
 from reconciler.engine.templatewrite import create_template
 from reconciler.errors import ApiError, ApplyError, RemoteError
 from reconciler.model import RemoteTemplate, SnapshotSettings
 from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.model.states import JobState
+from reconciler.model.times import iso
 from reconciler.plan.actions import (
     Action,
     AdoptJob,

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from reconciler import manifest
 from reconciler.engine.lookup import plan_looking
-from reconciler.engine.submit import iso
 from reconciler.engine.workflow import Settings, open_connections, state_ref
 from reconciler.errors import StateError
 from reconciler.model.records import TemplateRecord
+from reconciler.model.times import iso
 from reconciler.plan.actions import AdoptJob, AdoptTemplate, SubmitJob
 from reconciler.plan.adopt import adopted_record
 from reconciler.plan.planner import PlanOptions

@@ -13,11 +13,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, ClassVar, Final
 
 from reconciler.model.states import JobState
+from reconciler.model.times import parse_iso
 
 #: Our own marker for an intent: recorded before ``POST /jobs``, no reply (so no job_id) yet.
 #: Records hold any state the service reports (``Queued``, ``Unknown`` ...) verbatim, as text:
@@ -27,11 +27,6 @@ INTENT_STATE: Final = JobState.PENDING.value
 
 class RecordError(ValueError):
     """A record dict does not have the shape of a record; the loader adds the file name."""
-
-
-def utc_now() -> str:
-    """The current time as the ISO-8601 UTC text records carry (second precision is enough)."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 # Field kinds: how each field is checked when a record is read back.
@@ -47,7 +42,7 @@ _REPEATED: Final = frozenset({"batch", "target", "state", "code", "message", "na
 def _time(name: str, value: str) -> str:
     """``value`` once checked as an ISO-8601 time; cached, since many records share a second."""
     try:
-        datetime.fromisoformat(value)
+        parse_iso(value)
     except ValueError:
         raise RecordError(f"field {name!r} is not an ISO-8601 time: {value!r}") from None
     return value

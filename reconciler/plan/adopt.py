@@ -25,11 +25,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from reconciler.model import JobDetail
 from reconciler.model.records import JobRecord
 from reconciler.model.states import JobState
+from reconciler.model.times import parse_iso
 from reconciler.plan.actions import AdoptJob, JobAction, SubmitJob
 from reconciler.plan.expand import marker_for
 from reconciler.plan.naming import MARKER_LENGTH, MARKER_PREFIX
@@ -106,7 +106,7 @@ class JobIndex:
 def _before(service_time: str, record_time: str) -> bool:
     """Whether the service's CreationTime is earlier than a record's time (False if unknown)."""
     try:
-        return datetime.fromisoformat(service_time) < datetime.fromisoformat(record_time)
+        return parse_iso(service_time) < parse_iso(record_time)
     except ValueError:
         return False
 

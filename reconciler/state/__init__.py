@@ -10,8 +10,8 @@ from reconciler.model.records import (
     JobRecord,
     StateSnapshot,
     TemplateRecord,
-    utc_now,
 )
+from reconciler.model.times import utc_now
 from reconciler.state.document import STATE_VERSION
 from reconciler.state.local.lock import LockInfo, break_lock
 from reconciler.state.local.store import LocalStateStore, LocalStateWriter
