@@ -20,11 +20,6 @@ def utc_now() -> str:
     return iso(datetime.now(UTC))
 
 
-def iso_from_epoch(epoch: float) -> str:
-    """A Unix time (seconds) as :func:`iso` text."""
-    return iso(datetime.fromtimestamp(epoch, UTC))
-
-
 def parse_iso(text: str) -> datetime:
     """The moment an ISO-8601 text names (``Z`` or an offset); ValueError when it is not one."""
     return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -23,7 +23,6 @@ from reconciler.model import (
     DesiredState,
     JobDetail,
     JobState,
-    ObjectInfo,
     SnapshotSettings,
     StateLocation,
     TargetSpec,
@@ -362,10 +361,6 @@ def pinned_listings(desired: DesiredState, observed: Observed) -> tuple[PinnedLi
         objects = tuple(observed.listings[name].pairs())
         pins.append(PinnedListing(name, batch.target, batch.inputs.prefix or "", objects))
     return tuple(pins)
-
-
-def listing_from_pin(pin: PinnedListing) -> tuple[ObjectInfo, ...]:
-    return tuple(ObjectInfo(key=k, etag=e, size=0) for k, e in pin.objects)
 
 
 def pinned_key_files(desired: DesiredState) -> tuple[PinnedKeyFile, ...]:
