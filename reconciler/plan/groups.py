@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, assert_never
 
-from reconciler.plan.actions import CHANGES, ActionKind, JobAction
+from reconciler.plan.actions import CHANGES, Action, ActionKind, JobAction
 
 # How a reason code reads; ``{name}`` placeholders are the action's params.
 LABELS = {
@@ -64,10 +64,10 @@ def verb(kind: ActionKind) -> str:
             assert_never(kind)
 
 
-def label(action: Any) -> str:
+def label(action: Action) -> str:
     """The group's reason in words: from the code and params, never naming one object."""
-    code: str = action.reason_code
-    return _label(code, action.params, "" if code else str(action.reason))
+    code = action.reason_code
+    return _label(code, action.params, "" if code else action.reason)
 
 
 @cache
