@@ -30,10 +30,11 @@ from reconciler.engine import workflow
 from reconciler.engine.apply import ApplyResult, Progress
 from reconciler.engine.bounds import Budget
 from reconciler.engine.planfile import read_plan, write_plan
-from reconciler.engine.report import FAILED_STATES, by_batch, failed_document, status_document
+from reconciler.engine.report import by_batch, failed_document, status_document
 from reconciler.engine.track import Key
 from reconciler.model import DesiredState
-from reconciler.model.records import FINISHED_STATES, JobRecord
+from reconciler.model.records import JobRecord
+from reconciler.model.states import JobState
 from reconciler.plan.planner import Plan, PlanOptions
 
 Paths = Sequence[str | Path] | str | Path
@@ -72,11 +73,11 @@ class BatchStatus:
 
     @property
     def failed(self) -> tuple[JobRecord, ...]:
-        return tuple(job for job in self.jobs if job.state in FAILED_STATES)
+        return tuple(job for job in self.jobs if JobState.is_failed(job.state))
 
     @property
     def finished(self) -> bool:
-        return all(job.state in FINISHED_STATES for job in self.jobs)
+        return all(JobState.is_finished(job.state) for job in self.jobs)
 
 
 @dataclass(frozen=True)

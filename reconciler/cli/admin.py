@@ -11,7 +11,7 @@ import click
 from reconciler.cli.common import fail, run, settings_of
 from reconciler.cli.exitcodes import ERROR
 from reconciler.cli.options import confirm_yes, lock_timeout_option
-from reconciler.cli.statecmd import (
+from reconciler.cli.state_transfer import (
     force_unlock_state,
     pull_state,
     push_state,

@@ -17,11 +17,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from reconciler.engine.apply import ApplyResult
-from reconciler.engine.report import FAILED_STATES, apply_failure_groups, by_batch
+from reconciler.engine.report import apply_failure_groups, by_batch
 from reconciler.model.records import JobRecord
+from reconciler.model.states import JobState
 
-STATES = ("Pending", "Submitted", "Running", "Success", "Failed", "Cancel")
-_COLUMNS = ("Submitted", "Running", "Success", "Failed")
+_S = JobState
+#: Display order of the counts line; other states (Pause, ones we do not know) follow, sorted.
+STATES = (_S.PENDING, _S.SUBMITTED, _S.RUNNING, _S.SUCCESS, _S.FAILED, _S.CANCEL)
+_COLUMNS = (_S.SUBMITTED, _S.RUNNING, _S.SUCCESS, _S.FAILED)
 
 
 def make_console(color: bool, stderr: bool = False) -> Console:
@@ -77,8 +80,6 @@ class ProgressReporter:
 class WaitReporter:
     """``on_counts`` for wait: a bar of finished jobs on a TTY, a counts line per change in logs."""
 
-    FINISHED = ("Success", "Failed", "Cancel")
-
     def __init__(self, console: Console, *, quiet: bool = False) -> None:
         self.console = console
         self.quiet = quiet
@@ -88,7 +89,7 @@ class WaitReporter:
         if self.quiet:
             return
         if self.console.is_terminal:
-            done = sum(counts.get(s, 0) for s in self.FINISHED)
+            done = sum(n for s, n in counts.items() if JobState.is_finished(s))
             self._bar("waiting", done, sum(counts.values()))
         else:
             self.console.print(counts_line(counts))
@@ -147,7 +148,7 @@ def print_status(console: Console, records: Mapping[Any, JobRecord], verbose: in
         console.print(table)
         failed: dict[tuple[str, str], list[JobRecord]] = {}
         for rec in recs:
-            if rec.state in FAILED_STATES:
+            if JobState.is_failed(rec.state):
                 failed.setdefault((rec.state, rec.code), []).append(rec)
             elif verbose > 0:
                 outs = len(rec.outputs) + len(rec.sprites)

@@ -1,10 +1,11 @@
 """Execute a plan: templates first (their IDs feed the jobs), then jobs, concurrently.
 
-The Applier is one of two walkers over a Plan (the other is the renderer): ``visit_<kind>`` per
-action. Every success is written to the state as it happens, so an interrupted apply loses
-nothing; one job's failure never stops the others, and each failure is reported with the
-service's code and request id. A :class:`~reconciler.engine.bounds.Budget` (``--limit``,
-``--time-limit``) may leave job submissions for the next run; they are counted in ``left``.
+The Applier has one ``visit_<kind>`` method per action class, chosen by an exhaustive
+``match`` (mypy flags an action class it does not handle). Every success is written to the state
+as it happens, so an interrupted apply loses nothing; one job's failure never stops the others,
+and each failure is reported with the service's code and request id. A
+:class:`~reconciler.engine.bounds.Budget` (``--limit``, ``--time-limit``) may leave job
+submissions for the next run; they are counted in ``left``.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import assert_never
 
 from reconciler.engine.bounds import Budget, Deferred
 from reconciler.engine.queues import QueueBook
-from reconciler.engine.submit import SubmitFailed, SubmitPolicy, Submitter, iso
+from reconciler.engine.submit import SubmitFailed, SubmitPolicy, Submitter
 from reconciler.engine.templatewrite import create_template
 from reconciler.errors import ApiError, ApplyError, RemoteError
 from reconciler.model import RemoteTemplate, SnapshotSettings
-from reconciler.model.records import FINISHED_STATES, JobRecord, TemplateRecord
+from reconciler.model.records import JobRecord, TemplateRecord
+from reconciler.model.states import JobState
+from reconciler.model.times import iso
 from reconciler.plan.actions import (
     Action,
     AdoptJob,
@@ -32,6 +35,7 @@ from reconciler.plan.actions import (
     DeleteTemplate,
     ForgetJob,
     ForgetTemplate,
+    JobAction,
     JobStatus,
     KeepJob,
     KeepTemplate,
@@ -122,7 +126,7 @@ class Applier:
         self._settled = 0  # job actions done or failed
 
     def run(self) -> ApplyResult:
-        jobs = [a for a in self.plan.jobs if a.kind != "keep_job"]
+        jobs = [a for a in self.plan.jobs if not isinstance(a, KeepJob)]
         try:
             return self._run(jobs)
         except KeyboardInterrupt as stop:
@@ -145,11 +149,10 @@ class Applier:
         return self.result
 
     def _visit(self, action: Action) -> None:
-        method: Callable[[Any], None] = getattr(self, f"visit_{action.kind}")
         try:
-            if action.kind == "submit_job":
+            if isinstance(action, SubmitJob):
                 self._admit(action)
-            method(action)
+            self._dispatch(action)
         except Deferred:
             with self._lock:
                 self.result.left += 1
@@ -159,9 +162,38 @@ class Applier:
             with self._lock:
                 self.result.count(action.kind)
         finally:
-            if hasattr(action, "batch"):
+            if isinstance(action, JobAction):
                 with self._lock:
                     self._settled += 1
+
+    def _dispatch(self, action: Action) -> None:
+        match action:
+            case CreateTemplate():
+                self.visit_create_template(action)
+            case RecreateTemplate():
+                self.visit_recreate_template(action)
+            case AdoptTemplate():
+                self.visit_adopt_template(action)
+            case UpdateTemplate():
+                self.visit_update_template(action)
+            case DeleteTemplate():
+                self.visit_delete_template(action)
+            case ForgetTemplate():
+                self.visit_forget_template(action)
+            case KeepTemplate():
+                self.visit_keep_template(action)
+            case SubmitJob():
+                self.visit_submit_job(action)
+            case AdoptJob():
+                self.visit_adopt_job(action)
+            case CancelJob():
+                self.visit_cancel_job(action)
+            case ForgetJob():
+                self.visit_forget_job(action)
+            case KeepJob():
+                self.visit_keep_job(action)
+            case _:
+                assert_never(action)
 
     def _admit(self, action: Action) -> None:
         """Once the budget is spent, leave the remaining submissions untouched (no intent
@@ -231,7 +263,7 @@ class Applier:
             rec = self.state.job(s.batch, s.input_object)
             # A saved plan's facts can be older than the record (wait saw the job finish
             # since): a finished record never moves back.
-            if rec is not None and rec.job_id == s.job_id and rec.state not in FINISHED_STATES:
+            if rec is not None and rec.job_id == s.job_id and not JobState.is_finished(rec.state):
                 updates.append(apply_status(rec, s, iso(self.now())))
         if updates:
             self.state.put_jobs(updates)
@@ -278,7 +310,7 @@ class Applier:
 
     def visit_cancel_job(self, a: CancelJob) -> None:
         rec = self.state.job(a.batch, a.input_object)
-        if rec is None or rec.job_id != a.job_id or rec.state not in FINISHED_STATES:
+        if rec is None or rec.job_id != a.job_id or not JobState.is_finished(rec.state):
             # Not known to have finished since the plan was made: stop it on the service.
             self.writers[a.target].cancel_job(a.job_id)
         self.state.drop_job(a.batch, a.input_object)
@@ -291,15 +323,12 @@ class Applier:
 
 
 def _what(action: Action) -> str:
-    name = getattr(action, "name", None)
-    if name is not None:
-        return f"template {name}"
-    return f"job {action.batch}/{action.input_object}"  # type: ignore[union-attr]
+    return f"{action.noun} {action.subject}"
 
 
 def apply_status(rec: JobRecord, status: JobStatus, now: str) -> JobRecord:
     """A record updated with fresh service facts (result fields only once finished)."""
-    finished = status.state in FINISHED_STATES
+    finished = JobState.is_finished(status.state)
     return replace(
         rec,
         state=status.state,

@@ -23,10 +23,11 @@ from datetime import UTC, datetime, timedelta
 
 from reconciler.engine.observe import observe
 from reconciler.engine.queues import QueueBook, needs_queue
-from reconciler.engine.submit import CLOCK_SKEW, iso, parse_iso
+from reconciler.engine.submit import CLOCK_SKEW
 from reconciler.errors import ApiError, ConfigError
 from reconciler.model import DesiredState, JobDetail, JobPage
 from reconciler.model.records import StateSnapshot
+from reconciler.model.times import iso, parse_iso
 from reconciler.plan.actions import AdoptJob, AdoptTemplate, JobAction, SubmitJob
 from reconciler.plan.adopt import needs_lookup
 from reconciler.plan.observed import Lookup

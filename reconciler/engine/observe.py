@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TypeVar
 
 from reconciler.model import (
-    FINISHED_STATES,
+    DescribeResult,
     DesiredState,
     JobDetail,
     RemoteTemplate,
@@ -75,13 +75,51 @@ def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
         yield items[start : start + size]
 
 
-def unfinished_ids(records: Iterable[JobRecord]) -> dict[str, list[str]]:
-    """Job IDs worth refreshing, per target: recorded, submitted, not finished."""
-    by_target: dict[str, list[str]] = defaultdict(list)
+def unfinished_ids(
+    records: Iterable[JobRecord], readers: Mapping[str, RemoteReader]
+) -> dict[str, list[str]]:
+    """Job IDs worth refreshing, per target we can read: recorded, submitted, not finished."""
+    by_target: dict[str, set[str]] = defaultdict(set)
     for rec in records:
-        if rec.job_id and rec.state not in FINISHED_STATES:
-            by_target[rec.target].append(rec.job_id)
-    return by_target
+        if rec.job_id and not rec.finished and rec.target in readers:
+            by_target[rec.target].add(rec.job_id)
+    return {target: sorted(ids) for target, ids in by_target.items()}
+
+
+def describe_unfinished(
+    records: Iterable[JobRecord],
+    readers: Mapping[str, RemoteReader],
+    *,
+    pool: Executor | None = None,
+    workers: int = 8,
+) -> DescribeResult:
+    """The service's view of every unfinished, submitted record: one call per target and 100
+    IDs, run concurrently (one after another, refreshing 10,000 jobs at a 150 ms round trip
+    took 100 x 150 ms, and ``wait`` pays that on every poll).
+
+    ``pool``: run the calls there (observe shares one pool with its listings); else in a pool
+    of their own. The replies are merged: jobs, unknown IDs and unreadable entries.
+    """
+    calls = [
+        (target, list(batch))
+        for target, ids in unfinished_ids(records, readers).items()
+        for batch in chunks(ids, DESCRIBE_BATCH)
+    ]
+    if not calls:
+        return DescribeResult(())
+    if pool is None:
+        with ThreadPoolExecutor(max_workers=min(workers, len(calls))) as own:
+            return describe_unfinished(records, readers, pool=own)
+    futures = [pool.submit(readers[target].describe_jobs, ids) for target, ids in calls]
+    jobs: list[JobDetail] = []
+    missing: list[str] = []
+    problems: list[str] = []
+    for future in futures:
+        result = future.result()
+        jobs.extend(result.jobs)
+        missing.extend(result.non_exist_ids)
+        problems.extend(result.problems)
+    return DescribeResult(tuple(jobs), tuple(missing), tuple(problems))
 
 
 def observe(
@@ -100,19 +138,10 @@ def observe(
             key: pool.submit(list_prefix, readers[key[0]], key[1])
             for key in _prefixes(desired, readers)
         }
-        describe = [
-            pool.submit(readers[target].describe_jobs, list(batch))
-            for target, ids in unfinished_ids(records).items()
-            if target in readers
-            for batch in chunks(ids, DESCRIBE_BATCH)
-        ]
-        jobs: dict[str, JobDetail] = {}
-        missing: set[str] = set()
-        for described in describe:
-            result = described.result()
-            jobs.update((job.job_id, job) for job in result.jobs)
-            missing.update(result.non_exist_ids)
-            problems.extend(result.problems)
+        described = describe_unfinished(records, readers, pool=pool)
+        jobs = {job.job_id: job for job in described.jobs}
+        missing = set(described.non_exist_ids)
+        problems.extend(described.problems)
         by_prefix = {key: fut.result() for key, fut in listing_futures.items()}
         external: dict[str, RemoteTemplate] = {}
         for found in ext.values():

@@ -16,11 +16,17 @@ from pathlib import Path
 
 from reconciler import manifest
 from reconciler.engine.lookup import plan_looking
-from reconciler.engine.submit import iso
 from reconciler.engine.workflow import Settings, open_connections, state_ref
 from reconciler.errors import StateError
 from reconciler.model.records import TemplateRecord
-from reconciler.plan.actions import AdoptJob, AdoptTemplate, SubmitJob
+from reconciler.model.times import iso
+from reconciler.plan.actions import (
+    AdoptJob,
+    AdoptTemplate,
+    CreateTemplate,
+    RecreateTemplate,
+    SubmitJob,
+)
 from reconciler.plan.adopt import adopted_record
 from reconciler.plan.planner import PlanOptions
 
@@ -91,7 +97,7 @@ def rebuild_state(paths: Sequence[str | Path], settings: Settings, *, force: boo
                 templates_missing=tuple(
                     f"{a.target}/{a.name}"
                     for a in plan.templates
-                    if a.kind in ("create_template", "recreate_template")
+                    if isinstance(a, CreateTemplate | RecreateTemplate)
                 ),
                 jobs_found=dict(Counter(a.batch for a in adopted)),
                 jobs_missing=tuple(

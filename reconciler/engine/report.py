@@ -15,9 +15,9 @@ from typing import Any
 
 from reconciler.engine.apply import Failure
 from reconciler.model.records import JobRecord
+from reconciler.model.states import JobState
 
 FORMAT_VERSION = 2
-FAILED_STATES = frozenset({"Failed", "Cancel"})
 SAMPLES = 5
 
 
@@ -33,7 +33,7 @@ def failure_groups(records: Iterable[JobRecord]) -> list[dict[str, Any]]:
     """Failed or cancelled jobs grouped by (state, code): largest first, then by code."""
     groups: dict[tuple[str, str], list[JobRecord]] = {}
     for rec in records:
-        if rec.state in FAILED_STATES:
+        if JobState.is_failed(rec.state):
             groups.setdefault((rec.state, rec.code), []).append(rec)
     order = sorted(groups, key=lambda k: (-len(groups[k]), k))
     return [
@@ -85,7 +85,7 @@ def failed_document(records: Iterable[JobRecord]) -> dict[str, Any]:
         }
         for recs in by_batch(records).values()
         for r in recs
-        if r.state in FAILED_STATES
+        if JobState.is_failed(r.state)
     ]
     return {"format_version": FORMAT_VERSION, "failed": rows}
 

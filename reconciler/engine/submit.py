@@ -20,34 +20,32 @@ created: the intent is then withdrawn.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from reconciler.engine.queues import QueueBook
 from reconciler.errors import ApiError, BadReplyError, NoReplyError, RemoteError, TransportError
 from reconciler.model import JobDetail, JobRequest
-from reconciler.model.records import JobRecord
+from reconciler.model.records import INTENT_STATE, JobRecord
+from reconciler.model.times import iso, parse_iso
 from reconciler.plan.expand import has_marker, marker_for
 from reconciler.remote import RemoteWriter
+from reconciler.remote.retry import RetryPolicy
 
 CLOCK_SKEW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
-class SubmitPolicy:
-    """Bounds of the retry loop; ``sleep`` is injectable so tests do not wait."""
+class SubmitPolicy(RetryPolicy):
+    """The submit loop's bounds: the remote layer's backoff (full jitter; ``sleep`` and
+    ``jitter`` injectable so tests neither wait nor guess), a little more patient, plus the
+    pause before the second look-up after an ambiguous failure."""
 
     attempts: int = 6
     base_delay: float = 0.5
     max_delay: float = 8.0
     lookup_delay: float = 1.0
-    sleep: Callable[[float], None] = time.sleep
-
-    def backoff(self, attempt: int) -> float:
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
 
 
 class SubmitFailed(Exception):
@@ -61,14 +59,6 @@ class SubmitFailed(Exception):
         self.error = error
         self.maybe_created = maybe_created
         super().__init__(str(error))
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def find_submitted(
@@ -141,7 +131,7 @@ class Submitter:
         return JobRecord(
             batch=batch, input_object=request.input_object, target=target,
             fingerprint=fingerprint, marker=marker_for(batch, request.input_object, fingerprint),
-            state="Pending", intent_time=iso(self.now()), previous_job_ids=history,
+            state=INTENT_STATE, intent_time=iso(self.now()), previous_job_ids=history,
         )  # fmt: skip
 
     def adopt(self, pending: JobRecord, detail: JobDetail) -> JobRecord:
@@ -177,7 +167,7 @@ class Submitter:
                         return done
                 elif not _never_sent(error):
                     raise SubmitFailed(error, maybe_created) from error
-            self.policy.sleep(self.policy.backoff(attempt))
+            self.policy.pause(attempt)
         assert last is not None
         raise SubmitFailed(last, maybe_created) from last
 

@@ -76,6 +76,6 @@ def create_template(
                     raise  # taken, yet not among the bucket's Snapshot templates: not ours
             elif not _transient(error):
                 raise
-        policy.sleep(policy.backoff(attempt))
+        policy.pause(attempt)
     assert last is not None
     raise last

@@ -10,56 +10,29 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from reconciler.engine.observe import DESCRIBE_BATCH, chunks
-from reconciler.model.records import FINISHED_STATES, JobRecord
+from reconciler.engine.observe import describe_unfinished
+from reconciler.model.records import JobRecord
+from reconciler.model.states import JobState
 from reconciler.plan.actions import JobStatus
 from reconciler.remote import RemoteReader
 
 Key = tuple[str, str]
 
 
-def status_of(rec: JobRecord, detail_state: str, code: str, message: str, end_time: str,
-              outputs: tuple[str, ...], sprites: tuple[str, ...]) -> JobStatus:  # fmt: skip
-    assert rec.job_id is not None
-    return JobStatus(rec.batch, rec.input_object, rec.job_id, detail_state, code, message,
-                     end_time, outputs, sprites)  # fmt: skip
-
-
 def refresh(
     records: Iterable[JobRecord], readers: Mapping[str, RemoteReader], *, workers: int = 8
 ) -> list[JobStatus]:
-    """Fresh statuses of the given unfinished, submitted records (one call per 100 IDs).
-
-    The describe calls run concurrently, as observe's do: one after another, refreshing 10,000
-    jobs at a 150 ms round trip took 100 x 150 ms, and ``wait`` pays that on every poll.
-    """
-    by_target: dict[str, dict[str, JobRecord]] = {}
-    for rec in records:
-        if rec.job_id and rec.state not in FINISHED_STATES and rec.target in readers:
-            by_target.setdefault(rec.target, {})[rec.job_id] = rec
-    calls = [
-        (target, recs, list(ids))
-        for target, recs in by_target.items()
-        for ids in chunks(sorted(recs), DESCRIBE_BATCH)
+    """Fresh statuses of the given unfinished, submitted records (one call per 100 IDs, run
+    concurrently: :func:`~reconciler.engine.observe.describe_unfinished`)."""
+    records = list(records)
+    fresh = {d.job_id: d for d in describe_unfinished(records, readers, workers=workers).jobs}
+    return [
+        JobStatus.from_detail(rec.batch, rec.input_object, fresh[rec.job_id])
+        for rec in records
+        if rec.job_id in fresh and not rec.finished and rec.target in readers
     ]
-    if not calls:
-        return []
-    out: list[JobStatus] = []
-    with ThreadPoolExecutor(max_workers=min(workers, len(calls))) as pool:
-        replies = pool.map(lambda call: readers[call[0]].describe_jobs(call[2]), calls)
-        for (_, recs, _), reply in zip(calls, replies, strict=True):
-            for d in reply.jobs:
-                hit = recs.get(d.job_id)
-                if hit is None:
-                    continue
-                mr = d.media_result
-                outputs = tuple(k for f in mr.output_files for k in f.keys) if mr else ()
-                sprites = tuple(k for f in mr.sprite_files for k in f.keys) if mr else ()
-                out.append(status_of(hit, d.state, d.code, d.message, d.end_time, outputs, sprites))
-    return out
 
 
 def counts(records: Iterable[JobRecord]) -> Counter[str]:
@@ -76,12 +49,12 @@ class WaitOutcome:
     @property
     def failed(self) -> list[JobRecord]:
         """Every Failed or Cancelled job of the batches, old failures included (status)."""
-        return [r for r in self.records.values() if r.state in ("Failed", "Cancel")]
+        return [r for r in self.records.values() if JobState.is_failed(r.state)]
 
     def failed_of(self, keys: Iterable[Key]) -> list[JobRecord]:
         """The Failed or Cancelled jobs among ``keys``: a run is judged only on its own jobs,
         so a failure from the past does not keep a CI job red forever."""
-        return [r for k in keys if (r := self.records.get(k)) and r.state in ("Failed", "Cancel")]
+        return [r for k in keys if (r := self.records.get(k)) and JobState.is_failed(r.state)]
 
 
 class Waiter:
@@ -110,13 +83,13 @@ class Waiter:
         deadline = self.clock() + self.timeout
         delay = 0.5
         last: Counter[str] | None = None
-        waited = frozenset(k for k, r in records.items() if r.state not in FINISHED_STATES)
+        waited = frozenset(k for k, r in records.items() if not JobState.is_finished(r.state))
         while True:
             now_counts = counts(records.values())
             if now_counts != last:
                 self.on_counts(now_counts)
                 last = now_counts
-            pending = [r for r in records.values() if r.state not in FINISHED_STATES]
+            pending = [r for r in records.values() if not JobState.is_finished(r.state)]
             if not pending:
                 return WaitOutcome(records, timed_out=False, waited=waited)
             if self.clock() >= deadline:

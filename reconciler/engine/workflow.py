@@ -20,11 +20,11 @@ from reconciler.engine.connect import Connections, connect
 from reconciler.engine.keyfiles import check_key_files
 from reconciler.engine.lookup import DEFAULT_WINDOW, plan_looking, rescan_saved, with_state_facts
 from reconciler.engine.observe import list_prefix
-from reconciler.engine.submit import iso
 from reconciler.engine.track import Key, Waiter, WaitOutcome, refresh
 from reconciler.errors import PlanError
 from reconciler.model import CosState, DesiredState, LocalState, StateLocation
 from reconciler.model.records import JobRecord, StateSnapshot
+from reconciler.model.times import iso
 from reconciler.plan.actions import JobStatus
 from reconciler.plan.pins import moved_pins
 from reconciler.plan.planner import Plan, PlanOptions, StateRef

@@ -16,6 +16,7 @@ from reconciler.model.location import CosState as CosState
 from reconciler.model.location import LocalState as LocalState
 from reconciler.model.location import StateLocation as StateLocation
 from reconciler.model.location import location_from_data as location_from_data
+from reconciler.model.states import JobState as JobState
 
 # --------------------------------------------------------------------------------------------
 # Snapshot settings (the <Snapshot> container of templates and of inline job operations)
@@ -155,11 +156,6 @@ class MediaResult:
     sprite_files: tuple[OutputFile, ...] = ()
 
 
-#: States after which the service never changes a job again.
-FINISHED_STATES = frozenset({"Success", "Failed", "Cancel"})
-#: The states the CI docs list. Any other state the service reports (``Queued``, ...) is kept
-#: as it said it, shown as it is and treated as unfinished: we keep asking until it finishes.
-JOB_STATES = ("Submitted", "Running", "Success", "Failed", "Pause", "Cancel")
 #: What an empty or absent ``<State>`` becomes: the service told us nothing, so the job is
 #: unfinished as far as we know (a named value reads better in tables than an empty one).
 UNKNOWN_STATE = "Unknown"
@@ -195,7 +191,7 @@ class JobDetail:
 
     @property
     def finished(self) -> bool:
-        return self.state in FINISHED_STATES
+        return JobState.is_finished(self.state)
 
 
 @dataclass(frozen=True)

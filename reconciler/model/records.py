@@ -13,31 +13,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, ClassVar, Final
 
+from reconciler.model.states import JobState
+from reconciler.model.times import parse_iso
+
 #: Our own marker for an intent: recorded before ``POST /jobs``, no reply (so no job_id) yet.
-INTENT_STATE: Final = "Pending"
-#: The states we know: the intent marker plus the service's documented states. Records also
-#: hold any other state the service reports (``Queued``, ``Unknown`` ...): the store keeps it
-#: verbatim, and everything treats it as unfinished.
-JOB_STATES: Final = frozenset(
-    {INTENT_STATE, "Submitted", "Running", "Success", "Failed", "Pause", "Cancel"}
-)
-#: States after which the service never changes the job again.
-FINISHED_STATES: Final = frozenset({"Success", "Failed", "Cancel"})
+#: Records hold any state the service reports (``Queued``, ``Unknown`` ...) verbatim, as text:
+#: :class:`JobState` says which are finished, and treats the ones it does not know as unfinished.
+INTENT_STATE: Final = JobState.PENDING.value
 
 
 class RecordError(ValueError):
     """A record dict does not have the shape of a record; the loader adds the file name."""
-
-
-def utc_now() -> str:
-    """The current time as the ISO-8601 UTC text records carry (second precision is enough)."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 # Field kinds: how each field is checked when a record is read back.
@@ -53,7 +44,7 @@ _REPEATED: Final = frozenset({"batch", "target", "state", "code", "message", "na
 def _time(name: str, value: str) -> str:
     """``value`` once checked as an ISO-8601 time; cached, since many records share a second."""
     try:
-        datetime.fromisoformat(value)
+        parse_iso(value)
     except ValueError:
         raise RecordError(f"field {name!r} is not an ISO-8601 time: {value!r}") from None
     return value
@@ -176,7 +167,7 @@ class JobRecord:
     @property
     def finished(self) -> bool:
         """True when the service will never change this job again (no refresh needed)."""
-        return self.state in FINISHED_STATES
+        return JobState.is_finished(self.state)
 
     @property
     def is_intent(self) -> bool:

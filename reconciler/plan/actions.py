@@ -4,17 +4,20 @@ Every action has ``reason`` (English, may name the object) and a stable ``reason
 ``params`` (e.g. ``(("code", "InputFileNotExist"),)``): renderers group and count by code and
 params, never by the text, so a thousand failures with one error code are one group.
 
-``kind`` names the visitor method (``visit_<kind>``) so that apply and explain are two walkers
-over the same values. ``CHANGES`` says which kinds change something; the rest are recorded
-no-ops that explain why nothing happens.
+``kind`` is the action's stable name in saved plans and renderings (a ``Literal``, so mypy
+knows every value); code that acts on actions (the Applier, the renderers) dispatches on the
+class with ``match`` and ``assert_never``, so a new action class that one of them forgets is a
+type error. ``subject`` names what the action is about: the template, or ``batch/input object``.
+``CHANGES`` says which kinds change something; the rest are recorded no-ops that explain why
+nothing happens.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from reconciler.model import JobRequest, SnapshotSettings
+from reconciler.model import JobDetail, JobRequest, SnapshotSettings
 
 
 @dataclass(frozen=True)
@@ -26,9 +29,32 @@ class FieldChange:
     new: Any
 
 
+class _OnTemplate:
+    """Template actions are about one template of a target, named in the manifests."""
+
+    noun: ClassVar[str] = "template"
+    name: str
+
+    @property
+    def subject(self) -> str:
+        return self.name
+
+
+class _OnJob:
+    """Job actions are about one input object of a batch: the unit of exactly-once."""
+
+    noun: ClassVar[str] = "job"
+    batch: str
+    input_object: str
+
+    @property
+    def subject(self) -> str:
+        return f"{self.batch}/{self.input_object}"
+
+
 @dataclass(frozen=True)
-class CreateTemplate:
-    kind: ClassVar[str] = "create_template"
+class CreateTemplate(_OnTemplate):
+    kind: ClassVar[Literal["create_template"]] = "create_template"
     target: str
     name: str
     settings: SnapshotSettings
@@ -39,10 +65,10 @@ class CreateTemplate:
 
 
 @dataclass(frozen=True)
-class AdoptTemplate:
+class AdoptTemplate(_OnTemplate):
     """An existing remote template with exactly this name becomes ours (then updated if needed)."""
 
-    kind: ClassVar[str] = "adopt_template"
+    kind: ClassVar[Literal["adopt_template"]] = "adopt_template"
     target: str
     name: str
     template_id: str
@@ -55,8 +81,8 @@ class AdoptTemplate:
 
 
 @dataclass(frozen=True)
-class UpdateTemplate:
-    kind: ClassVar[str] = "update_template"
+class UpdateTemplate(_OnTemplate):
+    kind: ClassVar[Literal["update_template"]] = "update_template"
     target: str
     name: str
     template_id: str
@@ -69,8 +95,8 @@ class UpdateTemplate:
 
 
 @dataclass(frozen=True)
-class RecreateTemplate:
-    kind: ClassVar[str] = "recreate_template"
+class RecreateTemplate(_OnTemplate):
+    kind: ClassVar[Literal["recreate_template"]] = "recreate_template"
     target: str
     name: str
     old_template_id: str
@@ -82,8 +108,8 @@ class RecreateTemplate:
 
 
 @dataclass(frozen=True)
-class DeleteTemplate:
-    kind: ClassVar[str] = "delete_template"
+class DeleteTemplate(_OnTemplate):
+    kind: ClassVar[Literal["delete_template"]] = "delete_template"
     target: str
     name: str
     template_id: str
@@ -93,8 +119,8 @@ class DeleteTemplate:
 
 
 @dataclass(frozen=True)
-class ForgetTemplate:
-    kind: ClassVar[str] = "forget_template"
+class ForgetTemplate(_OnTemplate):
+    kind: ClassVar[Literal["forget_template"]] = "forget_template"
     target: str
     name: str
     template_id: str
@@ -104,8 +130,8 @@ class ForgetTemplate:
 
 
 @dataclass(frozen=True)
-class KeepTemplate:
-    kind: ClassVar[str] = "keep_template"
+class KeepTemplate(_OnTemplate):
+    kind: ClassVar[Literal["keep_template"]] = "keep_template"
     target: str
     name: str
     template_id: str
@@ -115,11 +141,11 @@ class KeepTemplate:
 
 
 @dataclass(frozen=True)
-class SubmitJob:
+class SubmitJob(_OnJob):
     """Submit one job. ``template`` names the manifest template whose ID is filled in at apply;
     ``resolve_first`` means an earlier submission may exist and must be looked up first."""
 
-    kind: ClassVar[str] = "submit_job"
+    kind: ClassVar[Literal["submit_job"]] = "submit_job"
     batch: str
     input_object: str
     target: str
@@ -134,14 +160,14 @@ class SubmitJob:
 
 
 @dataclass(frozen=True)
-class AdoptJob:
+class AdoptJob(_OnJob):
     """A job found on the service by its marker: recorded as this key's submission, no POST.
 
     Planned instead of a :class:`SubmitJob` when the state has no job ID for this key and
     fingerprint (lost, moved, restored or older state) but the service already ran it.
     """
 
-    kind: ClassVar[str] = "adopt_job"
+    kind: ClassVar[Literal["adopt_job"]] = "adopt_job"
     batch: str
     input_object: str
     target: str
@@ -158,8 +184,8 @@ class AdoptJob:
 
 
 @dataclass(frozen=True)
-class CancelJob:
-    kind: ClassVar[str] = "cancel_job"
+class CancelJob(_OnJob):
+    kind: ClassVar[Literal["cancel_job"]] = "cancel_job"
     batch: str
     input_object: str
     target: str
@@ -170,8 +196,8 @@ class CancelJob:
 
 
 @dataclass(frozen=True)
-class ForgetJob:
-    kind: ClassVar[str] = "forget_job"
+class ForgetJob(_OnJob):
+    kind: ClassVar[Literal["forget_job"]] = "forget_job"
     batch: str
     input_object: str
     job_id: str | None
@@ -181,8 +207,8 @@ class ForgetJob:
 
 
 @dataclass(frozen=True)
-class KeepJob:
-    kind: ClassVar[str] = "keep_job"
+class KeepJob(_OnJob):
+    kind: ClassVar[Literal["keep_job"]] = "keep_job"
     batch: str
     input_object: str
     job_id: str | None
@@ -206,6 +232,15 @@ class JobStatus:
     outputs: tuple[str, ...] = field(default=())
     sprites: tuple[str, ...] = field(default=())
 
+    @classmethod
+    def from_detail(cls, batch: str, input_object: str, detail: JobDetail) -> JobStatus:
+        """The facts of ``detail`` (as the service described it) for the job at the key."""
+        result = detail.media_result
+        outputs = tuple(k for f in result.output_files for k in f.keys) if result else ()
+        sprites = tuple(k for f in result.sprite_files for k in f.keys) if result else ()
+        return cls(batch, input_object, detail.job_id, detail.state, detail.code,
+                   detail.message, detail.end_time, outputs, sprites)  # fmt: skip
+
 
 TemplateAction = (
     CreateTemplate
@@ -219,6 +254,20 @@ TemplateAction = (
 JobAction = SubmitJob | AdoptJob | CancelJob | ForgetJob | KeepJob
 Action = TemplateAction | JobAction
 
+ActionKind = Literal[
+    "create_template",
+    "adopt_template",
+    "update_template",
+    "recreate_template",
+    "delete_template",
+    "forget_template",
+    "keep_template",
+    "submit_job",
+    "adopt_job",
+    "cancel_job",
+    "forget_job",
+    "keep_job",
+]
 ACTION_TYPES: dict[str, type[Any]] = {
     cls.kind: cls
     for cls in (

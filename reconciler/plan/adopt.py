@@ -25,10 +25,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from reconciler.model import JobDetail
-from reconciler.model.records import FINISHED_STATES, JobRecord
+from reconciler.model.records import JobRecord
+from reconciler.model.states import JobState
+from reconciler.model.times import parse_iso
 from reconciler.plan.actions import AdoptJob, JobAction, SubmitJob
 from reconciler.plan.expand import marker_for
 from reconciler.plan.naming import MARKER_LENGTH, MARKER_PREFIX
@@ -105,7 +106,7 @@ class JobIndex:
 def _before(service_time: str, record_time: str) -> bool:
     """Whether the service's CreationTime is earlier than a record's time (False if unknown)."""
     try:
-        return datetime.fromisoformat(service_time) < datetime.fromisoformat(record_time)
+        return parse_iso(service_time) < parse_iso(record_time)
     except ValueError:
         return False
 
@@ -146,7 +147,7 @@ def adopted_record(action: AdoptJob, previous: JobRecord | None, now: str) -> Jo
     history = previous.previous_job_ids if previous else ()
     if previous and previous.job_id and previous.job_id != action.job_id:
         history = (*history, previous.job_id)
-    finished = action.state in FINISHED_STATES  # the service's Code means little before that
+    finished = JobState.is_finished(action.state)  # the service's Code means little before that
     return JobRecord(
         batch=action.batch, input_object=action.input_object, target=action.target,
         fingerprint=action.fingerprint,

@@ -1,10 +1,11 @@
 """Job actions grouped by what they do and why, with fair samples: what every rendering shows.
 
 A group is ``(kind, reason_code, params)``: never the English reason, which names the object,
-so 1,000 failures with 50 error codes are 50 groups, not 1,000. The code is generic: an action
-kind or reason code this module has never heard of still groups, counts and samples; it only
-gets a plainer label (its reason code in words). Samples are drawn round-robin over batches so
-a batch of 2 beside a batch of 2,000 still shows up, and in a fixed order so goldens are stable.
+so 1,000 failures with 50 error codes are 50 groups, not 1,000. The code is generic: a reason
+code this module has never heard of still groups, counts and samples; it only gets a plainer
+label (its reason code in words). Every action kind has a verb (:func:`verb`, checked by
+mypy). Samples are drawn round-robin over batches so a batch of 2 beside a batch of 2,000 still
+shows up, and in a fixed order so goldens are stable.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, assert_never
 
-from reconciler.plan.actions import CHANGES, JobAction
+from reconciler.plan.actions import CHANGES, Action, ActionKind, JobAction
 
 # How a reason code reads; ``{name}`` placeholders are the action's params.
 LABELS = {
@@ -36,31 +37,37 @@ LABELS = {
     "cancel_removed": "removed from the manifests (--prune)",
     "found_on_service": "found on the service",
 }
-VERBS = {
-    "create_template": "create",
-    "adopt_template": "adopt",
-    "update_template": "update in place",
-    "recreate_template": "re-create",
-    "delete_template": "delete",
-    "forget_template": "forget",
-    "keep_template": "no change",
-    "submit_job": "submit",
-    "adopt_job": "adopt",
-    "cancel_job": "cancel",
-    "forget_job": "forget",
-    "keep_job": "no change",
-}
 
 
-def verb(kind: str) -> str:
-    """The plan's word for an action kind (a kind not listed reads as itself)."""
-    return VERBS.get(kind, kind.replace("_", " "))
+def verb(kind: ActionKind) -> str:
+    """The plan's word for an action kind (exhaustive: mypy flags a kind left out)."""
+    match kind:
+        case "create_template":
+            return "create"
+        case "adopt_template" | "adopt_job":
+            return "adopt"
+        case "update_template":
+            return "update in place"
+        case "recreate_template":
+            return "re-create"
+        case "delete_template":
+            return "delete"
+        case "forget_template" | "forget_job":
+            return "forget"
+        case "keep_template" | "keep_job":
+            return "no change"
+        case "submit_job":
+            return "submit"
+        case "cancel_job":
+            return "cancel"
+        case _:
+            assert_never(kind)
 
 
-def label(action: Any) -> str:
+def label(action: Action) -> str:
     """The group's reason in words: from the code and params, never naming one object."""
-    code: str = action.reason_code
-    return _label(code, action.params, "" if code else str(action.reason))
+    code = action.reason_code
+    return _label(code, action.params, "" if code else action.reason)
 
 
 @cache
@@ -79,7 +86,7 @@ def _label(code: str, params: tuple[tuple[str, str], ...], reason: str) -> str:
 
 @dataclass(frozen=True)
 class Group:
-    kind: str
+    kind: ActionKind
     reason_code: str
     params: tuple[tuple[str, str], ...]
     label: str
@@ -107,7 +114,7 @@ def group_jobs(jobs: Iterable[JobAction]) -> list[Group]:
     groups = [Group(k[0], k[1], k[2], k[3], tuple(v)) for k, v in found.items()]
     groups.sort(key=lambda g: (-len(g.items), g.kind, g.label))
     rank: dict[int, int] = {}
-    seen: Counter[tuple[str, str]] = Counter()
+    seen: Counter[tuple[ActionKind, str]] = Counter()
     for i, g in enumerate(groups):
         rank[i] = seen[(g.kind, g.reason_code)]
         seen[(g.kind, g.reason_code)] += 1

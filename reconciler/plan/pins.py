@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from reconciler.model.records import JobRecord, TemplateRecord
+from reconciler.model.records import INTENT_STATE, JobRecord, TemplateRecord
 from reconciler.plan.actions import JobAction, TemplateAction
 
 ABSENT = ""  # the digest of "no record": the action expected none
@@ -46,7 +46,7 @@ def job_digest(rec: JobRecord | None) -> str:
         return ABSENT
     return _digest(
         (rec.target, rec.fingerprint, rec.marker, rec.job_id, rec.intent_time,
-         rec.state == "Pending", rec.previous_job_ids)
+         rec.state == INTENT_STATE, rec.previous_job_ids)
     )  # fmt: skip
 
 

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field, replace
 
 from reconciler.errors import PlanError
 from reconciler.model import (
-    FINISHED_STATES,
     DesiredState,
     JobDetail,
-    ObjectInfo,
+    JobState,
     SnapshotSettings,
     StateLocation,
     TargetSpec,
@@ -56,7 +55,6 @@ REASONS = {
     "output": "output",
     "input": "input object",
 }
-RETRYABLE_STATES = frozenset({"Failed", "Cancel"})
 
 
 @dataclass(frozen=True)
@@ -239,7 +237,7 @@ def plan_job(
             resolve=True,
         )  # fmt: skip
     state = _current_state(record, fresh)
-    if state in RETRYABLE_STATES:
+    if JobState.is_failed(state):
         detail = f"{record.code}: {record.message}" if record.code else state
         params = (("state", state), ("code", record.code or state), ("template", _template_of(job)))
         if options.retry_failed:
@@ -249,7 +247,7 @@ def plan_job(
             job.batch, job.input_object, record.job_id, state,
             f"last run {state} ({detail}); use --retry-failed", "keep_failed", params,
         )  # fmt: skip
-    if state == "Success":
+    if state == JobState.SUCCESS:
         return KeepJob(
             job.batch, job.input_object, record.job_id, state, "up to date", "up_to_date"
         )
@@ -261,7 +259,7 @@ def plan_job(
 
 def plan_removed_job(record: JobRecord, fresh: JobDetail | None, options: PlanOptions) -> JobAction:
     state = _current_state(record, fresh)
-    running = bool(record.job_id) and state not in FINISHED_STATES
+    running = bool(record.job_id) and not JobState.is_finished(state)
     if options.prune and running:
         return CancelJob(record.batch, record.input_object, record.target, record.job_id or "")
     if running:
@@ -282,22 +280,7 @@ def job_statuses(
         fresh = observed.jobs.get(rec.job_id or "")
         if fresh is None or fresh.state == rec.state:
             continue
-        result = fresh.media_result
-        outputs = tuple(k for f in result.output_files for k in f.keys) if result else ()
-        sprites = tuple(k for f in result.sprite_files for k in f.keys) if result else ()
-        out.append(
-            JobStatus(
-                rec.batch,
-                rec.input_object,
-                fresh.job_id,
-                fresh.state,
-                fresh.code,
-                fresh.message,
-                fresh.end_time,
-                outputs,
-                sprites,
-            )  # fmt: skip
-        )
+        out.append(JobStatus.from_detail(rec.batch, rec.input_object, fresh))
     return tuple(out)
 
 
@@ -378,10 +361,6 @@ def pinned_listings(desired: DesiredState, observed: Observed) -> tuple[PinnedLi
         objects = tuple(observed.listings[name].pairs())
         pins.append(PinnedListing(name, batch.target, batch.inputs.prefix or "", objects))
     return tuple(pins)
-
-
-def listing_from_pin(pin: PinnedListing) -> tuple[ObjectInfo, ...]:
-    return tuple(ObjectInfo(key=k, etag=e, size=0) for k, e in pin.objects)
 
 
 def pinned_key_files(desired: DesiredState) -> tuple[PinnedKeyFile, ...]:

@@ -12,24 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
-from reconciler.plan.actions import CHANGES, FieldChange, TemplateAction
+from reconciler.plan.actions import (
+    CHANGES,
+    ActionKind,
+    AdoptTemplate,
+    CreateTemplate,
+    DeleteTemplate,
+    FieldChange,
+    ForgetTemplate,
+    KeepTemplate,
+    RecreateTemplate,
+    TemplateAction,
+    UpdateTemplate,
+)
 from reconciler.plan.groups import batch_counts, counts_text, group_jobs, verb
 from reconciler.plan.planner import Plan
 
-SYMBOLS = {
-    "create_template": ("+", "green"),
-    "adopt_template": ("~", "yellow"),
-    "update_template": ("~", "yellow"),
-    "recreate_template": ("-/+", "yellow"),
-    "delete_template": ("-", "red"),
-    "forget_template": ("-", "blue"),
-    "submit_job": ("+", "green"),
-    "adopt_job": ("~", "yellow"),
-    "cancel_job": ("x", "red"),
-    "forget_job": ("-", "blue"),
-}
 Style = Callable[[str, str | None], str]
 
 
@@ -55,9 +55,30 @@ class Caps:
         return cls(10 + 60 * k, 2 + 3 * k, 10 + 90 * k, 12 + 100 * k, 6 + 50 * k)
 
 
-def symbol(kind: str, style: Style) -> str:
-    mark, color = SYMBOLS.get(kind, (" ", None))
-    return style(mark.rjust(3), color)
+def mark(kind: ActionKind) -> tuple[str, str | None]:
+    """The margin sign and its colour for an action kind (exhaustive: mypy flags a new kind)."""
+    match kind:
+        case "create_template" | "submit_job":
+            return ("+", "green")
+        case "adopt_template" | "update_template" | "adopt_job":
+            return ("~", "yellow")
+        case "recreate_template":
+            return ("-/+", "yellow")
+        case "delete_template":
+            return ("-", "red")
+        case "cancel_job":
+            return ("x", "red")
+        case "forget_template" | "forget_job":
+            return ("-", "blue")
+        case "keep_template" | "keep_job":
+            return (" ", None)
+        case _:
+            assert_never(kind)
+
+
+def symbol(kind: ActionKind, style: Style) -> str:
+    sign, color = mark(kind)
+    return style(sign.rjust(3), color)
 
 
 def _fmt(value: Any) -> str:
@@ -68,14 +89,27 @@ def _change_lines(changes: Iterable[FieldChange]) -> list[str]:
     return [f"      {c.path}: {_fmt(c.old)} -> {_fmt(c.new)}" for c in changes]
 
 
+def _template_id(action: TemplateAction) -> str:
+    """The service ID the action concerns (the old one for a re-create; none for a create)."""
+    match action:
+        case CreateTemplate():
+            return ""
+        case RecreateTemplate():
+            return action.old_template_id
+        case AdoptTemplate() | UpdateTemplate() | DeleteTemplate():
+            return action.template_id
+        case ForgetTemplate() | KeepTemplate():
+            return action.template_id
+        case _:
+            assert_never(action)
+
+
 def template_lines(action: TemplateAction, style: Style) -> list[str]:
-    ident = getattr(action, "template_id", None) or getattr(action, "old_template_id", "")
+    ident = _template_id(action)
     ident = f" ({ident})" if ident else ""
-    head = f"  {symbol(action.kind, style)} {verb(action.kind)} {action.name}{ident}"
-    return [
-        f"{head} [{action.target}]: {action.reason}",
-        *_change_lines(getattr(action, "changes", ())),
-    ]
+    head = f"  {symbol(action.kind, style)} {verb(action.kind)} {action.subject}{ident}"
+    changes = action.changes if isinstance(action, AdoptTemplate | UpdateTemplate) else ()
+    return [f"{head} [{action.target}]: {action.reason}", *_change_lines(changes)]
 
 
 def summary_line(plan: Plan) -> str:

@@ -7,21 +7,17 @@ backend from the state's location; ``LocalStateStore(path)`` is the local file d
 """
 
 from reconciler.model.records import (
-    FINISHED_STATES,
-    JOB_STATES,
     JobRecord,
     StateSnapshot,
     TemplateRecord,
-    utc_now,
 )
+from reconciler.model.times import utc_now
 from reconciler.state.document import STATE_VERSION
 from reconciler.state.local.lock import LockInfo, break_lock
 from reconciler.state.local.store import LocalStateStore, LocalStateWriter
 from reconciler.state.protocols import StateStore, StateWriter
 
 __all__ = [
-    "FINISHED_STATES",
-    "JOB_STATES",
     "STATE_VERSION",
     "JobRecord",
     "LocalStateStore",

@@ -19,7 +19,7 @@ import click
 import pytest
 import yaml
 
-from reconciler.cli.commands import _is_plan_file
+from reconciler.cli.plan_cmd import is_plan_file
 from tests.ecosystem.recipes import GITHUB, GITLAB, HOOKS, ROOT, argv, commands, parse
 
 EXAMPLES = ROOT / "examples"
@@ -101,7 +101,7 @@ def test_apply_steps_apply_the_saved_plan_with_documented_exit_codes(
         saved = [a for a in applies if a[1] == "out/plan.json"]
         assert saved, "the merge must apply the saved plan"
         for args in saved:
-            assert _is_plan_file((Path(args[1]),))
+            assert is_plan_file((Path(args[1]),))
         plans = [argv(c, workdir) for c in commands(text) if argv(c, workdir)[0] == "plan"]
         assert plans == [
             ["plan", "manifests/", "--out", "out/plan.json", "--markdown", "--detailed-exitcode"]

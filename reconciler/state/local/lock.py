@@ -24,7 +24,7 @@ from typing import Any
 import filelock
 
 from reconciler.errors import LockError, StateError
-from reconciler.model.records import utc_now
+from reconciler.model.times import utc_now
 from reconciler.state.identity import current_user
 from reconciler.state.local.fileio import (
     FILE_MODE,
