@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.model.records import JobRecord, TemplateRecord, utc_now
+from reconciler.model.records import JobRecord, TemplateRecord
+from reconciler.model.times import utc_now
 from reconciler.state.document import (
     Document,
     check_lineage,

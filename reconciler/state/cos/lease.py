@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.errors import LockError, RemoteError, StateError
+from reconciler.model.times import iso
 from reconciler.state.clock import SYSTEM_CLOCK, Clock
 from reconciler.state.cos.objects import ObjectStore, create_exactly, list_keys, read_newest
 from reconciler.state.identity import current_user
@@ -53,7 +54,7 @@ def ci_job_url(env: Mapping[str, str] | None = None) -> str:
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).replace(microsecond=0).isoformat()[:19] + "Z"
+    return iso(datetime.fromtimestamp(epoch, UTC))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from __future__ import annotations
 import logging
 
 from reconciler.errors import StateError
-from reconciler.model.records import StateSnapshot, utc_now
+from reconciler.model.records import StateSnapshot
+from reconciler.model.times import utc_now
 from reconciler.state.clock import SYSTEM_CLOCK, Clock
 from reconciler.state.cos.journal import (
     COMMIT,

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler.errors import StateError
-from reconciler.model.records import StateSnapshot, utc_now
+from reconciler.model.records import StateSnapshot
+from reconciler.model.times import iso, utc_now
 from reconciler.state.document import Document, new_document
 from reconciler.state.layout import Compaction, Loaded, full_compaction, load_state
 from reconciler.state.local.fileio import atomic_write, fsync_dir, read_or_none, remove_leftovers
@@ -141,7 +142,7 @@ def _dead_holder_message(
     when = ""
     if last_write is not None:
         stamp = datetime.fromtimestamp(last_write[2] / 1e9, UTC).replace(microsecond=0)
-        when = f", last journal write at {stamp.isoformat().replace('+00:00', 'Z')}"
+        when = f", last journal write at {iso(stamp)}"
     if journal.entries:
         recovered = f"its journal was recovered ({len(journal.entries)} entries)"
     else:
