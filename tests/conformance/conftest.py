@@ -25,8 +25,9 @@ from reconciler.state.cos.objects import list_keys
 from reconciler.state.cos.store import CosStateStore, CosStateWriter
 from reconciler.state.local.store import LocalStateStore, LocalStateWriter
 from reconciler.state.protocols import StateStore, StateWriter
-from tests.core.conftest import SECRET_ID, SECRET_KEY
-from tests.cosstate.conftest import REGION, STATE_BUCKET, ManualClock
+from tests.helpers.clocks import ManualClock
+from tests.helpers.cosstate import REGION, STATE_BUCKET
+from tests.helpers.identity import SECRET_ID, SECRET_KEY
 
 LEASE_SECONDS = 600.0  # far beyond any wait in these tests: only clock.advance expires it
 
@@ -70,7 +71,7 @@ def _local(tmp_path: Path) -> Harness:
 
 
 def _cos(client: CIClient) -> Harness:
-    clock = ManualClock()
+    clock = ManualClock(yield_s=0.005)
 
     def store_at(name: str) -> StateStore:
         where = CosState(STATE_BUCKET, REGION, f"states/{name}.json")

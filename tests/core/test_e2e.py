@@ -8,7 +8,7 @@ from pathlib import Path
 from reconciler.engine.workflow import apply_plan, make_plan, wait_jobs
 from reconciler.plan.planner import PlanOptions
 from reconciler.state.local.store import LocalStateStore
-from tests.core.conftest import World
+from tests.helpers.emulators import World
 
 
 def _kinds(actions: object) -> Counter[str]:

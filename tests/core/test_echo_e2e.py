@@ -17,8 +17,8 @@ from lxml import etree
 from reconciler.engine.workflow import make_plan
 from reconciler.plan.planner import PlanOptions
 from reconciler.remote.inprocess import wsgi_transport
-from tests.core.conftest import World
 from tests.core.test_e2e import apply_all
+from tests.helpers.emulators import World
 
 SNAPSHOT_DEFAULTS = {
     "Mode": "Interval",

@@ -16,6 +16,7 @@ import pytest
 
 from reconciler.emulator import EmulatorApp, EmulatorConfig, create_app
 from reconciler.emulator.server import RunningServer, start_background
+from tests.helpers.clocks import ManualClock
 
 SID = "AKIDemulatorTests00000000000000000000"
 SKEY = "emulatorTestsSecretKey0000000000"
@@ -24,17 +25,6 @@ REGION = "ap-guangzhou"
 CI = f"http://{BUCKET}.ci.{REGION}.myqcloud.com"
 COS = f"http://{BUCKET}.cos.{REGION}.myqcloud.com"
 T0 = 1_767_225_600.0  # 2026-01-01T08:00:00+0800
-
-
-class FakeClock:
-    def __init__(self, now: float = T0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def _enc(value: str) -> str:
@@ -105,7 +95,7 @@ class Local:
     """An in-process emulator: the app, its clock and a signed httpx client."""
 
     app: EmulatorApp
-    clock: FakeClock
+    clock: ManualClock
     http: httpx.Client
 
     def xml(self, method: str, url: str, body: str | None = None, **kw: Any) -> httpx.Response:
@@ -118,7 +108,7 @@ def make_local(tmp_path: Any) -> Iterator[Callable[..., Local]]:
     made: list[Local] = []
 
     def make(**overrides: Any) -> Local:
-        clock = overrides.pop("clock", None) or FakeClock()
+        clock = overrides.pop("clock", None) or ManualClock(T0)
         cfg = EmulatorConfig(credentials={SID: SKEY}, clock=clock, **overrides)
         app = create_app(cfg)
         http = httpx.Client(transport=httpx.WSGITransport(app=app), base_url=CI, auth=QSign(clock))

@@ -31,7 +31,7 @@ from reconciler.plan.observed import Listing
 from reconciler.plan.planner import PlanOptions
 from reconciler.remote.codec.build import job_body
 from reconciler.remote.inprocess import wsgi_transport
-from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY
+from tests.helpers.identity import ENV, SECRET_ID, SECRET_KEY
 
 from .conftest import DATA
 

@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.state.local.store import LocalStateStore
-from tests.core.test_exactly_once import assert_exactly_once, write_manifests
-from tests.support import ServedEmulator, cli_argv, cli_env, run_cli
+from tests.helpers.checks import assert_exactly_once
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import ServedEmulator, cli_argv, cli_env, run_cli
 
 Trigger = Callable[[set[str]], bool]
 

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli.commands import cli
-from tests.core.conftest import ENV, SECRET_KEY
-from tests.core.test_exactly_once import write_manifests
+from tests.helpers.identity import ENV, SECRET_KEY
+from tests.helpers.manifests import write_manifests
 from tests.remote.conftest import RawServer
 from tests.remote.test_codec import BOMB
 

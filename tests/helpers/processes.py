@@ -1,9 +1,9 @@
 """Helpers shared by the process-level suites: the emulator as a real ``reconciler emulator serve``
 process, the CLI as a real ``python -m reconciler`` process, and checks on the service's jobs.
 
-The in-thread emulator and the exactly-once checks live in ``tests.core.test_exactly_once``; this
-module adds what the reliability suite needs on top (an emulator that can be killed and restarted
-on the same port and data directory).
+The in-thread emulator lives in ``tests.helpers.emulators`` and the exactly-once checks in
+``tests.helpers.checks``; this module adds an emulator that can be killed and restarted on the
+same port and data directory, and in-process CLI runs (click's runner) against a served one.
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
+from click.testing import CliRunner, Result
 
-from tests.core.conftest import ENV
+from reconciler.cli.commands import cli
+from reconciler.emulator.server import RunningServer
+from tests.helpers.identity import ENV
 
 PYTHON = [sys.executable, "-m", "reconciler"]
 
@@ -110,3 +113,21 @@ def cli_argv(
 ) -> list[str]:
     return [*PYTHON, "--endpoint", url, "--state", str(state), "--submit-qps", str(qps),
             *extra_global, *args]  # fmt: skip
+
+
+def invoke(url: str, state: Path | str, *args: str, qps: float = 300) -> Result:
+    """One in-process CLI run (click's runner) against the served emulator at ``url``."""
+    argv = ["--endpoint", url, "--state", str(state), "--submit-qps", str(qps), *args]
+    return CliRunner().invoke(cli, argv, env={**ENV, "NO_COLOR": "1"})
+
+
+def run_served(server: RunningServer, state: Path | str, *args: str) -> Result:
+    """One in-process CLI run against the served emulator (HTTP over loopback)."""
+    return invoke(server.url, state, *args)
+
+
+def apply_served(server: RunningServer, state: Path | str, manifests: Path) -> Result:
+    """``apply --auto-approve`` in process, asserted to succeed."""
+    result = run_served(server, state, "apply", str(manifests), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    return result
