@@ -18,9 +18,17 @@ import pytest
 from reconciler.state.local.store import LocalStateStore as StateStore
 from tests.helpers.checks import assert_exactly_once
 from tests.helpers.manifests import write_manifests
-from tests.helpers.processes import ServedEmulator, cli_argv, cli_env, run_cli
-from tests.reliability.test_crashes import Releasing, Trigger, compacting, kill_on
-from tests.reliability.test_faults import FAULTS
+from tests.helpers.processes import (
+    FAULTS,
+    Releasing,
+    ServedEmulator,
+    Trigger,
+    cli_argv,
+    cli_env,
+    compacting,
+    kill_on,
+    run_cli,
+)
 
 
 class FinalFlush:

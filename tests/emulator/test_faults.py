@@ -12,8 +12,8 @@ import pytest
 from reconciler.emulator import EmulatorConfig, EmulatorConfigError
 from reconciler.emulator.server import RunningServer
 from tests.helpers.clocks import ManualClock
+from tests.helpers.emulator_http import BUCKET, CI, COS, SID, SKEY, T0, Local, QSign
 
-from .conftest import BUCKET, CI, COS, SID, SKEY, T0, Local, QSign
 from .helpers import error, job_body, jobs, parse
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 from reconciler.emulator import EmulatorApp, EmulatorConfig, create_app
 from reconciler.emulator.server import RunningServer, start_background
-from reconciler.engine.workflow import Settings
+from reconciler.engine.workflow import Settings, apply_plan, make_plan, wait_jobs
 from reconciler.model import JobDetail
+from reconciler.plan.planner import PlanOptions
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from reconciler.remote.inprocess import wsgi_transport
@@ -85,3 +86,14 @@ def make_world(tmp_path: Path) -> World:
     world = World(app, clock, settings, manifests)
     world.seed()
     return world
+
+
+def apply_all(world: World) -> None:
+    desired, plan = make_plan([world.manifests], world.settings, PlanOptions())
+    result = apply_plan(plan, world.settings)
+    assert result.failures == []
+    world.clock.advance(10)
+    outcome = wait_jobs(
+        desired, set(desired.batches), world.settings, timeout=30, on_counts=lambda c: None
+    )
+    assert not outcome.timed_out

@@ -9,11 +9,12 @@ same port and data directory, and in-process CLI runs (click's runner) against a
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -131,3 +132,49 @@ def apply_served(server: RunningServer, state: Path | str, manifests: Path) -> R
     result = run_served(server, state, "apply", str(manifests), "--auto-approve")
     assert result.exit_code == 0, result.output
     return result
+
+
+# Every fault of ``reconciler emulator serve`` at once (flag -> value), for ServedEmulator.
+FAULTS = {"fail-rate": 0.1, "slowdown-rate": 0.1, "drop-after-commit-rate": 0.1, "latency-ms": 20}
+
+
+# -- kill -9 at a chosen phase of the state directory ------------------------------------
+
+Trigger = Callable[[set[str]], bool]
+
+
+def compacting(names: set[str]) -> bool:
+    return any(n.startswith(("state.json.tmp.", "state.json.backup.tmp.")) for n in names)
+
+
+class Releasing:
+    """True once the journal, seen before, is gone: the writer is closing and unlocking."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, names: set[str]) -> bool:
+        here = "state.json.journal" in names
+        self.seen = self.seen or here
+        return self.seen and not here
+
+
+def kill_on(proc: subprocess.Popen[bytes], directory: Path, trigger: Trigger,
+            rng: random.Random, give_up: float) -> bool:  # fmt: skip
+    """Kill ``proc`` right after ``trigger`` sees the directory in the wanted phase.
+
+    True when the kill landed in that phase, False when the child finished first or the phase
+    never came (then it is killed at ``give_up`` seconds).
+    """
+    deadline = time.monotonic() + give_up
+    while time.monotonic() < deadline and proc.poll() is None:
+        if trigger(set(os.listdir(directory))):
+            spin = time.perf_counter() + rng.uniform(0, 0.001)
+            while time.perf_counter() < spin:
+                pass
+            landed = proc.poll() is None
+            proc.send_signal(signal.SIGKILL)
+            return landed
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    return False

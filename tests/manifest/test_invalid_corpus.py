@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.manifest import load
-
-from .conftest import BASE, DATA, problems_of
+from tests.helpers.manifest_files import BASE, DATA, problems_of
 
 CASES = sorted((DATA / "invalid").glob("*.yaml"))
 EXPECT = re.compile(r"^# expect: (\d+):(\d+) (\S+) \| (.+)$")

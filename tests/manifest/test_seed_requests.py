@@ -32,8 +32,7 @@ from reconciler.plan.planner import PlanOptions
 from reconciler.remote.codec.build import job_body
 from reconciler.remote.inprocess import wsgi_transport
 from tests.helpers.identity import ENV, SECRET_ID, SECRET_KEY
-
-from .conftest import DATA
+from tests.helpers.manifest_files import DATA
 
 SEED = DATA / "seed"
 USER_DATA = "/Request/Operation/UserData"

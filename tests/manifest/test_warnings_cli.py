@@ -17,8 +17,8 @@ from reconciler.emulator.server import RunningServer
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from tests.helpers.identity import ENV, SECRET_ID, SECRET_KEY
+from tests.helpers.manifest_files import DATA
 
-from .conftest import DATA
 from .test_seed_requests import REQUEST2_WARNINGS
 
 WHERE = DATA / "seed" / "request2"

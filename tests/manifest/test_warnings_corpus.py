@@ -15,8 +15,8 @@ import pytest
 
 from reconciler.errors import ManifestError
 from reconciler.manifest import load
+from tests.helpers.manifest_files import BASE, DATA
 
-from .conftest import BASE, DATA
 from .test_invalid_corpus import expectations
 
 CASES = sorted((DATA / "warnings").glob("*.yaml"))

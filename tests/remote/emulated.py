@@ -11,8 +11,7 @@ import httpx
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from tests.helpers.clocks import OffsetClock
-
-from .conftest import REGION, quick_retry
+from tests.helpers.rawserver import REGION, quick_retry
 
 EMU_CREDS = Credentials("AKIDroundTripId0000000000000000000", "roundTripSecretKey000000000000")
 

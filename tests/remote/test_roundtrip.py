@@ -14,8 +14,8 @@ from reconciler.remote.credentials import Credentials
 from reconciler.remote.ratelimit import RateLimiter
 from reconciler.remote.retry import RetryPolicy
 from tests.helpers.clocks import OffsetClock
+from tests.helpers.rawserver import BUCKET, REGION, NoSleep
 
-from .conftest import BUCKET, REGION, NoSleep
 from .emulated import EMU_CREDS, Emulated
 
 emulator_pkg = pytest.importorskip("reconciler.emulator")
