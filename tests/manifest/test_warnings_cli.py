@@ -17,9 +17,7 @@ from reconciler.emulator.server import RunningServer
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from tests.helpers.identity import ENV, SECRET_ID, SECRET_KEY
-from tests.helpers.manifest_files import DATA
-
-from .test_seed_requests import REQUEST2_WARNINGS
+from tests.helpers.manifest_files import DATA, REQUEST2_WARNINGS
 
 WHERE = DATA / "seed" / "request2"
 LINES = [
