@@ -3,7 +3,9 @@
 Manifest building (manifest.build), request bodies (remote.codec.build), reply parsing
 (remote.codec.snapshot) and plan diff paths (plan.diff) all walk these rows, so a new template
 field is the schema, one row here, the model attribute, and the emulator's own rule (the
-emulator keeps its own table on purpose: it is the independent side of the protocol).
+emulator keeps its own table on purpose: it is the independent side of the protocol); plus,
+only when the service documents a default for it, that default in plan.fingerprint (so an
+echoed default is not drift).
 tests/test_field_table.py fails, naming the field, when the schema, the model, the codec and the
 emulator disagree. Row order is the documented wire order of ``<Snapshot>`` (ci-api.md 2.3).
 """
