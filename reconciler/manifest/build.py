@@ -26,6 +26,7 @@ from reconciler.model import (
     TargetSpec,
     TemplateSpec,
 )
+from reconciler.model.fields import SNAPSHOT_FIELDS, SPRITE, SPRITE_FIELDS, Field
 
 if TYPE_CHECKING:
     from reconciler.manifest.keyfile import KeyList
@@ -43,35 +44,28 @@ def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _values(raw: dict[str, Any], fields: tuple[Field, ...]) -> dict[str, Any]:
+    """Model attribute -> value for each row of ``fields`` (model.fields), converted by kind."""
+    values: dict[str, Any] = {}
+    for f in fields:
+        value = raw[f.manifest] if f.required else raw.get(f.manifest)
+        if f.kind == "int":
+            value = _int(value)
+        elif f.kind == "float":
+            value = _float(value)
+        values[f.attr] = value
+    return values
+
+
 def sprite_config(raw: dict[str, Any]) -> SpriteConfig:
-    return SpriteConfig(
-        color=raw["color"],
-        columns=int(raw["columns"]),
-        lines=int(raw["lines"]),
-        cell_width=_int(raw.get("cellWidth")),
-        cell_height=_int(raw.get("cellHeight")),
-        padding=_int(raw.get("padding")),
-        margin=_int(raw.get("margin")),
-        scale_method=raw.get("scaleMethod"),
-    )
+    return SpriteConfig(**_values(raw, SPRITE_FIELDS))
 
 
 def snapshot_settings(raw: dict[str, Any]) -> SnapshotSettings:
     """A template spec or an inline ``snapshot`` mapping (``target`` is ignored)."""
-    sprite = raw.get("spriteSnapshotConfig")
+    sprite = raw.get(SPRITE.manifest)
     return SnapshotSettings(
-        count=int(raw["count"]),
-        mode=raw.get("mode"),
-        start=_float(raw.get("start")),
-        time_interval=_float(raw.get("timeInterval")),
-        width=_int(raw.get("width")),
-        height=_int(raw.get("height")),
-        ci_param=raw.get("ciParam"),
-        is_check_count=raw.get("isCheckCount"),
-        is_check_black=raw.get("isCheckBlack"),
-        black_level=_int(raw.get("blackLevel")),
-        pixel_black_threshold=_int(raw.get("pixelBlackThreshold")),
-        snapshot_out_mode=raw.get("snapshotOutMode"),
+        **_values(raw, SNAPSHOT_FIELDS),
         sprite=sprite_config(sprite) if sprite is not None else None,
     )
 

@@ -12,18 +12,15 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler.model import SnapshotSettings
+from reconciler.model.fields import MANIFEST_NAMES
 from reconciler.plan.actions import FieldChange
 from reconciler.plan.fingerprint import normal_settings
 
-_MANIFEST_NAMES = {"sprite": "spriteSnapshotConfig", "ci_param": "ciParam"}
 
-
-def manifest_name(snake: str) -> str:
-    """``time_interval`` -> ``timeInterval``; a few names differ from the plain rule."""
-    if snake in _MANIFEST_NAMES:
-        return _MANIFEST_NAMES[snake]
-    head, *rest = snake.split("_")
-    return head + "".join(word.capitalize() for word in rest)
+def manifest_name(attr: str) -> str:
+    """``time_interval`` -> ``timeInterval``, from the field table (model.fields); a path part
+    that is no field (a list index) is kept as it is."""
+    return MANIFEST_NAMES.get(attr, attr)
 
 
 def _value(item: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reconciler import Reconciler
-from tests.core.conftest import World
+from tests.helpers.emulators import World
 
 
 def test_apply_with_a_limit_continues_until_done(world: World) -> None:

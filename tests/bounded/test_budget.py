@@ -12,14 +12,7 @@ from reconciler.engine.bounds import (
     parse_duration,
 )
 from reconciler.errors import ConfigError
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers.clocks import ManualClock
 
 
 @pytest.mark.parametrize(
@@ -62,7 +55,7 @@ def test_unbounded_budget_never_refuses() -> None:
 
 
 def test_time_limit_stops_at_the_cutoff_before_the_limit() -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     budget = Budget(time_limit=100, clock=clock)
     assert budget.cutoff == clock.now + 90  # 10% margin
     clock.now += 89.9
@@ -73,14 +66,14 @@ def test_time_limit_stops_at_the_cutoff_before_the_limit() -> None:
 
 
 def test_time_limit_counts_from_the_given_start() -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     budget = Budget(time_limit=100, clock=clock, started=clock.now - 95)
     assert not budget.take()
 
 
 def test_a_submission_queued_past_the_cutoff_is_not_started() -> None:
     """At 2 per second, 10 s before the cut-off leaves room for 20 submissions, not 21."""
-    clock = Clock()
+    clock = ManualClock(1000.0)
     budget = Budget(time_limit=100, qps=2, clock=clock, started=clock.now - 80)
     started = 0
     while budget.take():

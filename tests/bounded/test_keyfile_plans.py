@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from reconciler.emulator.server import RunningServer
-from tests.bounded.test_limits import server  # noqa: F401 - the fixture
-from tests.core.test_exactly_once import assert_exactly_once, write_manifests
-from tests.support import run_cli
+from tests.helpers.checks import assert_exactly_once
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import run_cli
+
+pytestmark = pytest.mark.emulator(job_seconds=1, seed=3)
 
 
 def key_file_manifests(directory: Path, n: int) -> Path:

@@ -9,27 +9,20 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from reconciler.emulator import EmulatorConfig
-from reconciler.emulator.server import RunningServer, start_background
+from reconciler.emulator.server import RunningServer
 from reconciler.state.local.store import LocalStateStore as StateStore
-from tests.core.conftest import SECRET_ID, SECRET_KEY
-from tests.core.test_exactly_once import assert_exactly_once, jobs_on_service, write_manifests
-from tests.support import run_cli
+from tests.helpers.checks import assert_exactly_once, jobs_on_service
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import run_cli
 
 STOPPED = re.compile(r"stopped at (--limit|--time-limit \S+): ([\d,]+) submitted, ([\d,]+) left")
 
 
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    config = EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}, job_seconds=1, seed=3)
-    running = start_background(config)
-    yield running
-    running.stop()
+pytestmark = pytest.mark.emulator(job_seconds=1, seed=3)
 
 
 def recorded_matches_service(url: str, state: Path) -> int:

@@ -16,10 +16,19 @@ from pathlib import Path
 import pytest
 
 from reconciler.state.local.store import LocalStateStore as StateStore
-from tests.core.test_exactly_once import assert_exactly_once, write_manifests
-from tests.reliability.test_crashes import Releasing, Trigger, compacting, kill_on
-from tests.reliability.test_faults import FAULTS
-from tests.support import ServedEmulator, cli_argv, cli_env, run_cli
+from tests.helpers.checks import assert_exactly_once
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import (
+    FAULTS,
+    Releasing,
+    ServedEmulator,
+    Trigger,
+    cli_argv,
+    cli_env,
+    compacting,
+    kill_on,
+    run_cli,
+)
 
 
 class FinalFlush:

@@ -12,9 +12,9 @@ from reconciler.cli.commands import cli
 from reconciler.emulator.server import RunningServer
 from reconciler.state.document import parse_document
 from reconciler.state.local.store import LocalStateStore
-from tests.core.conftest import ENV, EXAMPLES
-from tests.cosstate.conftest import REGION, STATE_BUCKET
-from tests.cosstate.conftest import served as served  # noqa: F401  (the fixture, by name)
+from tests.helpers.cosstate import REGION, STATE_BUCKET
+from tests.helpers.identity import ENV
+from tests.helpers.manifests import EXAMPLES
 
 from .records import job
 

@@ -14,8 +14,8 @@ from reconciler.model.records import JobRecord
 from reconciler.state.document import Document, parse_document
 from reconciler.state.segments import MAX_SEGMENTS
 from reconciler.state.transfer import pull
+from tests.helpers.conformance import Harness
 
-from .conftest import Harness
 from .records import job, key, template
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "state-v1.json"

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from reconciler.errors import LockError, StateError
+from tests.helpers.conformance import Harness
 
-from .conftest import Harness
 from .records import job, key
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from reconciler.errors import LockError
 from reconciler.state.local.store import LocalStateStore
+from tests.helpers.conformance import Harness
 
-from .conftest import Harness
 from .records import job, key, template
 
 

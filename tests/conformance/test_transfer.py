@@ -11,8 +11,8 @@ from reconciler.errors import StateError
 from reconciler.state.document import Document, parse_document, render_document
 from reconciler.state.protocols import StateStore
 from reconciler.state.transfer import pull, push
+from tests.helpers.conformance import Harness
 
-from .conftest import Harness
 from .records import job, key
 
 

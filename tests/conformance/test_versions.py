@@ -8,8 +8,8 @@ from pathlib import Path
 
 from reconciler.state.document import parse_document
 from reconciler.state.transfer import pull
+from tests.helpers.conformance import Harness
 
-from .conftest import Harness
 from .records import job, key, template
 
 

@@ -19,8 +19,8 @@ from reconciler.cli.commands import cli
 from reconciler.emulator.server import RunningServer
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
-from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY
-from tests.core.test_exactly_once import BUCKET
+from tests.helpers.identity import ENV, SECRET_ID, SECRET_KEY
+from tests.helpers.manifests import BUCKET
 
 PYTHON = [sys.executable, "-m", "reconciler"]
 
@@ -50,7 +50,7 @@ def seed(server: RunningServer, keys: Sequence[str]) -> None:
 
 
 def job_count(server: RunningServer) -> int:
-    from tests.core.conftest import list_all_jobs
+    from tests.helpers.checks import list_all_jobs
 
     with client(server) as c:
         return len(list_all_jobs(c))

@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,17 +24,10 @@ from tests.core.clikit import (
     subprocess_env,
     write_batches,
 )
-from tests.core.conftest import SECRET_ID, SECRET_KEY
-from tests.core.test_exactly_once import write_manifests
+from tests.helpers.identity import SECRET_ID, SECRET_KEY
+from tests.helpers.manifests import write_manifests
 
-
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    running = start_background(
-        EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}, job_seconds=0.3, seed=3)
-    )
-    yield running
-    running.stop()
+pytestmark = pytest.mark.emulator(job_seconds=0.3, seed=3)
 
 
 def test_exit_0_on_success(tmp_path: Path) -> None:

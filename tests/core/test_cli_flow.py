@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,10 @@ from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.server import RunningServer, start_background
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
-from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY
-from tests.core.test_exactly_once import BUCKET, write_manifests
+from tests.helpers.identity import ENV, SECRET_ID, SECRET_KEY
+from tests.helpers.manifests import BUCKET, write_manifests
 
-
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    running = start_background(
-        EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}, job_seconds=0.3, seed=3)
-    )
-    yield running
-    running.stop()
+pytestmark = pytest.mark.emulator(job_seconds=0.3, seed=3)
 
 
 def run(server: RunningServer, state: Path, *args: str) -> Result:

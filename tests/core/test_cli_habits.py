@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 import pytest
 
 from reconciler.cli.options import Duration
-from reconciler.emulator import EmulatorConfig
-from reconciler.emulator.server import RunningServer, start_background
+from reconciler.emulator.server import RunningServer
 from reconciler.state.local.lock import StateLock, lock_paths
 from tests.core.clikit import (
     PYTHON,
@@ -26,18 +24,11 @@ from tests.core.clikit import (
     subprocess_env,
     write_batches,
 )
-from tests.core.conftest import SECRET_ID, SECRET_KEY
 
 ANSI = "\x1b["
 
 
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    running = start_background(
-        EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}, job_seconds=0.2, seed=5)
-    )
-    yield running
-    running.stop()
+pytestmark = pytest.mark.emulator(job_seconds=0.2, seed=5)
 
 
 @pytest.fixture

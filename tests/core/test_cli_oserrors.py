@@ -7,24 +7,16 @@ import errno
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from reconciler.cli.oserrors import describe
-from reconciler.emulator import EmulatorConfig
-from reconciler.emulator.server import RunningServer, start_background
+from reconciler.emulator.server import RunningServer
 from tests.core.clikit import PYTHON, cli_args, job_count, run, subprocess_env
-from tests.core.conftest import SECRET_ID, SECRET_KEY
-from tests.core.test_exactly_once import write_manifests
+from tests.helpers.manifests import write_manifests
 
-
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    running = start_background(EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}))
-    yield running
-    running.stop()
+pytestmark = pytest.mark.emulator(job_seconds=2.0, seed=None)
 
 
 def unprivileged(argv: list[str]) -> list[str]:

@@ -22,8 +22,10 @@ from reconciler.engine.workflow import Settings
 from reconciler.model import CosState
 from reconciler.remote.inprocess import wsgi_transport
 from reconciler.state.local.store import LocalStateStore as StateStore
-from tests.core.conftest import ENV, EXAMPLES, World
-from tests.middleware import Middleware, Reply, error
+from tests.helpers.emulators import World
+from tests.helpers.identity import ENV
+from tests.helpers.manifests import EXAMPLES
+from tests.helpers.middleware import Middleware, Reply, error
 
 
 def _doctor(world: World, app: Any, env: dict[str, str] | None = None, **kw: Any) -> Report:

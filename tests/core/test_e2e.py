@@ -5,25 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from reconciler.engine.workflow import apply_plan, make_plan, wait_jobs
+from reconciler.engine.workflow import apply_plan, make_plan
 from reconciler.plan.planner import PlanOptions
 from reconciler.state.local.store import LocalStateStore
-from tests.core.conftest import World
+from tests.helpers.emulators import World, apply_all
 
 
 def _kinds(actions: object) -> Counter[str]:
     return Counter(a.kind for a in actions)  # type: ignore[attr-defined]
-
-
-def apply_all(world: World) -> None:
-    desired, plan = make_plan([world.manifests], world.settings, PlanOptions())
-    result = apply_plan(plan, world.settings)
-    assert result.failures == []
-    world.clock.advance(10)
-    outcome = wait_jobs(
-        desired, set(desired.batches), world.settings, timeout=30, on_counts=lambda c: None
-    )
-    assert not outcome.timed_out
 
 
 def test_apply_examples_then_plan_again_is_empty_and_free(world: World) -> None:

@@ -8,17 +8,15 @@ on the service must still show as drift.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any
 
 from lxml import etree
 
 from reconciler.engine.workflow import make_plan
 from reconciler.plan.planner import PlanOptions
 from reconciler.remote.inprocess import wsgi_transport
-from tests.core.conftest import World
-from tests.core.test_e2e import apply_all
+from tests.helpers.emulators import World, apply_all
+from tests.helpers.middleware import proxy
 
 SNAPSHOT_DEFAULTS = {
     "Mode": "Interval",
@@ -59,33 +57,6 @@ def restate(body: bytes, width: str | None = None) -> bytes:
         if width is not None and snapshot.findtext("Width", "").strip() == "640.0":
             snapshot.find("Width").text = width  # type: ignore[union-attr]
     return bytes(etree.tostring(root))
-
-
-def template_lists(environ: dict[str, Any]) -> bool:
-    return bool(environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"] == "/template")
-
-
-def proxy(
-    app: Any,
-    rewrite: Callable[[bytes], bytes],
-    wants: Callable[[dict[str, Any]], bool] = template_lists,
-) -> Any:
-    """A WSGI middleware that rewrites the bodies of 200 replies to the requests ``wants``."""
-
-    def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        captured: dict[str, Any] = {}
-
-        def keep(status: str, headers: list[tuple[str, str]], *rest: Any) -> None:
-            captured["status"], captured["headers"] = status, headers
-
-        body = b"".join(app(environ, keep))
-        if wants(environ) and captured["status"].startswith("200"):
-            body = rewrite(body)
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
-        start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
-        return [body]
-
-    return middleware
 
 
 def test_an_echo_restating_defaults_plans_as_unchanged(world: World) -> None:

@@ -13,81 +13,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from reconciler.emulator import EmulatorConfig
-from reconciler.emulator.server import RunningServer, start_background
+from reconciler.emulator.server import RunningServer
 from reconciler.engine.workflow import Settings, apply_manifests
-from reconciler.model import JobDetail
 from reconciler.plan.planner import PlanOptions
-from reconciler.remote.client import CIClient
-from reconciler.remote.credentials import Credentials
 from reconciler.state.local.store import LocalStateStore
-from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY, list_all_jobs, reply_variants
+from tests.helpers.checks import assert_exactly_once
+from tests.helpers.emulators import serve
+from tests.helpers.identity import ENV
+from tests.helpers.manifests import write_manifests
 
-BUCKET = "load-1250000000"
-
-
-def write_manifests(directory: Path, n: int) -> Path:
-    """A target, a template and one batch of ``n`` jobs."""
-    directory.mkdir(parents=True, exist_ok=True)
-    objects = "\n".join(f"      - in/video-{i:04d}.mp4" for i in range(n))
-    (directory / "load.yaml").write_text(
-        f"""apiVersion: reconciler/v1
-kind: Target
-metadata: {{name: load}}
-spec: {{region: ap-chongqing, bucket: {BUCKET}}}
----
-apiVersion: reconciler/v1
-kind: SnapshotTemplate
-metadata: {{name: load-tpl}}
-spec: {{mode: Interval, timeInterval: 1, count: 3, width: 320}}
----
-apiVersion: reconciler/v1
-kind: SnapshotJobBatch
-metadata: {{name: load}}
-spec:
-  template: load-tpl
-  inputs:
-    objects:
-{objects}
-  output: {{region: ap-chongqing, bucket: out-1250000000, object: "out/{{stem}}/f-${{number}}.jpg"}}
-"""
-    )
-    return directory
-
-
-def serve(**faults: float) -> RunningServer:
-    config = EmulatorConfig(
-        credentials={SECRET_ID: SECRET_KEY}, job_seconds=60, seed=7,
-        reply_variants=reply_variants(), **faults,
-    )  # fmt: skip
-    return start_background(config)
-
-
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    running = serve(drop_after_commit_rate=0.3)
-    yield running
-    running.stop()
-
-
-def jobs_on_service(url: str) -> list[JobDetail]:
-    with CIClient(BUCKET, "ap-chongqing", Credentials(SECRET_ID, SECRET_KEY), endpoint=url) as c:
-        return list_all_jobs(c)
-
-
-def assert_exactly_once(url: str, state_path: Path, n: int) -> None:
-    jobs = jobs_on_service(url)
-    per_key = Counter(j.input_object for j in jobs)
-    assert len(per_key) == n and set(per_key.values()) == {1}, per_key.most_common(3)
-    state = LocalStateStore(state_path).read()
-    recorded = {r.input_object: r.job_id for r in state.jobs.values()}
-    assert recorded == {j.input_object: j.job_id for j in jobs}
+pytestmark = pytest.mark.emulator(drop_after_commit_rate=0.3)
 
 
 def test_lost_replies_never_duplicate(tmp_path: Path, server: RunningServer) -> None:

@@ -16,8 +16,8 @@ from reconciler.errors import ApiError
 from reconciler.plan.planner import PlanOptions
 from reconciler.remote.inprocess import wsgi_transport
 from reconciler.state.local.store import LocalStateStore as StateStore
-from tests.core.conftest import World
-from tests.middleware import Middleware, body_to, error
+from tests.helpers.emulators import World
+from tests.helpers.middleware import Middleware, body_to, error
 
 UNREADABLE_2XX = {
     "empty": b"",

@@ -24,8 +24,9 @@ from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from reconciler.remote.inprocess import wsgi_transport
 from reconciler.state.local.store import LocalStateStore as StateStore
-from tests.core.conftest import SECRET_ID, SECRET_KEY, World
-from tests.middleware import Middleware, Reply, drop
+from tests.helpers.emulators import World
+from tests.helpers.identity import SECRET_ID, SECRET_KEY
+from tests.helpers.middleware import Middleware, Reply, drop
 
 KNOB = "list_requires_queue_id"
 

@@ -5,7 +5,6 @@ anything of it is printed; options that would change a saved plan are refused.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,12 @@ from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.server import RunningServer, start_background
 from reconciler.state.local.store import LocalStateStore as StateStore
 from tests.core.clikit import job_count, run, seed, write_batches
-from tests.core.conftest import SECRET_ID, SECRET_KEY
+from tests.helpers.identity import SECRET_ID, SECRET_KEY
 
 PLAN_TEXT_MARKERS = ("Plan:", "to submit", "submit job")
 
 
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    running = start_background(
-        EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}, job_seconds=0.5, seed=9)
-    )
-    yield running
-    running.stop()
+pytestmark = pytest.mark.emulator(job_seconds=0.5, seed=9)
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ from reconciler.engine.workflow import Settings, apply_manifests
 from reconciler.plan.planner import PlanOptions
 from reconciler.remote.inprocess import wsgi_transport
 from reconciler.state.local.store import LocalStateStore as StateStore
-from tests.core.conftest import SECRET_ID, SECRET_KEY, World
-from tests.middleware import Middleware, Reply, body_to, drop, error
+from tests.helpers.emulators import World
+from tests.helpers.identity import SECRET_ID, SECRET_KEY
+from tests.helpers.middleware import Middleware, Reply, body_to, drop, error
 
 
 def _apply(world: World, app: Any) -> Any:

@@ -15,8 +15,8 @@ from reconciler.engine.workflow import Settings, apply_plan, make_plan, wait_job
 from reconciler.plan.planner import PlanOptions
 from reconciler.remote.inprocess import wsgi_transport
 from reconciler.state.local.store import LocalStateStore as StateStore
-from tests.core.conftest import World
-from tests.core.test_echo_e2e import proxy
+from tests.helpers.emulators import World
+from tests.helpers.middleware import proxy
 
 
 def job_replies(environ: dict[str, Any]) -> bool:

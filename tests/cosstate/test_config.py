@@ -30,8 +30,9 @@ from reconciler.model import CosState, LocalState
 from reconciler.plan.planner import PlanOptions
 from reconciler.state.local.store import LocalStateStore
 from reconciler.state.registry import parse_location
-from tests.core.conftest import EXAMPLES, World
-from tests.cosstate.conftest import REGION, STATE_BUCKET
+from tests.helpers.cosstate import REGION, STATE_BUCKET
+from tests.helpers.emulators import World
+from tests.helpers.manifests import EXAMPLES
 
 STATE_KEY = "reconciler/media.json"
 COS_STATE = CosState(STATE_BUCKET, REGION, STATE_KEY)

@@ -13,8 +13,9 @@ from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from reconciler.remote.inprocess import wsgi_transport
 from reconciler.state.cos.lease import LeaseChain, LeaseHolder
-from tests.core.conftest import SECRET_ID, SECRET_KEY
-from tests.cosstate.conftest import REGION, STATE_BUCKET, ManualClock
+from tests.helpers.clocks import ManualClock
+from tests.helpers.cosstate import REGION, STATE_BUCKET
+from tests.helpers.identity import SECRET_ID, SECRET_KEY
 
 DURATION = 60.0
 
@@ -38,7 +39,7 @@ def holder(chain: LeaseChain, clock: ManualClock) -> LeaseHolder:
 
 
 def test_a_lease_expires_only_when_its_duration_has_passed(chain: LeaseChain) -> None:
-    clock = ManualClock()
+    clock = ManualClock(yield_s=0.005)
     first = holder(chain, clock)
     assert first.acquire(0) is None
     clock.advance(DURATION - 1)
@@ -52,7 +53,7 @@ def test_a_lease_expires_only_when_its_duration_has_passed(chain: LeaseChain) ->
 
 
 def test_renewal_keeps_the_lease_and_its_absence_stops_writes(chain: LeaseChain) -> None:
-    clock = ManualClock()
+    clock = ManualClock(yield_s=0.005)
     h = holder(chain, clock)
     h.acquire(0)
     clock.advance(DURATION * 0.8)
@@ -68,7 +69,7 @@ def test_renewal_keeps_the_lease_and_its_absence_stops_writes(chain: LeaseChain)
 
 
 def test_a_holder_whose_lease_was_taken_over_knows_it(chain: LeaseChain) -> None:
-    clock = ManualClock()
+    clock = ManualClock(yield_s=0.005)
     stale = holder(chain, clock)
     stale.acquire(0)
     clock.advance(DURATION + 1)
@@ -81,7 +82,7 @@ def test_a_holder_whose_lease_was_taken_over_knows_it(chain: LeaseChain) -> None
 
 
 def test_waiting_moves_the_clock_not_the_wall(chain: LeaseChain) -> None:
-    clock = ManualClock()
+    clock = ManualClock(yield_s=0.005)
     holder(chain, clock).acquire(0)
     started, wall = clock.monotonic(), time.monotonic()
     with pytest.raises(LockError, match="after waiting 20s"):

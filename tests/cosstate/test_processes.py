@@ -21,9 +21,11 @@ from reconciler.emulator.server import RunningServer
 from reconciler.engine.workflow import Settings, apply_manifests
 from reconciler.model import CosState
 from reconciler.plan.planner import PlanOptions
-from tests.core.conftest import ENV
-from tests.core.test_exactly_once import jobs_on_service, serve, write_manifests
-from tests.cosstate.conftest import KEY, REGION, STATE_BUCKET, client, store
+from tests.helpers.checks import jobs_on_service
+from tests.helpers.cosstate import KEY, REGION, STATE_BUCKET, client, store
+from tests.helpers.emulators import serve
+from tests.helpers.identity import ENV
+from tests.helpers.manifests import write_manifests
 
 
 def cos_state_url() -> str:

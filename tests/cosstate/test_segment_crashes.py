@@ -17,8 +17,9 @@ from reconciler.remote.inprocess import wsgi_transport
 from reconciler.state.cos.objects import list_keys
 from reconciler.state.cos.store import KEEP_VERSIONS, CosStateStore, CosStateWriter
 from tests.conformance.records import job
-from tests.core.conftest import SECRET_ID, SECRET_KEY
-from tests.cosstate.conftest import REGION, STATE_BUCKET, ManualClock
+from tests.helpers.clocks import ManualClock
+from tests.helpers.cosstate import REGION, STATE_BUCKET
+from tests.helpers.identity import SECRET_ID, SECRET_KEY
 
 LEASE = 600.0
 

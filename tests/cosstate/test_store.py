@@ -11,7 +11,8 @@ from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.remote.client import CIClient
 from reconciler.state.cos.lease import LeaseHolder, force_unlock
 from reconciler.state.cos.objects import list_keys
-from tests.cosstate.conftest import KEY, ManualClock, store
+from tests.helpers.clocks import ManualClock
+from tests.helpers.cosstate import KEY, store
 
 
 def job(i: int, state: str = "Pending") -> JobRecord:
@@ -48,7 +49,7 @@ def test_round_trip_and_compaction(cos: CIClient) -> None:
 
 
 def test_crashed_writer_is_recovered_after_expiry(cos: CIClient) -> None:
-    clock = ManualClock()
+    clock = ManualClock(yield_s=0.005)
     s = store(cos, lease=30, clock=clock)
     w = s.open(command="apply")
     w.put_jobs([job(1), job(2)])

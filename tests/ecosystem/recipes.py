@@ -4,12 +4,18 @@ exist."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import shutil
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import click
+import pytest
+import yaml
 
 from reconciler.cli.commands import cli
 
@@ -60,3 +66,33 @@ def parse(args: list[str]) -> click.Context:
         assert sub is not None and name is not None
         ctx = parent
     return sub.make_context(name, rest, parent=ctx)
+
+
+def github() -> dict[Any, Any]:
+    doc = yaml.safe_load(GITHUB.read_text())
+    doc["on"] = doc.pop(True)  # YAML 1.1 reads the bare key `on` as a boolean
+    return dict(doc)
+
+
+def gitlab() -> dict[str, Any]:
+    return dict(yaml.safe_load(GITLAB.read_text()))
+
+
+def github_scripts() -> list[str]:
+    return [s["run"] for job in github()["jobs"].values() for s in job["steps"] if "run" in s]
+
+
+def gitlab_scripts() -> list[str]:
+    out = []
+    for job in gitlab().values():
+        if isinstance(job, dict):
+            for part in ("before_script", "script", "after_script"):
+                out += job.get(part, [])
+    return out
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), "."]))
+    if path is None:
+        pytest.skip(f"{name} is not installed (pip install {name})")
+    return path

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler import ApplyOutcome, Plan, Reconciler, StatusReport
 from reconciler.errors import ManifestError, PlanError
-from tests.core.conftest import World
+from tests.helpers.emulators import World
 
 
 def api(world: World) -> Reconciler:

@@ -8,44 +8,32 @@ and every ``reconciler ...`` command line parsed by the real click CLI.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 import pytest
 import yaml
 
 from reconciler.cli.plan_cmd import is_plan_file
-from tests.ecosystem.recipes import GITHUB, GITLAB, HOOKS, ROOT, argv, commands, parse
+from tests.ecosystem.recipes import (
+    GITHUB,
+    GITLAB,
+    HOOKS,
+    ROOT,
+    _tool,
+    argv,
+    commands,
+    github,
+    github_scripts,
+    gitlab,
+    gitlab_scripts,
+    parse,
+)
 
 EXAMPLES = ROOT / "examples"
-
-
-def github() -> dict[Any, Any]:
-    doc = yaml.safe_load(GITHUB.read_text())
-    doc["on"] = doc.pop(True)  # YAML 1.1 reads the bare key `on` as a boolean
-    return dict(doc)
-
-
-def gitlab() -> dict[str, Any]:
-    return dict(yaml.safe_load(GITLAB.read_text()))
-
-
-def github_scripts() -> list[str]:
-    return [s["run"] for job in github()["jobs"].values() for s in job["steps"] if "run" in s]
-
-
-def gitlab_scripts() -> list[str]:
-    out = []
-    for job in gitlab().values():
-        if isinstance(job, dict):
-            for part in ("before_script", "script", "after_script"):
-                out += job.get(part, [])
-    return out
 
 
 @pytest.fixture
@@ -156,13 +144,6 @@ def test_pre_commit_hook_runs_on_a_manifest_directory(tmp_path: Path) -> None:
     broken.write_text(broken.read_text().replace("count: 24", "count: -1"))
     bad = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and "templates.yaml" in bad.stderr
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), "."]))
-    if path is None:
-        pytest.skip(f"{name} is not installed (pip install {name})")
-    return path
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ apply's failures are grouped."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +15,14 @@ from click.testing import CliRunner, Result
 
 from reconciler import Reconciler
 from reconciler.cli.commands import cli
-from reconciler.emulator import EmulatorConfig
-from reconciler.emulator.server import RunningServer, start_background
+from reconciler.emulator.server import RunningServer
 from reconciler.plan.document import plan_document
 from reconciler.plan.planner import PlanOptions
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from tests.core import render_scenarios
-from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY
-from tests.core.test_exactly_once import BUCKET, write_manifests
+from tests.helpers.identity import ENV, SECRET_ID, SECRET_KEY
+from tests.helpers.manifests import BUCKET, write_manifests
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 EMPTY_BATCH = """---
@@ -38,13 +36,7 @@ spec:
 """
 
 
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    running = start_background(
-        EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}, job_seconds=0.2, seed=5)
-    )
-    yield running
-    running.stop()
+pytestmark = pytest.mark.emulator(job_seconds=0.2, seed=5)
 
 
 def run(server: RunningServer, state: Path, *args: str) -> Result:

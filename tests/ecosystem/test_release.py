@@ -17,8 +17,17 @@ from click.testing import CliRunner
 
 from reconciler import __version__
 from reconciler.cli.commands import DISTRIBUTION, cli
-from tests.ecosystem.recipes import GITHUB, GITLAB, ROOT, argv, commands, parse
-from tests.ecosystem.test_ci_recipes import _tool, github_scripts, gitlab_scripts
+from tests.ecosystem.recipes import (
+    GITHUB,
+    GITLAB,
+    ROOT,
+    _tool,
+    argv,
+    commands,
+    github_scripts,
+    gitlab_scripts,
+    parse,
+)
 
 RELEASE = ROOT / ".github" / "workflows" / "release.yml"
 DEV_LOCK = ROOT / "requirements" / "dev.txt"

@@ -18,8 +18,7 @@ import pytest
 import yaml
 
 from reconciler.engine.bounds import margin_for, parse_duration
-from tests.ecosystem.recipes import ROOT, argv, commands, parse
-from tests.ecosystem.test_ci_recipes import _tool, github, gitlab
+from tests.ecosystem.recipes import ROOT, _tool, argv, commands, github, gitlab, parse
 
 GITHUB_SCHEDULED = ROOT / "examples/ci/github/.github/workflows/reconciler-scheduled.yml"
 GITLAB_SCHEDULED = ROOT / "examples/ci/gitlab/.gitlab-ci-scheduled.yml"

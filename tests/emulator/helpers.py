@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import httpx
 
-from .conftest import BUCKET, REGION
+from tests.helpers.emulator_http import BUCKET, REGION
 
 
 def template_body(name: str = "tpl", count: str = "3", extra: str = "") -> str:

@@ -11,8 +11,9 @@ import pytest
 
 from reconciler.emulator import EmulatorConfig, EmulatorConfigError
 from reconciler.emulator.server import RunningServer
+from tests.helpers.clocks import ManualClock
+from tests.helpers.emulator_http import BUCKET, CI, COS, SID, SKEY, T0, Local, QSign
 
-from .conftest import BUCKET, CI, COS, SID, SKEY, FakeClock, Local, QSign
 from .helpers import error, job_body, jobs, parse
 
 
@@ -74,7 +75,7 @@ def test_stats_and_reset(local: Local) -> None:
 
 
 def test_persistence_across_restart(tmp_path: Path, make_local: Callable[..., Local]) -> None:
-    clock = FakeClock()
+    clock = ManualClock(T0)
     first = make_local(data_dir=str(tmp_path), clock=clock, job_seconds=10)
     first.http.put(f"{COS}/in/a.mp4", content=b"video")
     jid = jobs(first.xml("POST", "/jobs", job_body()))[0].findtext("JobId")

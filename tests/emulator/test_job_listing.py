@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import T0, Local
+from tests.helpers.emulator_http import T0, Local
+
 from .helpers import error, job_body, jobs, parse
 
 _CST = timezone(timedelta(hours=8))

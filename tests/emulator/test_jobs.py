@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import BUCKET, COS, REGION, Local
+from tests.helpers.emulator_http import BUCKET, COS, REGION, Local
+
 from .helpers import error, job_body, jobs, parse, template_body
 
 

@@ -14,8 +14,7 @@ from qcloud_cos import CosServiceError
 from qcloud_cos.cos_auth import CosS3Auth
 
 from reconciler.emulator.server import RunningServer
-
-from .conftest import BUCKET, REGION, SID, SKEY
+from tests.helpers.emulator_http import BUCKET, REGION, SID, SKEY
 
 pytestmark = pytest.mark.served
 

@@ -17,8 +17,7 @@ import pytest
 from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.backend import Backend
 from reconciler.emulator.server import RunningServer
-
-from .conftest import BUCKET, COS, SID, SKEY, Local, q_sign
+from tests.helpers.emulator_http import BUCKET, COS, SID, SKEY, Local, q_sign
 
 
 def _read(sdk: Any, key: str, **kw: Any) -> tuple[bytes, dict[str, str]]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from .conftest import SID, SKEY, QSign
+from tests.helpers.emulator_http import SID, SKEY, QSign
 
 pytestmark = pytest.mark.served
 

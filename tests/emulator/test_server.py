@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import COS, SID, SKEY, QSign
+from tests.helpers.emulator_http import COS, SID, SKEY, QSign
+
 from .helpers import job_body, jobs
 
 pytestmark = pytest.mark.served

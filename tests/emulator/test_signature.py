@@ -7,7 +7,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from .conftest import BUCKET, REGION, SID, T0, Local, q_sign
+from tests.helpers.emulator_http import BUCKET, REGION, SID, T0, Local, q_sign
+
 from .helpers import error
 
 CI_HOST = f"{BUCKET}.ci.{REGION}.myqcloud.com"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import Local
+from tests.helpers.emulator_http import Local
+
 from .helpers import error, parse, template_body
 
 

@@ -14,8 +14,7 @@ import pytest
 
 from reconciler.emulator.server import RunningServer
 from reconciler.emulator.variants import ReplyVariants
-
-from .conftest import BUCKET, COS, REGION, Local
+from tests.helpers.emulator_http import BUCKET, COS, REGION, Local
 
 SPRITE = (
     "<SnapshotOutMode>SnapshotAndSprite</SnapshotOutMode><SpriteSnapshotConfig>"

@@ -17,9 +17,9 @@ import pytest
 
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
-from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY
+from tests.helpers.identity import ENV, SECRET_ID, SECRET_KEY
+from tests.helpers.processes import ServedEmulator, cli_env
 from tests.live.acceptance import CLIP, Acceptance, Site
-from tests.support import ServedEmulator, cli_env
 
 LIVE_VARS = (
     "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "RECONCILER_LIVE_BUCKET",

@@ -18,10 +18,15 @@ from reconciler.plan.expand import marker_for, with_marker
 from reconciler.plan.observed import Lookup
 from reconciler.plan.planner import adopt_found, build_plan
 from tests.core.plan_cases import CASES, load_case
-from tests.core.test_exactly_once import write_manifests
-from tests.lost.conftest import apply, per_submission, run
+from tests.helpers.checks import per_submission
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import apply_served as apply
+from tests.helpers.processes import run_served as run
 
 N = 6
+
+
+pytestmark = pytest.mark.emulator(job_seconds=0.5, seed=3)
 
 
 def template(manifests: Path, count: int) -> None:

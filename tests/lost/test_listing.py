@@ -10,12 +10,9 @@ from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from reconciler.remote.inprocess import wsgi_transport
 from reconciler.remote.ratelimit import RateLimiter
-from tests.core.conftest import (
-    SECRET_ID,
-    SECRET_KEY,
-    World,
-    list_all_jobs,
-)
+from tests.helpers.checks import list_all_jobs
+from tests.helpers.emulators import World
+from tests.helpers.identity import SECRET_ID, SECRET_KEY
 
 
 def test_sliced_listing_equals_the_plain_one(world: World) -> None:

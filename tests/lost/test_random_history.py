@@ -20,11 +20,16 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator.server import RunningServer
-from tests.core.test_exactly_once import write_manifests
-from tests.lost.conftest import apply, assert_one_per_key, per_submission, run
-from tests.support import cli_argv, cli_env
+from tests.helpers.checks import assert_one_per_key, per_submission
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import apply_served as apply
+from tests.helpers.processes import cli_argv, cli_env
+from tests.helpers.processes import run_served as run
 
 OPS = ("apply", "delete", "restore", "move", "older", "kill")
+
+
+pytestmark = pytest.mark.emulator(job_seconds=0.5, seed=3)
 
 
 class History:

@@ -6,10 +6,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from reconciler.emulator.server import RunningServer
-from tests.core.test_exactly_once import write_manifests
-from tests.cosstate.conftest import state_url
-from tests.lost.conftest import apply, assert_one_per_key, run
+from tests.helpers.checks import assert_one_per_key
+from tests.helpers.cosstate import state_url
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import apply_served as apply
+from tests.helpers.processes import run_served as run
+
+pytestmark = pytest.mark.emulator(job_seconds=0.5, seed=3)
 
 
 def test_another_directory_adopts_instead_of_submitting(

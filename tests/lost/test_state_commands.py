@@ -11,8 +11,12 @@ from click.testing import CliRunner
 from reconciler.cli.commands import cli
 from reconciler.emulator.server import RunningServer
 from reconciler.state.local.store import LocalStateStore as StateStore
-from tests.core.test_exactly_once import write_manifests
-from tests.lost.conftest import apply, assert_one_per_key, run
+from tests.helpers.checks import assert_one_per_key
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import apply_served as apply
+from tests.helpers.processes import run_served as run
+
+pytestmark = pytest.mark.emulator(job_seconds=0.5, seed=3)
 
 
 def test_rebuild_reconstructs_a_lost_state(tmp_path: Path, server: RunningServer) -> None:

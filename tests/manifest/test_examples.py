@@ -17,8 +17,7 @@ from reconciler.cli.commands import cli
 from reconciler.manifest import load, schema_path, summarize
 from reconciler.model import MqConfig
 from reconciler.plan import naming
-
-from .conftest import EXAMPLES, ROOT
+from tests.helpers.manifest_files import EXAMPLES, ROOT
 
 SCHEMA_DIR = ROOT / "schemas"
 SCHEMA_FILES = sorted(SCHEMA_DIR.glob("*.schema.json"))

@@ -21,8 +21,7 @@ from reconciler.errors import ManifestError
 from reconciler.manifest import checks, load, schema
 from reconciler.model import OutputSpec
 from reconciler.plan import naming
-
-from .conftest import TARGET
+from tests.helpers.manifest_files import TARGET
 
 BATCH: dict[str, Any] = {
     "apiVersion": "reconciler/v1",

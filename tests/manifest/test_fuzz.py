@@ -20,8 +20,7 @@ from reconciler.cli.commands import cli
 from reconciler.errors import ManifestError
 from reconciler.manifest import load
 from reconciler.model import DesiredState
-
-from .conftest import BASE, EXAMPLES
+from tests.helpers.manifest_files import BASE, EXAMPLES
 
 SOURCES = {p.name: p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.yaml"))}
 SOURCES["base.yaml"] = BASE.read_text(encoding="utf-8")

@@ -8,27 +8,14 @@ and the templates ``frames``, ``sprites`` and ``onlysprite``), which is valid by
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from reconciler.manifest import load
-
-from .conftest import BASE, DATA, problems_of
+from tests.helpers.manifest_files import BASE, DATA, expectations, problems_of
 
 CASES = sorted((DATA / "invalid").glob("*.yaml"))
-EXPECT = re.compile(r"^# expect: (\d+):(\d+) (\S+) \| (.+)$")
-
-
-def expectations(path: Path) -> list[tuple[int, int, str, str]]:
-    found = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = EXPECT.match(line)
-        if match:
-            field = "" if match[3] == "-" else match[3]
-            found.append((int(match[1]), int(match[2]), field, match[4]))
-    return found
 
 
 def test_corpus_is_large_enough() -> None:

@@ -11,8 +11,7 @@ import pytest
 from reconciler.manifest import find_files, load
 from reconciler.manifest.yamlload import MAX_FILE_BYTES
 from reconciler.plan import expand, naming
-
-from .conftest import BASE, TARGET, problems_of
+from tests.helpers.manifest_files import BASE, TARGET, problems_of
 
 Write = Callable[..., Path]
 TEMPLATE = (

@@ -31,17 +31,12 @@ from reconciler.plan.observed import Listing
 from reconciler.plan.planner import PlanOptions
 from reconciler.remote.codec.build import job_body
 from reconciler.remote.inprocess import wsgi_transport
-from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY
-
-from .conftest import DATA
+from tests.helpers.identity import ENV, SECRET_ID, SECRET_KEY
+from tests.helpers.manifest_files import DATA, REQUEST2_WARNINGS
 
 SEED = DATA / "seed"
 USER_DATA = "/Request/Operation/UserData"
 MARKED = re.compile(rf"^(.*) {naming.MARKER_PREFIX}[0-9a-f]{{{naming.MARKER_HEX_DIGITS}}}$")
-REQUEST2_WARNINGS = [
-    (9, 5, "spec.snapshot.blackLevel", "is ignored without isCheckBlack: true"),
-    (14, 5, "spec.snapshot.pixelBlackThreshold", "is ignored without isCheckBlack: true"),
-]
 
 
 def _parse(body: bytes) -> Any:

@@ -7,21 +7,17 @@ served emulator on loopback.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli.commands import cli
-from reconciler.emulator import EmulatorConfig
-from reconciler.emulator.server import RunningServer, start_background
+from reconciler.emulator.server import RunningServer
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
-from tests.core.conftest import ENV, SECRET_ID, SECRET_KEY
-
-from .conftest import DATA
-from .test_seed_requests import REQUEST2_WARNINGS
+from tests.helpers.identity import ENV, SECRET_ID, SECRET_KEY
+from tests.helpers.manifest_files import DATA, REQUEST2_WARNINGS
 
 WHERE = DATA / "seed" / "request2"
 LINES = [
@@ -30,11 +26,7 @@ LINES = [
 ]
 
 
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    running = start_background(EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}))
-    yield running
-    running.stop()
+pytestmark = pytest.mark.emulator(job_seconds=2.0, seed=None)
 
 
 def invoke(*args: str) -> Result:

@@ -15,9 +15,7 @@ import pytest
 
 from reconciler.errors import ManifestError
 from reconciler.manifest import load
-
-from .conftest import BASE, DATA
-from .test_invalid_corpus import expectations
+from tests.helpers.manifest_files import BASE, DATA, expectations
 
 CASES = sorted((DATA / "warnings").glob("*.yaml"))
 

@@ -8,22 +8,17 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from reconciler.emulator.server import RunningServer
 from reconciler.state.local.store import LocalStateStore
-from tests.core.test_exactly_once import assert_exactly_once, serve, write_manifests
-from tests.support import cli_argv, cli_env, run_cli
+from tests.helpers.checks import assert_exactly_once
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import cli_argv, cli_env, run_cli
 
-
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    running = serve(latency_ms=10)
-    yield running
-    running.stop()
+pytestmark = pytest.mark.emulator(latency_ms=10)
 
 
 def start_apply(state: Path, url: str, manifests: Path, qps: float) -> subprocess.Popen[str]:

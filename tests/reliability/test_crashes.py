@@ -10,59 +10,28 @@ leave exactly one job per input on the service, every ID recorded.
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from reconciler.state.local.store import LocalStateStore
-from tests.core.test_exactly_once import assert_exactly_once, write_manifests
-from tests.support import ServedEmulator, cli_argv, cli_env, run_cli
-
-Trigger = Callable[[set[str]], bool]
-
-
-def compacting(names: set[str]) -> bool:
-    return any(n.startswith(("state.json.tmp.", "state.json.backup.tmp.")) for n in names)
-
-
-class Releasing:
-    """True once the journal, seen before, is gone: the writer is closing and unlocking."""
-
-    def __init__(self) -> None:
-        self.seen = False
-
-    def __call__(self, names: set[str]) -> bool:
-        here = "state.json.journal" in names
-        self.seen = self.seen or here
-        return self.seen and not here
-
-
-def kill_on(proc: subprocess.Popen[bytes], directory: Path, trigger: Trigger,
-            rng: random.Random, give_up: float) -> bool:  # fmt: skip
-    """Kill ``proc`` right after ``trigger`` sees the directory in the wanted phase.
-
-    True when the kill landed in that phase, False when the child finished first or the phase
-    never came (then it is killed at ``give_up`` seconds).
-    """
-    deadline = time.monotonic() + give_up
-    while time.monotonic() < deadline and proc.poll() is None:
-        if trigger(set(os.listdir(directory))):
-            spin = time.perf_counter() + rng.uniform(0, 0.001)
-            while time.perf_counter() < spin:
-                pass
-            landed = proc.poll() is None
-            proc.send_signal(signal.SIGKILL)
-            return landed
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL)
-    return False
+from tests.helpers.checks import assert_exactly_once
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import (
+    Releasing,
+    ServedEmulator,
+    Trigger,
+    cli_argv,
+    cli_env,
+    compacting,
+    kill_on,
+    run_cli,
+)
 
 
 def crash_runs(tmp_path: Path, runs: int, seed: int) -> Counter[str]:

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.state.local.store import LocalStateStore
-from tests.core.test_exactly_once import assert_exactly_once, write_manifests
-from tests.support import ServedEmulator, run_cli
-
-FAULTS = {"fail-rate": 0.1, "slowdown-rate": 0.1, "drop-after-commit-rate": 0.1, "latency-ms": 20}
+from tests.helpers.checks import assert_exactly_once
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import FAULTS, ServedEmulator, run_cli
 
 
 def apply_until_done(state: Path, url: str, manifests: Path, runs: int) -> list[int]:

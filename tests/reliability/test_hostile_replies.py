@@ -8,30 +8,18 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli.commands import cli
-from tests.core.conftest import ENV, SECRET_KEY
-from tests.core.test_exactly_once import write_manifests
-from tests.remote.conftest import RawServer
-from tests.remote.test_codec import BOMB
+from tests.helpers.identity import ENV, SECRET_KEY
+from tests.helpers.manifests import write_manifests
+from tests.helpers.rawserver import BOMB, Handler, RawServer, reply
 
 TOKEN = "HostileReplySessionToken0123456789"
-Handler = Callable[[socket.socket, bytes, threading.Event], None]
-
-
-def reply(body: bytes, status: str = "200 OK", *extra: str) -> Handler:
-    head = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", "Connection: close", *extra]
-    raw = ("\r\n".join(head) + "\r\n\r\n").encode() + body
-
-    def handler(conn: socket.socket, _request: bytes, _stop: threading.Event) -> None:
-        conn.sendall(raw)
-
-    return handler
 
 
 def endless(conn: socket.socket, _request: bytes, stop: threading.Event) -> None:

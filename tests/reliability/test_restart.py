@@ -6,8 +6,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.core.test_exactly_once import assert_exactly_once, write_manifests
-from tests.support import ServedEmulator, cli_argv, cli_env, run_cli
+from tests.helpers.checks import assert_exactly_once
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import ServedEmulator, cli_argv, cli_env, run_cli
 
 
 def test_emulator_restarted_mid_apply_then_apply_recovers(tmp_path: Path) -> None:

@@ -19,11 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli.commands import cli
-from tests.core.conftest import SECRET_ID, SECRET_KEY
-from tests.core.test_exactly_once import write_manifests
-from tests.reliability.test_hostile_replies import reply
-from tests.remote.conftest import RawServer
-from tests.support import ServedEmulator, cli_argv, cli_env, run_cli
+from tests.helpers.identity import SECRET_ID, SECRET_KEY
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import ServedEmulator, cli_argv, cli_env, run_cli
+from tests.helpers.rawserver import RawServer, reply
 
 TOKEN = "SecurityTokenThatMustNeverLeak0123456789abcdef"
 WRONG_KEY = "WrongSecretKeyAlsoNeverPrinted99"

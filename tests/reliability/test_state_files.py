@@ -4,7 +4,6 @@ the previous state file as ``.backup``. (The store itself is tested in ``tests/s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,14 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli.commands import cli
 from reconciler.emulator.server import RunningServer
-from tests.core.conftest import ENV
-from tests.core.test_exactly_once import serve, write_manifests
+from tests.helpers.identity import ENV
+from tests.helpers.manifests import write_manifests
 from tests.state.test_refusals import CASES, JOURNALS, VALID
 
 COMMANDS = (["plan"], ["apply", "--auto-approve"], ["status"])
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunningServer]:
-    running = serve()
-    yield running
-    running.stop()
+pytestmark = pytest.mark.emulator()
 
 
 def run(server: RunningServer, state: Path, *args: str) -> Result:

@@ -26,9 +26,9 @@ from click.testing import CliRunner
 from reconciler.cli.commands import cli
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
-from tests.core.conftest import ENV
-from tests.core.test_exactly_once import write_manifests
-from tests.support import run_cli
+from tests.helpers.identity import ENV
+from tests.helpers.manifests import write_manifests
+from tests.helpers.processes import run_cli
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 # Variables that switch verification off (or swap the trust store) in other tools.

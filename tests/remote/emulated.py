@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,30 +10,17 @@ import httpx
 
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
-
-from .conftest import REGION, quick_retry
+from tests.helpers.clocks import OffsetClock
+from tests.helpers.rawserver import REGION, quick_retry
 
 EMU_CREDS = Credentials("AKIDroundTripId0000000000000000000", "roundTripSecretKey000000000000")
-
-
-class FakeClock:
-    """The emulator's clock: real time plus an offset that tests move forward."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
 
 
 @dataclass
 class Emulated:
     mode: str
     app: Any
-    clock: FakeClock
+    clock: OffsetClock
     url: str | None = None
     stop: Callable[[], None] | None = None
     clients: list[CIClient] = field(default_factory=list)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from reconciler.errors import ApiError, BadReplyError
 from reconciler.model import JobOutput, JobRequest, MqConfig, SnapshotSettings, SpriteConfig
 from reconciler.remote import codec
+from tests.helpers.rawserver import BOMB
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = sorted(p.stem for p in DATA.glob("*.xml"))
@@ -182,17 +183,6 @@ def test_job_body_inline_snapshot_and_minimal_fields():
 
 # ------------------------------------------------------------------ hostile replies
 
-BOMB = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [<!ENTITY lol "lol">
-<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
-<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
-<!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
-<!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
-<!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
-<!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
-<!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]><Response><NextToken>&lol9;</NextToken></Response>"""
 HTML_502 = (
     b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
     b"<body><center><h1>502 Bad Gateway</h1></center><hr>nginx</body></html>"

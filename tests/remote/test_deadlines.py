@@ -24,8 +24,7 @@ from reconciler.cli.duration import parse_duration
 from reconciler.errors import ApiError, NoReplyError, TransportError
 from reconciler.model import JobOutput, JobRequest
 from reconciler.remote.client import CIClient
-
-from .conftest import RawServer, quick_retry
+from tests.helpers.rawserver import RawServer, quick_retry
 
 Factory = Callable[..., CIClient]
 JOB = JobRequest(

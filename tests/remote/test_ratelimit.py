@@ -10,24 +10,11 @@ from reconciler.errors import ConfigError
 from reconciler.remote.credentials import Credentials
 from reconciler.remote.ratelimit import RateLimiter
 from reconciler.remote.retry import RetryPolicy
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
+from tests.helpers.clocks import ManualClock
 
 
 def test_burst_then_steady_rate():
-    clock = FakeClock()
+    clock = ManualClock(100.0, sleep_advances=False)
     limiter = RateLimiter(10, burst=5, clock=clock, sleep=clock.sleep)
     waits = [limiter.acquire() for _ in range(25)]
     assert waits[:5] == [0, 0, 0, 0, 0]
@@ -37,7 +24,7 @@ def test_burst_then_steady_rate():
 
 
 def test_tokens_refill_with_time_up_to_burst():
-    clock = FakeClock()
+    clock = ManualClock(100.0, sleep_advances=False)
     limiter = RateLimiter(10, burst=2, clock=clock, sleep=clock.sleep)
     assert [limiter.acquire() for _ in range(2)] == [0, 0]
     clock.now += 0.1  # one token back
@@ -49,7 +36,7 @@ def test_tokens_refill_with_time_up_to_burst():
 
 
 def test_default_is_ten_per_second():
-    clock = FakeClock()
+    clock = ManualClock(100.0, sleep_advances=False)
     limiter = RateLimiter(clock=clock, sleep=clock.sleep)
     waits = [limiter.acquire() for _ in range(20)]
     assert sum(1 for w in waits if w == 0) == 10
@@ -57,7 +44,7 @@ def test_default_is_ten_per_second():
 
 
 def test_threads_get_distinct_slots():
-    clock = FakeClock()
+    clock = ManualClock(100.0, sleep_advances=False)
     limiter = RateLimiter(10, burst=1, clock=clock, sleep=clock.sleep)
     waits: list[float] = []
     lock = threading.Lock()

@@ -13,9 +13,10 @@ from reconciler.model import JobOutput, JobRequest, SnapshotSettings, SpriteConf
 from reconciler.remote.credentials import Credentials
 from reconciler.remote.ratelimit import RateLimiter
 from reconciler.remote.retry import RetryPolicy
+from tests.helpers.clocks import OffsetClock
+from tests.helpers.rawserver import BUCKET, REGION, NoSleep
 
-from .conftest import BUCKET, REGION, NoSleep
-from .emulated import EMU_CREDS, Emulated, FakeClock
+from .emulated import EMU_CREDS, Emulated
 
 emulator_pkg = pytest.importorskip("reconciler.emulator")
 
@@ -33,7 +34,7 @@ OUT_BUCKET = BUCKET
 
 
 def start(mode: str, **config: Any) -> Emulated:
-    clock = FakeClock()
+    clock = OffsetClock()
     options: dict[str, Any] = {
         "job_seconds": 2.0,
         "seed": 7,

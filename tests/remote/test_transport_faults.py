@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from reconciler.errors import ApiError, BadReplyError, NoReplyError, RemoteError, TransportError
 from reconciler.model import JobOutput, JobRequest
 from reconciler.remote.client import CIClient
-
-from .conftest import TEST_CREDS, RawServer, quick_retry
+from tests.helpers.rawserver import TEST_CREDS, RawServer, quick_retry
 
 Factory = Callable[..., CIClient]
 JOB = JobRequest(

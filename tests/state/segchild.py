@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from reconciler.state import LocalStateStore  # noqa: E402
 from reconciler.state.local.store import LocalStateWriter  # noqa: E402
-from tests.state.conftest import job  # noqa: E402
+from tests.helpers.state_records import job  # noqa: E402
 
 WRITE_POINTS = ("write", "replace", "link", "unlink", "ftruncate", "fsync", "fdatasync")
 

@@ -16,8 +16,7 @@ import pytest
 
 from reconciler.errors import LockError, StateError
 from reconciler.state import LocalStateStore, break_lock
-
-from .conftest import job
+from tests.helpers.state_records import job
 
 CHILD = Path(__file__).with_name("child.py")
 

@@ -13,8 +13,7 @@ import pytest
 from reconciler.model import UNKNOWN_STATE
 from reconciler.model.records import INTENT_STATE, JobRecord
 from reconciler.state import LocalStateStore as StateStore
-
-from .conftest import T0, job
+from tests.helpers.state_records import T0, job
 
 ODD_STATES = ["Queued", "", UNKNOWN_STATE, "Pending", "Pause", "排队中"]
 

@@ -12,8 +12,7 @@ import pytest
 from reconciler.errors import LockError, StateError
 from reconciler.state import LocalStateStore
 from reconciler.state import entries as journal
-
-from .conftest import job
+from tests.helpers.state_records import job
 
 LINEAGE = "0b4a4c39-5d41-4f0e-8a7e-3f3f8f6f2f11"
 

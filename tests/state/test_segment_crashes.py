@@ -16,8 +16,7 @@ import pytest
 
 from reconciler.state import LocalStateStore
 from reconciler.state.document import parse_document
-
-from .conftest import job
+from tests.helpers.state_records import job
 
 CHILD = Path(__file__).with_name("segchild.py")
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "state-v1.json"

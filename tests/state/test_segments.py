@@ -9,8 +9,7 @@ import pytest
 from reconciler.errors import StateError
 from reconciler.state import LocalStateStore
 from reconciler.state.segments import MAX_SEGMENTS, merge_start
-
-from .conftest import job
+from tests.helpers.state_records import job
 
 
 def _one_segment(store: LocalStateStore) -> str:

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.state import JobRecord, LocalStateStore, TemplateRecord
-
-from .conftest import job, template
+from tests.helpers.state_records import job, template
 
 
 def test_record_dict_round_trip_keeps_every_field() -> None:

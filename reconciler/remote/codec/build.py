@@ -12,33 +12,9 @@ from decimal import Decimal
 from lxml import etree
 
 from reconciler.model import JobRequest, MqConfig, SnapshotSettings, SpriteConfig
+from reconciler.model.fields import SNAPSHOT_FIELDS, SPRITE, SPRITE_FIELDS
 
 Scalar = str | int | float | bool | None
-
-_SNAPSHOT_FIELDS = (
-    ("Mode", "mode"),
-    ("Start", "start"),
-    ("TimeInterval", "time_interval"),
-    ("Count", "count"),
-    ("Width", "width"),
-    ("Height", "height"),
-    ("CIParam", "ci_param"),
-    ("IsCheckCount", "is_check_count"),
-    ("IsCheckBlack", "is_check_black"),
-    ("BlackLevel", "black_level"),
-    ("PixelBlackThreshold", "pixel_black_threshold"),
-    ("SnapshotOutMode", "snapshot_out_mode"),
-)
-_SPRITE_FIELDS = (
-    ("CellWidth", "cell_width"),
-    ("CellHeight", "cell_height"),
-    ("Padding", "padding"),
-    ("Margin", "margin"),
-    ("Color", "color"),
-    ("Columns", "columns"),
-    ("Lines", "lines"),
-    ("ScaleMethod", "scale_method"),
-)
 
 
 def wire_text(value: str | int | float | bool) -> str:
@@ -62,16 +38,16 @@ def _leaf(parent: etree._Element, name: str, value: Scalar) -> None:
 
 def _snapshot(parent: etree._Element, settings: SnapshotSettings) -> None:
     node = etree.SubElement(parent, "Snapshot")
-    for tag, attr in _SNAPSHOT_FIELDS:
-        _leaf(node, tag, getattr(settings, attr))
+    for f in SNAPSHOT_FIELDS:
+        _leaf(node, f.wire, getattr(settings, f.attr))
     if settings.sprite is not None:
         _sprite(node, settings.sprite)
 
 
 def _sprite(parent: etree._Element, sprite: SpriteConfig) -> None:
-    node = etree.SubElement(parent, "SpriteSnapshotConfig")
-    for tag, attr in _SPRITE_FIELDS:
-        _leaf(node, tag, getattr(sprite, attr))
+    node = etree.SubElement(parent, SPRITE.wire)
+    for f in SPRITE_FIELDS:
+        _leaf(node, f.wire, getattr(sprite, f.attr))
 
 
 def _serialise(root: etree._Element) -> bytes:

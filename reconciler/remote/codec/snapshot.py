@@ -9,8 +9,11 @@ for the caller to pin on the one item it belongs to.
 
 from __future__ import annotations
 
+from typing import Any
+
 from reconciler.errors import BadReplyError
 from reconciler.model import SnapshotSettings, SpriteConfig
+from reconciler.model.fields import SNAPSHOT_FIELDS, SPRITE, SPRITE_FIELDS, Field
 from reconciler.remote.codec.xmlsafe import (
     Element,
     bad,
@@ -24,25 +27,24 @@ from reconciler.remote.codec.xmlsafe import (
 )
 
 
+def _read(node: Element, f: Field, op: str) -> Any:
+    """One leaf by its row of the field table, liberally (empty = not set)."""
+    if f.kind == "int":
+        return integer(node, f.wire, op)
+    if f.kind == "float":
+        return number(node, f.wire, op)
+    if f.kind == "bool":
+        return boolean(node, f.wire, op)
+    return string(node, f.wire) if f.required else text(node, f.wire)
+
+
 def snapshot_settings(node: Element, op: str) -> SnapshotSettings:
     """``<Snapshot>`` -> settings; BadReplyError when Count is missing or a value is unreadable."""
-    count = integer(node, "Count", op)
-    if count is None:
+    if integer(node, "Count", op) is None:
         raise bad(op, "<Snapshot> has no usable <Count>")
-    sprite_node = child(node, "SpriteSnapshotConfig")
+    sprite_node = child(node, SPRITE.wire)
     return SnapshotSettings(
-        count=count,
-        mode=text(node, "Mode"),
-        start=number(node, "Start", op),
-        time_interval=number(node, "TimeInterval", op),
-        width=integer(node, "Width", op),
-        height=integer(node, "Height", op),
-        ci_param=text(node, "CIParam"),
-        is_check_count=boolean(node, "IsCheckCount", op),
-        is_check_black=boolean(node, "IsCheckBlack", op),
-        black_level=integer(node, "BlackLevel", op),
-        pixel_black_threshold=integer(node, "PixelBlackThreshold", op),
-        snapshot_out_mode=text(node, "SnapshotOutMode"),
+        **{f.attr: _read(node, f, op) for f in SNAPSHOT_FIELDS},
         sprite=None if sprite_node is None else _sprite(sprite_node, op),
     )
 
@@ -50,16 +52,11 @@ def snapshot_settings(node: Element, op: str) -> SnapshotSettings:
 def _sprite(node: Element, op: str) -> SpriteConfig | None:
     if blank(node):  # <SpriteSnapshotConfig/> or all-empty children: not set
         return None
-    return SpriteConfig(
-        color=string(node, "Color"),
-        columns=integer(node, "Columns", op) or 0,
-        lines=integer(node, "Lines", op) or 0,
-        cell_width=integer(node, "CellWidth", op),
-        cell_height=integer(node, "CellHeight", op),
-        padding=integer(node, "Padding", op),
-        margin=integer(node, "Margin", op),
-        scale_method=text(node, "ScaleMethod"),
-    )
+    values = {f.attr: _read(node, f, op) for f in SPRITE_FIELDS}
+    for f in SPRITE_FIELDS:
+        if f.required and f.kind == "int":
+            values[f.attr] = values[f.attr] or 0  # a sprite without a grid size: 0, not None
+    return SpriteConfig(**values)
 
 
 def optional_snapshot(node: Element | None) -> tuple[SnapshotSettings | None, str]:

@@ -1,24 +1,28 @@
 """Helpers shared by the process-level suites: the emulator as a real ``reconciler emulator serve``
 process, the CLI as a real ``python -m reconciler`` process, and checks on the service's jobs.
 
-The in-thread emulator and the exactly-once checks live in ``tests.core.test_exactly_once``; this
-module adds what the reliability suite needs on top (an emulator that can be killed and restarted
-on the same port and data directory).
+The in-thread emulator lives in ``tests.helpers.emulators`` and the exactly-once checks in
+``tests.helpers.checks``; this module adds an emulator that can be killed and restarted on the
+same port and data directory, and in-process CLI runs (click's runner) against a served one.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
+from click.testing import CliRunner, Result
 
-from tests.core.conftest import ENV
+from reconciler.cli.commands import cli
+from reconciler.emulator.server import RunningServer
+from tests.helpers.identity import ENV
 
 PYTHON = [sys.executable, "-m", "reconciler"]
 
@@ -110,3 +114,67 @@ def cli_argv(
 ) -> list[str]:
     return [*PYTHON, "--endpoint", url, "--state", str(state), "--submit-qps", str(qps),
             *extra_global, *args]  # fmt: skip
+
+
+def invoke(url: str, state: Path | str, *args: str, qps: float = 300) -> Result:
+    """One in-process CLI run (click's runner) against the served emulator at ``url``."""
+    argv = ["--endpoint", url, "--state", str(state), "--submit-qps", str(qps), *args]
+    return CliRunner().invoke(cli, argv, env={**ENV, "NO_COLOR": "1"})
+
+
+def run_served(server: RunningServer, state: Path | str, *args: str) -> Result:
+    """One in-process CLI run against the served emulator (HTTP over loopback)."""
+    return invoke(server.url, state, *args)
+
+
+def apply_served(server: RunningServer, state: Path | str, manifests: Path) -> Result:
+    """``apply --auto-approve`` in process, asserted to succeed."""
+    result = run_served(server, state, "apply", str(manifests), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+# Every fault of ``reconciler emulator serve`` at once (flag -> value), for ServedEmulator.
+FAULTS = {"fail-rate": 0.1, "slowdown-rate": 0.1, "drop-after-commit-rate": 0.1, "latency-ms": 20}
+
+
+# -- kill -9 at a chosen phase of the state directory ------------------------------------
+
+Trigger = Callable[[set[str]], bool]
+
+
+def compacting(names: set[str]) -> bool:
+    return any(n.startswith(("state.json.tmp.", "state.json.backup.tmp.")) for n in names)
+
+
+class Releasing:
+    """True once the journal, seen before, is gone: the writer is closing and unlocking."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, names: set[str]) -> bool:
+        here = "state.json.journal" in names
+        self.seen = self.seen or here
+        return self.seen and not here
+
+
+def kill_on(proc: subprocess.Popen[bytes], directory: Path, trigger: Trigger,
+            rng: random.Random, give_up: float) -> bool:  # fmt: skip
+    """Kill ``proc`` right after ``trigger`` sees the directory in the wanted phase.
+
+    True when the kill landed in that phase, False when the child finished first or the phase
+    never came (then it is killed at ``give_up`` seconds).
+    """
+    deadline = time.monotonic() + give_up
+    while time.monotonic() < deadline and proc.poll() is None:
+        if trigger(set(os.listdir(directory))):
+            spin = time.perf_counter() + rng.uniform(0, 0.001)
+            while time.perf_counter() < spin:
+                pass
+            landed = proc.poll() is None
+            proc.send_signal(signal.SIGKILL)
+            return landed
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    return False

@@ -117,3 +117,30 @@ def _send(reply: Reply, start_response: Callable[..., Any]) -> list[bytes]:
     kept = [(k, v) for k, v in headers if k.lower() != "content-length"]
     start_response(status, [*kept, ("Content-Length", str(len(body)))])
     return [body]
+
+
+def template_lists(environ: dict[str, Any]) -> bool:
+    return bool(environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"] == "/template")
+
+
+def proxy(
+    app: Any,
+    rewrite: Callable[[bytes], bytes],
+    wants: Callable[[dict[str, Any]], bool] = template_lists,
+) -> Any:
+    """A WSGI middleware that rewrites the bodies of 200 replies to the requests ``wants``."""
+
+    def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        captured: dict[str, Any] = {}
+
+        def keep(status: str, headers: list[tuple[str, str]], *rest: Any) -> None:
+            captured["status"], captured["headers"] = status, headers
+
+        body = b"".join(app(environ, keep))
+        if wants(environ) and captured["status"].startswith("200"):
+            body = rewrite(body)
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    return middleware
