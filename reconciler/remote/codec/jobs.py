@@ -21,7 +21,7 @@ from reconciler.model import (
     MediaResult,
     OutputFile,
 )
-from reconciler.remote.codec.snapshot import optional_snapshot, reason
+from reconciler.remote.codec.snapshot import optional_snapshot, readable_entries, reason
 from reconciler.remote.codec.xmlsafe import (
     DEFAULT_MAX_BYTES,
     Element,
@@ -111,20 +111,9 @@ def _jobs(root: Element, op: str) -> tuple[tuple[JobDetail, ...], tuple[str, ...
 
     A blank ``<JobsDetail></JobsDetail>`` is how the docs print an empty list: skipped.
     """
-    jobs: list[JobDetail] = []
-    problems: list[str] = []
-    for node in children(root, "JobsDetail"):
-        if blank(node):
-            continue
-        try:
-            job = job_detail(node)
-        except BadReplyError as exc:
-            problems.append(f"{op}: {reason(exc)}")
-            continue
-        jobs.append(job)
-        if job.problem:
-            problems.append(f"{op}: {job.problem}")
-    return tuple(jobs), tuple(problems)
+    nodes = (n for n in children(root, "JobsDetail") if not blank(n))
+    jobs, problems = readable_entries(nodes, job_detail, op)
+    return jobs, tuple(problems)
 
 
 def submit_reply(body: bytes, op: str, max_bytes: int = DEFAULT_MAX_BYTES) -> JobDetail:

@@ -9,7 +9,8 @@ for the caller to pin on the one item it belongs to.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, TypeVar
 
 from reconciler.errors import BadReplyError
 from reconciler.model import SnapshotSettings, SpriteConfig
@@ -73,3 +74,31 @@ def optional_snapshot(node: Element | None) -> tuple[SnapshotSettings | None, st
 def reason(exc: BadReplyError) -> str:
     """The "what" of a BadReplyError raised with an empty operation."""
     return str(exc).removeprefix("bad reply: ")
+
+
+class _Entry(Protocol):
+    @property
+    def problem(self) -> str: ...
+
+
+E = TypeVar("E", bound=_Entry)
+
+
+def readable_entries(
+    nodes: Iterable[Element], read: Callable[[Element], E], op: str
+) -> tuple[tuple[E, ...], list[str]]:
+    """Every entry ``read`` can make sense of, and one problem line per entry it could not (left
+    out) or could only partly read (kept, with its ``problem``): one odd entry of a list reply
+    spoils only itself, never the call."""
+    entries: list[E] = []
+    problems: list[str] = []
+    for node in nodes:
+        try:
+            entry = read(node)
+        except BadReplyError as exc:
+            problems.append(f"{op}: {reason(exc)}")
+            continue
+        entries.append(entry)
+        if entry.problem:
+            problems.append(f"{op}: {entry.problem}")
+    return tuple(entries), problems

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from reconciler.errors import BadReplyError
 from reconciler.model import RemoteTemplate, TemplatePage
-from reconciler.remote.codec.snapshot import reason, snapshot_settings
+from reconciler.remote.codec.snapshot import readable_entries, reason, snapshot_settings
 from reconciler.remote.codec.xmlsafe import (
     DEFAULT_MAX_BYTES,
     Element,
@@ -75,21 +75,10 @@ def template_reply(body: bytes, op: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
 def template_page(body: bytes, op: str, max_bytes: int = DEFAULT_MAX_BYTES) -> TemplatePage:
     """``GET /template``: repeated ``<TemplateList>``; entries of another Tag are skipped."""
     root = parse_root(body, "Response", op, max_bytes)
-    templates: list[RemoteTemplate] = []
-    problems: list[str] = []
-    for node in children(root, "TemplateList"):
-        if text(node, "Tag") not in (None, "Snapshot"):
-            continue
-        try:
-            template = _template(node)
-        except BadReplyError as exc:
-            problems.append(f"{op}: {reason(exc)}")
-            continue
-        templates.append(template)
-        if template.problem:
-            problems.append(f"{op}: {template.problem}")
+    nodes = (n for n in children(root, "TemplateList") if text(n, "Tag") in (None, "Snapshot"))
+    templates, problems = readable_entries(nodes, _template, op)
     return TemplatePage(
-        templates=tuple(templates),
+        templates=templates,
         total_count=_count(root, "TotalCount", op, problems) or 0,
         page_number=_count(root, "PageNumber", op, problems) or 1,
         page_size=_count(root, "PageSize", op, problems) or len(templates),
