@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from reconciler.engine.observe import observe
-from reconciler.engine.queues import QueueBook, needs_queue
+from reconciler.engine.queues import QueueBook
 from reconciler.engine.submit import CLOCK_SKEW
-from reconciler.errors import ApiError, ConfigError
+from reconciler.errors import ConfigError
 from reconciler.model import DesiredState, JobDetail, JobPage
 from reconciler.model.records import StateSnapshot
 from reconciler.model.times import iso, parse_iso
@@ -167,18 +167,10 @@ def _list_target(
     reader: RemoteReader, since: datetime, queues: frozenset[str | None]
 ) -> tuple[tuple[JobDetail, ...], int]:
     """Jobs since ``since`` in the queues the submissions use (None: no queue named, the
-    bucket's default). A listing without ``queueId`` that the service refuses in a way that may
-    mean "name a queue" (engine.queues) is repeated for every queue of the bucket."""
-    try:
-        listed = [list_since(reader, since, queue=q) for q in sorted(queues, key=str)]
-    except ApiError as error:
-        if None not in queues or not needs_queue(error):
-            raise
-        every = QueueBook().all_queues(reader)
-        if not every:
-            raise
-        named = {q for q in queues if q} | set(every)
-        listed = [list_since(reader, since, queue=q) for q in sorted(named)]
+    bucket's default), per queue as :meth:`QueueBook.each_queue` decides."""
+    listed = QueueBook().each_queue(
+        reader, sorted(queues, key=str), lambda q: list_since(reader, since, queue=q)
+    )
     found: dict[str, JobDetail] = {}
     for jobs, _ in listed:
         for job in jobs:

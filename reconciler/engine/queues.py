@@ -12,14 +12,16 @@ run). A refusal for another reason comes back from the per-queue listing as it w
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from reconciler.errors import ApiError
 from reconciler.model import JobDetail
 from reconciler.remote import RemoteReader
 
 QUEUE_PAGE = 100
+T = TypeVar("T")
 MAX_QUEUE_PAGES = 50
 
 
@@ -67,6 +69,26 @@ class QueueBook:
             self._all[reader.bucket] = tuple(found)
         return tuple(found)
 
+    def each_queue(
+        self,
+        reader: RemoteReader,
+        queues: Sequence[str | None],
+        listing: Callable[[str | None], T],
+    ) -> list[T]:
+        """``listing`` once per queue of ``queues`` (None: name no queue). Should the service
+        refuse a listing that names no queue in a way that may mean "name one", ``listing`` runs
+        once per queue of the bucket instead (and per named queue), the queues remembered."""
+        try:
+            return [listing(q) for q in queues]
+        except ApiError as error:
+            if None not in queues or not needs_queue(error):
+                raise
+            every = self.all_queues(reader)
+            if not every:
+                raise
+        named = [q for q in queues if q and q not in every]
+        return [listing(q) for q in (*every, *named)]
+
     def jobs(
         self,
         reader: RemoteReader,
@@ -77,15 +99,10 @@ class QueueBook:
     ) -> list[JobDetail]:
         """Every job of ``input_object`` created since ``since``, over all pages and queues."""
         queues = self.queues_for(reader.bucket, configured)
-        try:
-            return [j for q in queues for j in _pages(reader, q, input_object, since)]
-        except ApiError as error:
-            if configured or queues != (None,) or not needs_queue(error):
-                raise
-            every = self.all_queues(reader)
-            if not every:
-                raise
-        return [j for q in every for j in _pages(reader, q, input_object, since)]
+        parts = self.each_queue(
+            reader, queues, lambda q: list(_pages(reader, q, input_object, since))
+        )
+        return [j for part in parts for j in part]
 
 
 def _pages(
