@@ -127,12 +127,15 @@ class Plan:
         return sum(1 for a in (*self.templates, *self.jobs) if a.kind in CHANGES)
 
 
-def template_contents(desired: DesiredState, observed: Observed) -> dict[str, str]:
-    """Batch name -> content hash of the template its jobs use (the content, not the ID)."""
-    out: dict[str, str] = {}
+def batch_settings(desired: DesiredState, observed: Observed) -> dict[str, SnapshotSettings]:
+    """Batch name -> the snapshot settings its jobs run with: its template's (from the manifests
+    or, by ID, from the service; a template wins over inline settings, as on the service), else
+    its inline settings. A template ID the service does not know, or whose settings cannot be
+    read, stops the plan naming it: a guessed content hash would re-submit every job."""
+    out: dict[str, SnapshotSettings] = {}
     for name, batch in desired.batches.items():
         if batch.template is not None:
-            out[name] = settings_fingerprint(desired.templates[batch.template].snapshot)
+            out[name] = desired.templates[batch.template].snapshot
         elif batch.template_id is not None:
             remote = observed.external_templates.get(batch.template_id)
             if remote is None:
@@ -141,28 +144,27 @@ def template_contents(desired: DesiredState, observed: Observed) -> dict[str, st
                     f"{batch.target}"
                 )
             if remote.snapshot is None:
-                # No content hash without settings, and a guessed one would re-submit every
-                # job of the batch: stop and say which template cannot be read.
                 raise PlanError(f"batch {name}: {remote.problem} (the template its jobs use)")
-            out[name] = settings_fingerprint(remote.snapshot)
-        else:
-            out[name] = "inline"
-    return out
-
-
-def batch_settings(desired: DesiredState, observed: Observed) -> dict[str, SnapshotSettings]:
-    """Batch name -> the snapshot settings its jobs run with (to bound their frames)."""
-    out: dict[str, SnapshotSettings] = {}
-    for name, batch in desired.batches.items():
-        if batch.template is not None:
-            out[name] = desired.templates[batch.template].snapshot
-        elif batch.template_id is not None:
-            remote = observed.external_templates[batch.template_id].snapshot
-            if remote is not None:  # unreadable: template_contents has already refused it
-                out[name] = remote
+            out[name] = remote.snapshot
         elif batch.snapshot is not None:
             out[name] = batch.snapshot
     return out
+
+
+def contents_of(desired: DesiredState, settings: Mapping[str, SnapshotSettings]) -> dict[str, str]:
+    """Batch name -> content hash of the template its jobs use (the content, not the ID), or
+    "inline" for a batch without a template (its settings are part of each request)."""
+    return {
+        name: "inline"
+        if batch.template is None and batch.template_id is None
+        else settings_fingerprint(settings[name])
+        for name, batch in desired.batches.items()
+    }
+
+
+def template_contents(desired: DesiredState, observed: Observed) -> dict[str, str]:
+    """:func:`contents_of` the settings :func:`batch_settings` resolves."""
+    return contents_of(desired, batch_settings(desired, observed))
 
 
 def plan_warnings(
@@ -298,15 +300,14 @@ def build_plan(
     template_actions = plan_templates(
         desired.templates, templates, observed.templates, prune=options.prune
     )
-    wanted = expand(desired, observed.listings, template_contents(desired, observed))
+    settings = batch_settings(desired, observed)
+    wanted = expand(desired, observed.listings, contents_of(desired, settings))
     job_actions: list[JobAction] = []
     for job in wanted:
         record = jobs.get(job.key)
         fresh = observed.jobs.get(record.job_id or "") if record else None
         job_actions.append(plan_job(job, record, fresh, options))
-    costs = batch_costs(
-        desired.batches, desired.targets, batch_settings(desired, observed), job_actions
-    )
+    costs = batch_costs(desired.batches, desired.targets, settings, job_actions)
     keys = {job.key for job in wanted}
     for key in sorted(set(jobs) - keys):
         rec = jobs[key]
