@@ -47,20 +47,22 @@ def show_warnings(warnings: Sequence[Problem]) -> None:
     """Manifest warnings on stderr, one located line each, whatever the verbosity: like a
     compiler's, they are about the user's input, and ``-q`` only quiets progress and detail
     (``validate --strict`` is the way to act on them)."""
-    for warning in warnings[:MAX_SHOWN_PROBLEMS]:
-        click.echo(str(warning), err=True)
-    if len(warnings) > MAX_SHOWN_PROBLEMS:
-        click.echo(f"... and {len(warnings) - MAX_SHOWN_PROBLEMS} more warnings", err=True)
+    _show_problems(warnings, " warnings")
 
 
 def _show_manifest_error(exc: ManifestError) -> None:
     """Errors and the warnings found beside them, in file order; the count is of errors."""
     shown = sorted([*exc.problems, *exc.warnings], key=lambda p: (p.file, p.line, p.column))
-    for problem in shown[:MAX_SHOWN_PROBLEMS]:
-        click.echo(str(problem), err=True)
-    if len(shown) > MAX_SHOWN_PROBLEMS:
-        click.echo(f"... and {len(shown) - MAX_SHOWN_PROBLEMS} more", err=True)
+    _show_problems(shown)
     fail(f"{len(exc.problems)} problem(s) in manifests")
+
+
+def _show_problems(problems: Sequence[Problem], what: str = "") -> None:
+    """One located line each on stderr, the first MAX_SHOWN_PROBLEMS, then how many more."""
+    for problem in problems[:MAX_SHOWN_PROBLEMS]:
+        click.echo(str(problem), err=True)
+    if len(problems) > MAX_SHOWN_PROBLEMS:
+        click.echo(f"... and {len(problems) - MAX_SHOWN_PROBLEMS} more{what}", err=True)
 
 
 def run(ctx: click.Context, action: Callable[[], int]) -> None:
