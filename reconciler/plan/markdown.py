@@ -65,13 +65,17 @@ def _batch_table(plan: Plan, max_rows: int = 50) -> list[str]:
 def _group_table(plan: Plan, groups: list[Group], max_rows: int = 40) -> list[str]:
     rows = ["| action | reason | code | count |", "|---|---|---|---:|"]
     folded: Counter[str] = Counter()
-    changed = [a for a in plan.templates if a.kind in CHANGES]
-    for i, action in enumerate(changed):
+    # Templates changed for the same reason are one row (their names are in the details).
+    same: Counter[tuple[str, str, str]] = Counter(
+        (f"{verb(a.kind)} template", a.reason, a.reason_code)
+        for a in plan.templates
+        if a.kind in CHANGES
+    )
+    for i, ((what, reason, code), n) in enumerate(same.items()):
         if i < max_rows:
-            rows.append(f"| {verb(action.kind)} template | {_esc(action.reason)} | "
-                        f"{action.reason_code} | 1 |")  # fmt: skip
+            rows.append(f"| {what} | {_esc(reason)} | {code} | {n} |")
         else:
-            folded[f"{verb(action.kind)} template"] += 1
+            folded[what] += n
     for i, group in enumerate(groups):
         if i < max_rows:
             rows.append(f"| {verb(group.kind)} | {_esc(group.label)} | {group.reason_code} | "
