@@ -1,42 +1,67 @@
-"""Expand batches into concrete jobs: one rendered request, fingerprint and marker per input.
+"""Expand batches into concrete jobs: one fingerprint, output keys and marker per input.
 
 Pure: it takes the desired state, the prefix listings already fetched and the content hashes of
-the templates, and returns values. The *marker* is a deterministic token derived from the job key
-and fingerprint that reconciler appends to the job's UserData; after a lost reply or a crash the
-job is found again by listing jobs for the input object and matching the marker exactly, so a
-submission is never repeated blindly.
+the templates, and yields values one at a time (:func:`iter_expand`), so a plan of a million
+inputs never holds a million of them unless its caller keeps them. The *marker* is a
+deterministic token derived from the job key and fingerprint that reconciler appends to the
+job's UserData; after a lost reply or a crash the job is found again by listing jobs for the
+input object and matching the marker exactly, so a submission is never repeated blindly.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
-from reconciler.errors import PlanError
 from reconciler.model import BatchSpec, DesiredState, JobOutput, JobRequest
 from reconciler.plan import naming
-from reconciler.plan.fingerprint import compose, digest, request_part
+from reconciler.plan.collisions import Slot, SlotHashes, clashes, refuse
+from reconciler.plan.fingerprint import OutputDigest, digest, input_digest, request_part
 from reconciler.plan.observed import Listing
 
 NO_LISTING = Listing()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredJob:
     """One job the manifests ask for. ``template`` names a manifest template whose ID is only
-    known at apply time; ``request.template_id`` is set when the batch names an ID directly."""
+    known at apply time; ``base.template_id`` is set when the batch names an ID directly.
+
+    Small on purpose: a plan holds one per input, and the full :attr:`request` (output, marker)
+    is only needed for jobs that are submitted, so it is built from the batch's shared ``base``
+    on demand instead of once per input."""
 
     batch: str
     input_object: str
     target: str
     template: str | None
-    request: JobRequest
     fingerprint: str
+    output_object: str | None
+    sprite_object: str | None
+    base: JobRequest  # the batch's request without input, output keys and marker
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.batch, self.input_object)
+
+    @property
+    def request(self) -> JobRequest:
+        """The request as sent: the batch's, with this input, its outputs and the marker."""
+        output = replace(
+            self.base.output, object=self.output_object, sprite_object=self.sprite_object
+        )
+        marker = marker_for(self.batch, self.input_object, self.fingerprint)
+        user_data = with_marker(self.base.user_data, marker)
+        return replace(
+            self.base, input_object=self.input_object, output=output, user_data=user_data
+        )
+
+    @property
+    def slots(self) -> set[Slot]:
+        """The output slots (bucket, key) it writes."""
+        bucket = self.base.output.bucket
+        return {(bucket, k) for k in (self.output_object, self.sprite_object) if k}
 
 
 def marker_for(batch: str, input_object: str, fingerprint: str) -> str:
@@ -66,20 +91,10 @@ def batch_inputs(batch: BatchSpec, listing: Listing) -> list[tuple[str, str | No
     return sorted(chosen.items())
 
 
-def expand_batch(
-    batch: BatchSpec, inputs: list[tuple[str, str | None]], template_content: str
-) -> list[DesiredJob]:
-    """Render every job of one batch."""
-    part = request_part(
-        snapshot=batch.snapshot,
-        user_data=batch.user_data,
-        job_level=batch.job_level,
-        queue_id=batch.queue_id,
-        callback=batch.callback,
-    )
-    part_digest = digest(part)
+def batch_request(batch: BatchSpec) -> JobRequest:
+    """What every job of ``batch`` sends alike: all but its input, output keys and marker."""
     callback = batch.callback
-    base = JobRequest(
+    return JobRequest(
         input_object="",
         output=JobOutput(region=batch.output.region, bucket=batch.output.bucket),
         template_id=batch.template_id,
@@ -92,15 +107,63 @@ def expand_batch(
         callback_type=callback.type if callback else None,
         mq_config=callback.mq if callback else None,
     )
-    jobs = []
+
+
+def iter_batch(
+    batch: BatchSpec, inputs: Iterable[tuple[str, str | None]], template_content: str
+) -> Iterator[DesiredJob]:
+    """Render every job of one batch, one at a time. The four fingerprint parts are those of
+    :func:`reconciler.plan.fingerprint.job_fingerprint`; the per-job two are built as text."""
+    part = request_part(
+        snapshot=batch.snapshot,
+        user_data=batch.user_data,
+        job_level=batch.job_level,
+        queue_id=batch.queue_id,
+        callback=batch.callback,
+    )
+    prefix = f"{digest(part)}.{template_content}."
+    base = batch_request(batch)
+    out_digest = OutputDigest(batch.output.region, batch.output.bucket)
+    name, target, template = batch.name, batch.target, batch.template
     for key, etag in inputs:
         obj, sprite = naming.output_keys(batch.output, key)
-        output = replace(base.output, object=obj, sprite_object=sprite)
-        fp = compose(part_digest, template_content, output, {"key": key, "etag": etag})
-        user_data = with_marker(batch.user_data, marker_for(batch.name, key, fp))
-        request = replace(base, input_object=key, output=output, user_data=user_data)
-        jobs.append(DesiredJob(batch.name, key, batch.target, batch.template, request, fp))
-    return jobs
+        fp = f"{prefix}{out_digest(obj, sprite)}.{input_digest(key, etag)}"
+        yield DesiredJob(name, key, target, template, fp, obj, sprite, base)
+
+
+def expand_batch(
+    batch: BatchSpec, inputs: list[tuple[str, str | None]], template_content: str
+) -> list[DesiredJob]:
+    """Every job of one batch, as a list."""
+    return list(iter_batch(batch, inputs, template_content))
+
+
+def _all_jobs(
+    desired: DesiredState, listings: Mapping[str, Listing], template_content: Mapping[str, str]
+) -> Iterator[DesiredJob]:
+    for name in sorted(desired.batches):
+        batch = desired.batches[name]
+        inputs = batch_inputs(batch, listings.get(name, NO_LISTING))
+        yield from iter_batch(batch, inputs, template_content[name])
+
+
+def iter_expand(
+    desired: DesiredState,
+    listings: Mapping[str, Listing],
+    template_content: Mapping[str, str],
+) -> Iterator[DesiredJob]:
+    """All desired jobs in key order, one at a time: nothing is kept per job but 8 bytes per
+    output slot for the collision check (:mod:`reconciler.plan.collisions`), which runs when
+    the last job has been yielded and raises ``PlanError`` then."""
+    hashes = SlotHashes()
+    for job in _all_jobs(desired, listings, template_content):
+        for slot in job.slots:
+            hashes.add(slot)
+        yield job
+    suspects = hashes.repeated()
+    if suspects:
+        again = _all_jobs(desired, listings, template_content)
+        refuse(clashes(suspects, ((job.key, job.slots) for job in again)))
 
 
 def expand(
@@ -110,28 +173,4 @@ def expand(
 ) -> list[DesiredJob]:
     """All desired jobs. ``listings`` maps batch name -> prefix listing; ``template_content``
     maps batch name -> content hash of the template it uses (inline settings hash to themselves)."""
-    jobs: list[DesiredJob] = []
-    for name in sorted(desired.batches):
-        batch = desired.batches[name]
-        inputs = batch_inputs(batch, listings.get(name, NO_LISTING))
-        jobs.extend(expand_batch(batch, inputs, template_content[name]))
-    check_output_collisions(jobs)
-    return jobs
-
-
-def check_output_collisions(jobs: Iterable[DesiredJob]) -> None:
-    """Two jobs writing the same output key would overwrite each other: refuse the plan."""
-    owners: dict[tuple[str, str], tuple[str, str]] = {}
-    clashes: list[str] = []
-    for job in jobs:
-        out = job.request.output
-        for key in {k for k in (out.object, out.sprite_object) if k}:
-            slot = (out.bucket, key)
-            first = owners.setdefault(slot, job.key)
-            if first != job.key:
-                clashes.append(
-                    f"{key!r} written by {first[0]}/{first[1]} and {job.batch}/{job.input_object}"
-                )
-    if clashes:
-        more = f" (and {len(clashes) - 3} more)" if len(clashes) > 3 else ""
-        raise PlanError("output collision: " + "; ".join(clashes[:3]) + more)
+    return list(iter_expand(desired, listings, template_content))

@@ -15,7 +15,7 @@ plain data. Jobs are decided per job key ``(batch, input object)``:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from reconciler.errors import PlanError
@@ -41,8 +41,9 @@ from reconciler.plan.actions import (
 )
 from reconciler.plan.adopt import adopt_jobs
 from reconciler.plan.cost import CostPreview, batch_costs, budget_breaches, recount
-from reconciler.plan.expand import DesiredJob, expand
+from reconciler.plan.expand import DesiredJob, iter_expand
 from reconciler.plan.fingerprint import changed_components, settings_fingerprint
+from reconciler.plan.joined import in_key_order, joined
 from reconciler.plan.observed import Lookup, Observed
 from reconciler.plan.pins import RecordPin, record_pins
 from reconciler.plan.templates import plan_templates
@@ -199,7 +200,7 @@ COMPONENT_CODES = {
 
 def _template_of(job: DesiredJob) -> str:
     """What a failure group names as the template: manifest name, remote ID or ``inline``."""
-    return job.template or job.request.template_id or "inline"
+    return job.template or job.base.template_id or "inline"
 
 
 def _resubmit_code(components: list[str]) -> str:
@@ -273,17 +274,28 @@ def plan_removed_job(record: JobRecord, fresh: JobDetail | None, options: PlanOp
     return ForgetJob(record.batch, record.input_object, record.job_id)
 
 
-def job_statuses(
-    records: Mapping[tuple[str, str], JobRecord], observed: Observed
-) -> tuple[JobStatus, ...]:
-    """Recorded jobs whose service state moved since they were recorded."""
-    out = []
-    for rec in records.values():
-        fresh = observed.jobs.get(rec.job_id or "")
-        if fresh is None or fresh.state == rec.state:
-            continue
-        out.append(JobStatus.from_detail(rec.batch, rec.input_object, fresh))
-    return tuple(out)
+def plan_jobs(
+    wanted: Iterable[DesiredJob],
+    jobs: Mapping[tuple[str, str], JobRecord],
+    observed: Observed,
+    options: PlanOptions,
+) -> tuple[list[JobAction], list[JobAction], tuple[JobStatus, ...]]:
+    """One pass over desired and recorded jobs (:func:`reconciler.plan.joined.joined`): the
+    actions for the desired jobs, those for records no job wants any more (both in key order),
+    and the recorded jobs whose service state moved since they were recorded."""
+    actions: list[JobAction] = []
+    removed: list[JobAction] = []
+    statuses: list[JobStatus] = []
+    fresh_jobs = observed.jobs
+    for job, record in joined(wanted, in_key_order(jobs)):
+        fresh = fresh_jobs.get(record.job_id or "") if record is not None else None
+        if fresh is not None and record is not None and fresh.state != record.state:
+            statuses.append(JobStatus.from_detail(record.batch, record.input_object, fresh))
+        if job is not None:
+            actions.append(plan_job(job, record, fresh, options))
+        elif record is not None:
+            removed.append(plan_removed_job(record, fresh, options))
+    return actions, removed, tuple(statuses)
 
 
 def build_plan(
@@ -301,17 +313,10 @@ def build_plan(
         desired.templates, templates, observed.templates, prune=options.prune
     )
     settings = batch_settings(desired, observed)
-    wanted = expand(desired, observed.listings, contents_of(desired, settings))
-    job_actions: list[JobAction] = []
-    for job in wanted:
-        record = jobs.get(job.key)
-        fresh = observed.jobs.get(record.job_id or "") if record else None
-        job_actions.append(plan_job(job, record, fresh, options))
+    wanted = iter_expand(desired, observed.listings, contents_of(desired, settings))
+    job_actions, removed, statuses = plan_jobs(wanted, jobs, observed, options)
     costs = batch_costs(desired.batches, desired.targets, settings, job_actions)
-    keys = {job.key for job in wanted}
-    for key in sorted(set(jobs) - keys):
-        rec = jobs[key]
-        job_actions.append(plan_removed_job(rec, observed.jobs.get(rec.job_id or ""), options))
+    job_actions.extend(removed)
     plan = Plan(
         options=options,
         state=state,
@@ -320,7 +325,7 @@ def build_plan(
         jobs=tuple(job_actions),
         listings=pinned_listings(desired, observed),
         key_files=pinned_key_files(desired),
-        refreshed=job_statuses(jobs, observed),
+        refreshed=statuses,
         created_at=created_at,
         warnings=tuple(plan_warnings(desired, jobs, observed, template_actions, job_actions)),
         cost=CostPreview(costs),
