@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 from reconciler.model import JobDetail, JobRequest, SnapshotSettings
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     """One attribute of a template that differs: manifest-style path, old and new values."""
 
@@ -32,6 +32,7 @@ class FieldChange:
 class _OnTemplate:
     """Template actions are about one template of a target, named in the manifests."""
 
+    __slots__ = ()
     noun: ClassVar[str] = "template"
     name: str
 
@@ -43,6 +44,7 @@ class _OnTemplate:
 class _OnJob:
     """Job actions are about one input object of a batch: the unit of exactly-once."""
 
+    __slots__ = ()
     noun: ClassVar[str] = "job"
     batch: str
     input_object: str
@@ -52,7 +54,7 @@ class _OnJob:
         return f"{self.batch}/{self.input_object}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreateTemplate(_OnTemplate):
     kind: ClassVar[Literal["create_template"]] = "create_template"
     target: str
@@ -64,7 +66,7 @@ class CreateTemplate(_OnTemplate):
     params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AdoptTemplate(_OnTemplate):
     """An existing remote template with exactly this name becomes ours (then updated if needed)."""
 
@@ -80,7 +82,7 @@ class AdoptTemplate(_OnTemplate):
     params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpdateTemplate(_OnTemplate):
     kind: ClassVar[Literal["update_template"]] = "update_template"
     target: str
@@ -94,7 +96,7 @@ class UpdateTemplate(_OnTemplate):
     params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecreateTemplate(_OnTemplate):
     kind: ClassVar[Literal["recreate_template"]] = "recreate_template"
     target: str
@@ -107,7 +109,7 @@ class RecreateTemplate(_OnTemplate):
     params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeleteTemplate(_OnTemplate):
     kind: ClassVar[Literal["delete_template"]] = "delete_template"
     target: str
@@ -118,7 +120,7 @@ class DeleteTemplate(_OnTemplate):
     params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ForgetTemplate(_OnTemplate):
     kind: ClassVar[Literal["forget_template"]] = "forget_template"
     target: str
@@ -129,7 +131,7 @@ class ForgetTemplate(_OnTemplate):
     params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeepTemplate(_OnTemplate):
     kind: ClassVar[Literal["keep_template"]] = "keep_template"
     target: str
@@ -140,7 +142,7 @@ class KeepTemplate(_OnTemplate):
     params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubmitJob(_OnJob):
     """Submit one job. ``template`` names the manifest template whose ID is filled in at apply;
     ``resolve_first`` means an earlier submission may exist and must be looked up first."""
@@ -159,7 +161,7 @@ class SubmitJob(_OnJob):
     params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AdoptJob(_OnJob):
     """A job found on the service by its marker: recorded as this key's submission, no POST.
 
@@ -183,7 +185,7 @@ class AdoptJob(_OnJob):
     params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CancelJob(_OnJob):
     kind: ClassVar[Literal["cancel_job"]] = "cancel_job"
     batch: str
@@ -195,7 +197,7 @@ class CancelJob(_OnJob):
     params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ForgetJob(_OnJob):
     kind: ClassVar[Literal["forget_job"]] = "forget_job"
     batch: str
@@ -206,7 +208,7 @@ class ForgetJob(_OnJob):
     params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeepJob(_OnJob):
     kind: ClassVar[Literal["keep_job"]] = "keep_job"
     batch: str
@@ -218,7 +220,7 @@ class KeepJob(_OnJob):
     params: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JobStatus:
     """Fresh service facts about a recorded job (refreshed during observation)."""
 

@@ -103,6 +103,8 @@ def forgotten_running(jobs: Iterable[JobAction]) -> list[str]:
 
 
 def unknown_jobs(jobs: Mapping[tuple[str, str], JobRecord], missing: frozenset[str]) -> list[str]:
+    if not missing:  # the usual case: no pass over every record
+        return []
     found = [r for r in jobs.values() if r.job_id in missing]
     if not found:
         return []
