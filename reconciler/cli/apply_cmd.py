@@ -29,6 +29,8 @@ from reconciler.engine.workflow import apply_manifests, apply_plan, wait_jobs
 from reconciler.errors import ConfigError
 from reconciler.manifest import load
 from reconciler.model import DesiredState, StateLocation
+from reconciler.plan.groups import batch_counts
+from reconciler.plan.jobactions import acting
 from reconciler.plan.planner import Plan, PlanOptions
 from reconciler.plan.render import render_text, summary_line
 from reconciler.plan.select import select_batches
@@ -123,8 +125,8 @@ def _wait_for_run(
 ) -> int:
     """``apply --wait``: wait for the plan's batches, judged only on the jobs it submitted
     (``keys``: a bounded run waits only for what it submitted)."""
-    submitted = {(a.batch, a.input_object) for a in the_plan.jobs if a.kind == "submit_job"}
-    batches = {a.batch for a in the_plan.jobs}
+    submitted = {(a.batch, a.input_object) for a in acting(the_plan.jobs) if a.kind == "submit_job"}
+    batches = set(batch_counts(the_plan.jobs))
     return _wait(
         ctx, the_plan.targets, batches, timeout, the_plan.state_backend, submitted, lock_timeout,
         keys,

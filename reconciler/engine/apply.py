@@ -44,6 +44,7 @@ from reconciler.plan.actions import (
     UpdateTemplate,
 )
 from reconciler.plan.adopt import adopted_record
+from reconciler.plan.jobactions import acting
 from reconciler.plan.planner import Plan
 from reconciler.remote import RemoteWriter
 from reconciler.state.protocols import StateWriter
@@ -126,7 +127,7 @@ class Applier:
         self._settled = 0  # job actions done or failed
 
     def run(self) -> ApplyResult:
-        jobs = [a for a in self.plan.jobs if not isinstance(a, KeepJob)]
+        jobs = list(acting(self.plan.jobs))
         try:
             return self._run(jobs)
         except KeyboardInterrupt as stop:

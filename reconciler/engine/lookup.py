@@ -30,6 +30,7 @@ from reconciler.model.records import StateSnapshot
 from reconciler.model.times import iso, parse_iso
 from reconciler.plan.actions import AdoptJob, AdoptTemplate, JobAction, SubmitJob
 from reconciler.plan.adopt import needs_lookup
+from reconciler.plan.jobactions import acting
 from reconciler.plan.observed import Lookup
 from reconciler.plan.planner import (
     Plan,
@@ -207,7 +208,7 @@ def plan_looking(
     plan = build_plan(
         desired, snapshot.templates, snapshot.jobs, observed, state, lenient, created_at=iso(now)
     )
-    targets = _queues(plan.jobs)
+    targets = _queues(list(acting(plan.jobs)))
     if targets:
         found = scan(readers, targets, lookup_since(snapshot, window, now))
         plan = adopt_found(plan, found, snapshot.jobs)  # = build_plan with observed.lookup=found
@@ -220,7 +221,7 @@ def rescan_saved(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, Remo
     Run under the lock right before applying: jobs created since the plan's own scan (its
     creation time minus the clock-skew margin) are listed for the targets with submissions.
     """
-    targets = _queues(plan.jobs)
+    targets = _queues(list(acting(plan.jobs)))
     if not targets:
         return plan
     made = parse_iso(plan.created_at) if plan.created_at else datetime.now(UTC) - DEFAULT_WINDOW
@@ -239,7 +240,7 @@ def with_state_facts(plan: Plan, location: str, existed: bool, snapshot: StateSn
 def new_state_note(plan: Plan) -> str | None:
     """One line when a new or empty state meets a service that already holds its work."""
     templates = sum(1 for a in plan.templates if isinstance(a, AdoptTemplate))
-    jobs = sum(1 for a in plan.jobs if isinstance(a, AdoptJob))
+    jobs = sum(1 for a in acting(plan.jobs) if isinstance(a, AdoptJob))
     if not (templates or jobs):
         return None
     return (

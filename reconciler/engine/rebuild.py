@@ -28,6 +28,7 @@ from reconciler.plan.actions import (
     SubmitJob,
 )
 from reconciler.plan.adopt import adopted_record
+from reconciler.plan.jobactions import acting
 from reconciler.plan.planner import PlanOptions
 
 
@@ -89,7 +90,7 @@ def rebuild_state(paths: Sequence[str | Path], settings: Settings, *, force: boo
                 writer.put_template(
                     TemplateRecord(a.target, a.name, a.template_id, a.fingerprint, stamp)
                 )
-            adopted = [a for a in plan.jobs if isinstance(a, AdoptJob)]
+            adopted = [a for a in acting(plan.jobs) if isinstance(a, AdoptJob)]
             writer.put_jobs(adopted_record(a, None, stamp) for a in adopted)
             return RebuildReport(
                 location=store.location,
@@ -101,7 +102,9 @@ def rebuild_state(paths: Sequence[str | Path], settings: Settings, *, force: boo
                 ),
                 jobs_found=dict(Counter(a.batch for a in adopted)),
                 jobs_missing=tuple(
-                    f"{a.batch}/{a.input_object}" for a in plan.jobs if isinstance(a, SubmitJob)
+                    f"{a.batch}/{a.input_object}"
+                    for a in acting(plan.jobs)
+                    if isinstance(a, SubmitJob)
                 ),
                 since=plan.lookup_since or iso(datetime.now(UTC)),
                 requests=plan.lookup_requests,

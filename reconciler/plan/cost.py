@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from reconciler.model import BatchSpec, Budget, Pricing, SnapshotSettings, TargetSpec
 from reconciler.plan.actions import JobAction, SubmitJob
+from reconciler.plan.jobactions import acting
 
 SPRITE_MODES = frozenset({"OnlySprite", "SnapshotAndSprite"})
 
@@ -128,7 +129,7 @@ def _submissions(jobs: Iterable[JobAction]) -> tuple[dict[str, int], dict[str, i
     """Per batch: new submissions, and re-submissions (a previous job exists)."""
     new: dict[str, int] = {}
     again: dict[str, int] = {}
-    for job in jobs:
+    for job in acting(jobs):
         if isinstance(job, SubmitJob):
             bucket = again if job.previous_job_id else new
             bucket[job.batch] = bucket.get(job.batch, 0) + 1

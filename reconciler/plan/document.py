@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections import Counter
 from functools import cache
 from typing import Any, Union
 
@@ -22,6 +23,7 @@ from reconciler.model import TargetSpec, location_from_data
 from reconciler.plan.actions import ACTION_TYPES, JobStatus
 from reconciler.plan.cost import CostPreview
 from reconciler.plan.groups import group_jobs
+from reconciler.plan.jobactions import JobActions, kind_counts
 from reconciler.plan.pins import RecordPin
 from reconciler.plan.planner import (
     FORMAT_VERSION,
@@ -45,7 +47,7 @@ def to_data(value: Any) -> Any:
             if item is not None:
                 out[f.name] = to_data(item)
         return out
-    if isinstance(value, tuple | list):
+    if isinstance(value, tuple | list | JobActions):
         return [to_data(v) for v in value]
     return value
 
@@ -99,7 +101,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "reason_code": g.reason_code,
             "params": dict(g.params),
             "label": g.label,
-            "count": len(g.items),
+            "count": g.count,
             "batches": dict(sorted(g.batches().items())),
         }
         for g in group_jobs(plan.jobs)
@@ -116,9 +118,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
 
 
 def summary_counts(plan: Plan) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for action in (*plan.templates, *plan.jobs):
-        counts[action.kind] = counts.get(action.kind, 0) + 1
+    counts = kind_counts(plan.jobs) + Counter(a.kind for a in plan.templates)
     return dict(sorted(counts.items()))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from reconciler.model.records import INTENT_STATE, JobRecord, TemplateRecord
 from reconciler.plan.actions import JobAction, TemplateAction
+from reconciler.plan.jobactions import acting
 
 ABSENT = ""  # the digest of "no record": the action expected none
 
@@ -66,8 +67,7 @@ def record_pins(
     ]
     pins += [
         RecordPin("job", key, job_digest(jobs.get(key)))
-        for a in job_actions
-        if a.kind != "keep_job"
+        for a in acting(job_actions)
         for key in [(a.batch, a.input_object)]
     ]
     return tuple(pins)

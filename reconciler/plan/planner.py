@@ -15,7 +15,7 @@ plain data. Jobs are decided per job key ``(batch, input object)``:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reconciler.errors import PlanError
@@ -43,11 +43,13 @@ from reconciler.plan.adopt import adopt_jobs
 from reconciler.plan.cost import CostPreview, batch_costs, budget_breaches, recount
 from reconciler.plan.expand import DesiredJob, iter_expand
 from reconciler.plan.fingerprint import changed_components, settings_fingerprint
+from reconciler.plan.jobactions import JobActions, kind_counts
 from reconciler.plan.joined import in_key_order, joined
 from reconciler.plan.observed import Lookup, Observed
 from reconciler.plan.pins import RecordPin, record_pins
 from reconciler.plan.templates import plan_templates
 
+SUCCESS = JobState.SUCCESS.value
 # 2: per-action record pins replace the whole-state digest as the staleness check.
 FORMAT_VERSION = 2
 REASONS = {
@@ -101,7 +103,7 @@ class Plan:
     state: StateRef
     targets: tuple[TargetSpec, ...]
     templates: tuple[TemplateAction, ...]
-    jobs: tuple[JobAction, ...]
+    jobs: Sequence[JobAction]  # a JobActions when planned; a saved plan's may differ
     listings: tuple[PinnedListing, ...] = ()
     refreshed: tuple[JobStatus, ...] = ()
     created_at: str = ""
@@ -125,7 +127,8 @@ class Plan:
     @property
     def changes(self) -> int:
         """Number of actions that change the service or the state."""
-        return sum(1 for a in (*self.templates, *self.jobs) if a.kind in CHANGES)
+        jobs = sum(n for kind, n in kind_counts(self.jobs).items() if kind in CHANGES)
+        return jobs + sum(1 for a in self.templates if a.kind in CHANGES)
 
 
 def batch_settings(desired: DesiredState, observed: Observed) -> dict[str, SnapshotSettings]:
@@ -173,7 +176,7 @@ def plan_warnings(
     jobs: Mapping[tuple[str, str], JobRecord],
     observed: Observed,
     templates: list[TemplateAction],
-    actions: list[JobAction],
+    actions: Sequence[JobAction],
 ) -> list[str]:
     """Every warning line of the plan (see :mod:`reconciler.plan.warnings`)."""
     return [
@@ -274,16 +277,22 @@ def plan_removed_job(record: JobRecord, fresh: JobDetail | None, options: PlanOp
     return ForgetJob(record.batch, record.input_object, record.job_id)
 
 
+def _current(job: DesiredJob, record: JobRecord) -> bool:
+    """The record is this job, finished with Success: what :func:`plan_job` keeps as "up to
+    date" (an intent is ``Pending``, so never this), stored compact by :class:`JobActions`."""
+    return record.state == SUCCESS and record.fingerprint == job.fingerprint
+
+
 def plan_jobs(
     wanted: Iterable[DesiredJob],
     jobs: Mapping[tuple[str, str], JobRecord],
     observed: Observed,
     options: PlanOptions,
-) -> tuple[list[JobAction], list[JobAction], tuple[JobStatus, ...]]:
+) -> tuple[JobActions, list[JobAction], tuple[JobStatus, ...]]:
     """One pass over desired and recorded jobs (:func:`reconciler.plan.joined.joined`): the
     actions for the desired jobs, those for records no job wants any more (both in key order),
     and the recorded jobs whose service state moved since they were recorded."""
-    actions: list[JobAction] = []
+    actions = JobActions(jobs)
     removed: list[JobAction] = []
     statuses: list[JobStatus] = []
     fresh_jobs = observed.jobs
@@ -292,7 +301,10 @@ def plan_jobs(
         if fresh is not None and record is not None and fresh.state != record.state:
             statuses.append(JobStatus.from_detail(record.batch, record.input_object, fresh))
         if job is not None:
-            actions.append(plan_job(job, record, fresh, options))
+            if fresh is None and record is not None and _current(job, record):
+                actions.keep_current(job.batch, job.input_object)
+            else:
+                actions.append(plan_job(job, record, fresh, options))
         elif record is not None:
             removed.append(plan_removed_job(record, fresh, options))
     return actions, removed, tuple(statuses)
@@ -322,7 +334,7 @@ def build_plan(
         state=state,
         targets=tuple(desired.targets[name] for name in sorted(desired.targets)),
         templates=tuple(template_actions),
-        jobs=tuple(job_actions),
+        jobs=job_actions,
         listings=pinned_listings(desired, observed),
         key_files=pinned_key_files(desired),
         refreshed=statuses,

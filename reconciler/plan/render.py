@@ -10,6 +10,7 @@ Rendering makes no decisions and prints nothing; the CLI writes the strings.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, assert_never
@@ -28,6 +29,7 @@ from reconciler.plan.actions import (
     UpdateTemplate,
 )
 from reconciler.plan.groups import batch_counts, counts_text, group_jobs, verb
+from reconciler.plan.jobactions import kind_counts
 from reconciler.plan.planner import Plan
 
 Style = Callable[[str, str | None], str]
@@ -115,10 +117,13 @@ def template_lines(action: TemplateAction, style: Style) -> list[str]:
 def summary_line(plan: Plan) -> str:
     """``Plan: 2 to create, 1 to update, 30 jobs to submit ...`` or ``No changes.``"""
     counts: dict[str, int] = {}
-    for action in (*plan.templates, *plan.jobs):
-        if action.kind in CHANGES:
-            counts[verb(action.kind)] = counts.get(verb(action.kind), 0) + 1
-    unchanged = sum(1 for a in (*plan.templates, *plan.jobs) if a.kind not in CHANGES)
+    unchanged = 0
+    kinds = kind_counts(plan.jobs) + Counter(a.kind for a in plan.templates)
+    for kind, n in kinds.items():
+        if kind in CHANGES:
+            counts[verb(kind)] = counts.get(verb(kind), 0) + n
+        else:
+            unchanged += n
     if not counts:
         return f"No changes. {unchanged} item(s) up to date or left alone."
     parts = ", ".join(f"{n} to {v}" for v, n in sorted(counts.items()))
@@ -220,16 +225,14 @@ def _jobs(plan: Plan, style: Style, caps: Caps) -> list[str]:
         return []
     lines = [f"Jobs ({len(plan.jobs)}, {len(groups)} group(s)):"]
     for group in groups[: caps.groups]:
-        head = (
-            f"  {symbol(group.kind, style)} {verb(group.kind)}: {group.label}  [{len(group.items)}]"
-        )
+        head = f"  {symbol(group.kind, style)} {verb(group.kind)}: {group.label}  [{group.count}]"
         lines.append(head)
         n = caps.samples if group.changes else 1
         lines += [f"        {j.batch}/{j.input_object}" for j in group.sample(n)]
-        lines += _folded("", min(n, len(group.items)), len(group.items))
+        lines += _folded("", min(n, group.count), group.count)
     rest = groups[caps.groups :]
     if rest:
-        jobs = sum(len(g.items) for g in rest)
+        jobs = sum(g.count for g in rest)
         codes = sorted({dict(g.params).get("code", "") for g in rest} - {""})
         which = (
             f" (codes {', '.join(codes[:8])}{', ...' if len(codes) > 8 else ''})" if codes else ""

@@ -17,6 +17,7 @@ from reconciler.model import DesiredState
 from reconciler.model.records import JobRecord
 from reconciler.plan import naming
 from reconciler.plan.actions import JobAction, TemplateAction
+from reconciler.plan.jobactions import acting
 from reconciler.plan.observed import Listing
 
 SAMPLES = 3
@@ -91,7 +92,7 @@ def removed_templates(templates: Iterable[TemplateAction]) -> list[str]:
 
 
 def forgotten_running(jobs: Iterable[JobAction]) -> list[str]:
-    per_batch = Counter(j.batch for j in jobs if j.reason_code == "forget_running")
+    per_batch = Counter(j.batch for j in acting(jobs) if j.reason_code == "forget_running")
     if not per_batch:
         return []
     total = sum(per_batch.values())
