@@ -125,8 +125,12 @@ def iter_batch(
     base = batch_request(batch)
     out_digest = OutputDigest(batch.output.region, batch.output.bucket)
     name, target, template = batch.name, batch.target, batch.template
+    obj_of = None if batch.output.object is None else naming.renderer(batch.output.object)
+    sprite_pattern = batch.output.sprite_object
+    sprite_of = None if sprite_pattern is None else naming.renderer(sprite_pattern)
     for key, etag in inputs:
-        obj, sprite = naming.output_keys(batch.output, key)
+        obj = None if obj_of is None else obj_of(key)
+        sprite = None if sprite_of is None else sprite_of(key)
         fp = f"{prefix}{out_digest(obj, sprite)}.{input_digest(key, etag)}"
         yield DesiredJob(name, key, target, template, fp, obj, sprite, base)
 
@@ -157,8 +161,11 @@ def iter_expand(
     the last job has been yielded and raises ``PlanError`` then."""
     hashes = SlotHashes()
     for job in _all_jobs(desired, listings, template_content):
-        for slot in job.slots:
-            hashes.add(slot)
+        obj, sprite, bucket = job.output_object, job.sprite_object, job.base.output.bucket
+        if obj:
+            hashes.add((bucket, obj))
+        if sprite and sprite != obj:
+            hashes.add((bucket, sprite))
         yield job
     suspects = hashes.repeated()
     if suspects:

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.model import JobOutput
+from reconciler.plan import naming
 from reconciler.plan.fingerprint import OutputDigest, _plain, digest, input_digest
 
 TEXT = st.text(max_size=40)
@@ -34,3 +35,18 @@ def test_known_values_do_not_move() -> None:
     """Pinned hex: a change here would re-submit every recorded job of every user."""
     assert input_digest("videos/a.mp4", None) == "77b74d75f83f"
     assert OutputDigest("ap-x", "b-1")("f/{a}.jpg", None) == "e9879f48379c"
+
+
+PATTERN = st.lists(
+    st.sampled_from(["{path}", "{stem}", "{name}", "{ext}", "{dir}", "{dir}/", "/", ".", "x",
+                     "${number}", "{other}", "{", "}", "é"]),
+    max_size=6,
+).map("".join)  # fmt: skip
+KEY = st.lists(st.sampled_from(["a", "b.mp4", ".", "/", "..", "v", "é.mov"]), max_size=6).map(
+    "".join
+)
+
+
+@given(PATTERN, KEY)
+def test_a_pattern_renderer_is_render_output(pattern: str, key: str) -> None:
+    assert naming.renderer(pattern)(key) == naming.render_output(pattern, key)
