@@ -7,6 +7,7 @@ signature checks are not ours to count). Figures are printed, never asserted.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import platform
@@ -111,11 +112,32 @@ spec:
 """
 
 
+def keyfile_batch_yaml(name: str, template: str, keys_file: str) -> str:
+    """A batch taking its inputs from a gzip key-list file beside the manifest."""
+    return f"""---
+apiVersion: reconciler/v1
+kind: SnapshotJobBatch
+metadata: {{name: {name}}}
+spec:
+  template: {template}
+  inputs:
+    keysFile: {keys_file}
+  output: {{region: {REGION}, bucket: {OUT_BUCKET}, object: "{name}/{{stem}}/f-${{number}}.jpg"}}
+"""
+
+
 def write_manifests(
-    directory: Path, jobs: int, *, templates: int = 1, per_batch: int = 10_000, tag: str = "b"
+    directory: Path,
+    jobs: int,
+    *,
+    templates: int = 1,
+    per_batch: int = 10_000,
+    tag: str = "b",
+    key_files: bool = False,
 ) -> Path:
     """One target, ``templates`` templates and ``jobs`` jobs in batches of ``per_batch``
-    (one file per batch: a manifest file is capped at 4 MB)."""
+    (one file per batch: a manifest file is capped at 4 MB). With ``key_files`` each batch
+    lists its inputs in a gzip key file (``keys/<batch>.txt.gz``) instead of in the YAML."""
     directory.mkdir(parents=True, exist_ok=True)
     names = [f"tpl-{i:02d}" for i in range(templates)]
     text = target_yaml() + "".join(template_yaml(n, 320 + 2 * i) for i, n in enumerate(names))
@@ -124,9 +146,15 @@ def write_manifests(
         objects = [
             f"in/{tag}{b:03d}/video-{i:06d}.mp4" for i in range(start, min(jobs, start + per_batch))
         ]
-        (directory / f"batch-{b:03d}.yaml").write_text(
-            batch_yaml(f"{tag}{b:03d}", names[b % templates], objects)
-        )
+        name = f"{tag}{b:03d}"
+        if key_files:
+            (directory / "keys").mkdir(exist_ok=True)
+            text = "".join(f"{o}\n" for o in objects).encode()
+            (directory / "keys" / f"{name}.txt.gz").write_bytes(gzip.compress(text, 3))
+            yaml_text = keyfile_batch_yaml(name, names[b % templates], f"keys/{name}.txt.gz")
+        else:
+            yaml_text = batch_yaml(name, names[b % templates], objects)
+        (directory / f"batch-{b:03d}.yaml").write_text(yaml_text)
     return directory
 
 

@@ -24,12 +24,23 @@ from reconciler.state.local.store import LocalStateStore
 STAMP = "2026-01-01T00:00:00Z"
 
 
-def build(workdir: Path, url: str, jobs: int, templates: int = 20, state: str = "Success") -> Path:
+def build(
+    workdir: Path,
+    url: str,
+    jobs: int,
+    templates: int = 20,
+    state: str = "Success",
+    key_files: bool = False,
+) -> Path:
     """Manifests in ``workdir/m`` and a state ``workdir/state.json`` with ``jobs`` jobs recorded
     in ``state`` (``Success``: finished history; ``Running``: real job IDs are needed, use
     :func:`reconciler.engine.workflow.apply_manifests` instead)."""
     manifests = write_manifests(
-        workdir / "m", jobs, templates=templates, per_batch=max(1, -(-jobs // templates))
+        workdir / "m",
+        jobs,
+        templates=templates,
+        per_batch=max(1, -(-jobs // templates)),
+        key_files=key_files,
     )
     settings = Settings(state_path=workdir / "state.json", endpoint=url, env=ENV)
     only_templates = workdir / "templates-only"

@@ -16,7 +16,12 @@ COS) and each measurement runs in a fresh one, so the peak RSS reported
 
 Targets (issue 16): at 1,000,000 jobs the no-op plan <= 15 s and <= 400 MB; the run writes in
 proportion to its 1,000 jobs; the time ratio 1M/100k <= 11.
+Inputs: each of the 20 batches lists its keys in a gzip key file (``--inputs keys``, the way
+docs/inputs.md recommends for large batches) or in the YAML itself (``--inputs yaml``, what
+this bench measured before key files existed; a million keys in YAML take longer to parse than
+the whole no-op plan's budget).
 Run:  .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--backends local,cos]
+      [--inputs keys|yaml]
 """
 
 from __future__ import annotations
@@ -58,11 +63,11 @@ def _settings(workdir: Path, url: str, backend: str) -> Any:
     return Settings(state_backend=where, endpoint=url, env=ENV)
 
 
-def child_build(workdir: Path, url: str, jobs: int) -> None:
+def child_build(workdir: Path, url: str, jobs: int, inputs: str) -> None:
     from bench._state import build
     from reconciler.state.transfer import push
 
-    build(workdir, url, jobs)
+    build(workdir, url, jobs, key_files=inputs == "keys")
     with _settings(workdir, url, "cos").state() as store:
         push(store, workdir / "state.json")
 
@@ -167,7 +172,9 @@ def _state_bytes(workdir: Path) -> int:
     )
 
 
-def measure_all(sizes: list[int], backends: list[str]) -> dict[tuple[int, str], dict[str, Any]]:
+def measure_all(
+    sizes: list[int], backends: list[str], inputs: str
+) -> dict[tuple[int, str], dict[str, Any]]:
     results: dict[tuple[int, str], dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         with emulator(latency_ms=0, qps=0, job_seconds=1) as emu:
@@ -175,7 +182,10 @@ def measure_all(sizes: list[int], backends: list[str]) -> dict[tuple[int, str], 
                 work = Path(tmp) / str(size)
                 work.mkdir()
                 with Timer() as t:
-                    run_child("--child", "build", str(work), emu.url, "--jobs", str(size))
+                    run_child(
+                        "--child", "build", str(work), emu.url, "--jobs", str(size),
+                        "--inputs", inputs,
+                    )  # fmt: skip
                 print(f"built {size:,} in {t.wall:.0f} s", file=sys.stderr)
                 for backend in backends:
                     r = json.loads(run_child("--child", "read", str(work), emu.url, backend))
@@ -212,6 +222,12 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--backends", default="local,cos")
+    parser.add_argument(
+        "--inputs",
+        choices=("keys", "yaml"),
+        default="keys",
+        help="batches list their inputs in gzip key files (default) or in the YAML itself",
+    )
     parser.add_argument("--child", nargs=3, metavar=("MODE", "DIR", "URL"), help=argparse.SUPPRESS)
     parser.add_argument("backend", nargs="?", default="local", help=argparse.SUPPRESS)
     parser.add_argument("--jobs", type=int, default=0, help=argparse.SUPPRESS)
@@ -219,15 +235,15 @@ def main() -> None:
     if args.child:
         mode, directory, url = args.child
         if mode == "build":
-            child_build(Path(directory), url, args.jobs)
+            child_build(Path(directory), url, args.jobs, args.inputs)
         elif mode == "read":
             print(json.dumps(child_read(Path(directory), url, args.backend)))
         else:
             print(json.dumps(child_measure(Path(directory), url, args.backend)))
         return
-    print(machine(), f"pid {os.getpid()}")
+    print(machine(), f"pid {os.getpid()}", f"inputs: {args.inputs}")
     sizes = [int(s) for s in args.sizes.split(",")]
-    report(measure_all(sizes, args.backends.split(",")))
+    report(measure_all(sizes, args.backends.split(","), args.inputs))
 
 
 if __name__ == "__main__":
