@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
+from reconciler.engine.spool import read_pairs, sort_file
 from reconciler.model import BatchSpec, InputSelector, ObjectInfo, OutputSpec
 from reconciler.plan.expand import batch_inputs
 from reconciler.plan.observed import Listing, escape, listing_line, listing_pair, unescape
@@ -54,3 +56,15 @@ def test_given_keys_merge_with_the_streamed_listing_in_key_order() -> None:
     want = sorted({**dict.fromkeys(given), **dict(listed)}.items())
     assert got == want and [k for k, _ in got] == sorted(k for k, _ in got)
     assert ("v/004.mp4", "e4") in got and ("v/003.mp4", None) in got
+
+
+def test_a_spool_sorted_on_disk_matches_the_listing_held_in_memory(tmp_path: Path) -> None:
+    pairs = [(f"k/{i % 7}\t{i}\n\\x", f'"e{i}"') for i in range(23)]
+    pairs += [pairs[3], ("k/ü", "eu"), ("k/", "ed")]  # a key listed twice; non-ASCII; a marker
+    spooled = tmp_path / "listing.txt"
+    spooled.write_text("".join(listing_line(k, e) for k, e in reversed(pairs)), encoding="utf-8")
+    count, digest = sort_file(spooled, tmp_path, run=4)  # 7 runs merged
+    held = Listing.of_pairs(pairs)
+    assert list(read_pairs(spooled)) == list(held.pairs())
+    assert (count, digest) == (len(held), held.digest) == (25, held.digest)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["listing.txt"]  # runs removed
