@@ -5,9 +5,10 @@ measured work alone; the RSS after imports (before the work) is printed beside i
 
 * ``keys``: ``manifest.load`` of one batch whose ``inputs.keysFile`` holds N keys (plain and gzip):
   streaming, checking every key, the digest.
-* ``listing``: ``engine.observe.list_prefix`` of N objects served by the emulator (1,000 per
-  page), kept as the planner keeps them (two flat tuples of keys and ETags); and, for comparison,
-  the way it was kept before (a tuple of ``ObjectInfo``, one per object). The objects are
+* ``listing``: ``engine.spool.list_prefix`` of N objects served by the emulator (1,000 per
+  page), spooled to a temporary file as the pages arrive; then the same followed by the
+  planner's walk over it (``plan.expand.batch_inputs``, streamed); and, for comparison, a
+  listing held in memory (a tuple of ``ObjectInfo``, one per object). The objects are
   inserted straight into the emulator's SQLite file before it is served: a million PUTs over HTTP
   would take the better part of an hour and measure the emulator.
 
@@ -116,18 +117,25 @@ def child_keys(manifest: str) -> dict[str, Any]:
 
 
 def child_listing(url: str, mode: str) -> dict[str, Any]:
-    from reconciler.engine.observe import list_prefix
-    from reconciler.model import ObjectInfo
+    from reconciler.engine.spool import list_prefix, spool_directory
+    from reconciler.model import BatchSpec, InputSelector, ObjectInfo, OutputSpec
+    from reconciler.plan.expand import batch_inputs
     from reconciler.remote.client import CIClient
     from reconciler.remote.credentials import Credentials
 
     creds = Credentials(ENV["TENCENTCLOUD_SECRET_ID"], ENV["TENCENTCLOUD_SECRET_KEY"])
-    with CIClient(BUCKET, REGION, creds, endpoint=url) as client:
+    batch = BatchSpec(
+        "bulk", "t", InputSelector(prefix=PREFIX), OutputSpec(REGION, OUT_BUCKET, "f/{path}")
+    )
+    with CIClient(BUCKET, REGION, creds, endpoint=url) as client, spool_directory() as spool:
         base = memory_mb()[0]
         with Timer() as t:
-            if mode == "compact":
-                held: Any = list_prefix(client, PREFIX)
-            else:  # as before: every ObjectInfo of every page kept in one tuple
+            if mode == "spooled":
+                held: Any = list_prefix(client, PREFIX, spool)
+            elif mode == "inputs":  # spooled, then walked by the planner's batch_inputs
+                listed = list_prefix(client, PREFIX, spool)
+                held = range(sum(1 for _ in batch_inputs(batch, listed)))
+            else:  # as long ago: every ObjectInfo of every page kept in one tuple
                 found: list[ObjectInfo] = []
                 marker = ""
                 while True:
@@ -183,14 +191,20 @@ def bench_keys(sizes: list[int], tmp: Path) -> dict[tuple[str, int], dict[str, A
     return out
 
 
+MODES = {
+    "spooled": "listing (spooled to a file)",
+    "inputs": "listing + batch_inputs",
+    "objectinfo": "listing (ObjectInfo in memory)",
+}
+
+
 def bench_listing(sizes: list[int], tmp: Path) -> dict[tuple[str, int], dict[str, Any]]:
     out = {}
     for size in sizes:
         data = tmp / f"emulator-{size}"
         seed_objects(data, size)
         with emulator(latency_ms=0, qps=0, data=str(data)) as emu:  # type: ignore[arg-type]
-            for mode in ("compact", "objectinfo"):
-                label = f"listing ({'key+etag tuples' if mode == 'compact' else 'ObjectInfo'})"
+            for mode, label in MODES.items():
                 out[(label, size)] = run_child("listing", emu.url, mode)
     return out
 

@@ -30,6 +30,7 @@ from bench._common import ENV, ROOT, Emulator, Timer, emulator, machine, table  
 from bench._state import build  # noqa: E402
 from reconciler import manifest  # noqa: E402
 from reconciler.engine.observe import TEMPLATE_PAGE, observe  # noqa: E402
+from reconciler.engine.spool import spool_directory  # noqa: E402
 from reconciler.engine.workflow import Settings, make_plan, open_connections, state_ref  # noqa: E402
 from reconciler.plan.planner import PlanOptions, build_plan  # noqa: E402
 from reconciler.state.local.store import LocalStateStore  # noqa: E402
@@ -46,16 +47,16 @@ def phases(manifests: Path, state: Path, settings: Settings) -> dict[str, float]
     with Timer() as t:
         snapshot = LocalStateStore(state).read()
     out["state read"] = t.wall
-    with open_connections(desired, settings) as conns:
+    with open_connections(desired, settings) as conns, spool_directory() as spool:
         with Timer() as t:
-            observed = observe(desired, snapshot.jobs.values(), conns.clients)
+            observed = observe(desired, snapshot.jobs.values(), conns.clients, spool=spool)
         out["observe (HTTP)"] = t.wall
-    with Timer() as t:
-        ref = state_ref(snapshot)
-    out["state digest"] = t.wall
-    with Timer() as t:
-        build_plan(desired, snapshot.templates, snapshot.jobs, observed, ref, PlanOptions())
-    out["build_plan"] = t.wall
+        with Timer() as t:
+            ref = state_ref(snapshot)
+        out["state digest"] = t.wall
+        with Timer() as t:
+            build_plan(desired, snapshot.templates, snapshot.jobs, observed, ref, PlanOptions())
+        out["build_plan"] = t.wall
     return out
 
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from reconciler.engine.observe import observe
 from reconciler.engine.queues import QueueBook
+from reconciler.engine.spool import spool_directory
 from reconciler.engine.submit import CLOCK_SKEW
 from reconciler.errors import ConfigError
 from reconciler.model import DesiredState, JobDetail, JobPage
@@ -202,12 +203,20 @@ def plan_looking(
     """Observe and plan; when anything would be submitted, scan the service and let the planner
     turn what it finds into adoptions."""
     now = datetime.now(UTC)
-    observed = observe(desired, snapshot.jobs.values(), readers)
-    # The budget is judged after the look-up: a job found on the service is not billed again.
-    lenient = replace(options, allow_over_budget=True)
-    plan = build_plan(
-        desired, snapshot.templates, snapshot.jobs, observed, state, lenient, created_at=iso(now)
-    )
+    # The build is done inside: the listings are read from their spool files, removed after.
+    with spool_directory() as spool:
+        observed = observe(desired, snapshot.jobs.values(), readers, spool=spool)
+        # The budget is judged after the look-up: a job found on the service is not billed again.
+        lenient = replace(options, allow_over_budget=True)
+        plan = build_plan(
+            desired,
+            snapshot.templates,
+            snapshot.jobs,
+            observed,
+            state,
+            lenient,
+            created_at=iso(now),
+        )
     targets = _queues(list(acting(plan.jobs)))
     if targets:
         found = scan(readers, targets, lookup_since(snapshot, window, now))

@@ -4,7 +4,9 @@
 * Templates named by ID in batches (``templateId``): one ``ids=`` lookup per target.
 * Jobs: only recorded jobs that are not finished, many IDs per describe call; finished jobs are
   history and cost nothing.
-* Prefix inputs: the bucket listing, paged, once per (target, prefix).
+* Prefix inputs: the bucket listing, paged, once per (target, prefix), spooled to a file in
+  the caller's ``spool`` directory as the pages arrive (``engine.spool``): the listings stay
+  valid, and on disk, until the caller leaves that directory (after planning).
 
 Calls run concurrently on a small thread pool; the result is plain typed data (no XML, no HTTP).
 """
@@ -14,8 +16,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
+from reconciler.engine.spool import list_prefix
 from reconciler.model import (
     DescribeResult,
     DesiredState,
@@ -23,7 +27,7 @@ from reconciler.model import (
     RemoteTemplate,
 )
 from reconciler.model.records import JobRecord
-from reconciler.plan.observed import Listing, Observed
+from reconciler.plan.observed import Observed
 from reconciler.remote import RemoteReader
 
 DESCRIBE_BATCH = 100
@@ -46,28 +50,6 @@ def list_all_templates(
         if not page.templates or len(found) >= page.total_count:
             return tuple(found)
         page_number += 1
-
-
-def list_prefix(reader: RemoteReader, prefix: str) -> Listing:
-    """Every object under ``prefix`` (key and ETag only), following NextMarker.
-
-    Pages are parsed one at a time and only their keys and ETags are kept, so the memory held
-    is the two flat tuples of the result plus one page of 1,000 objects.
-    """
-    keys: list[str] = []
-    etags: list[str] = []
-    marker = ""
-    while True:
-        page = reader.list_objects(prefix=prefix, marker=marker)
-        for obj in page.objects:
-            keys.append(obj.key)
-            etags.append(obj.etag)
-        if not page.is_truncated:
-            break
-        marker = page.next_marker or (page.objects[-1].key if page.objects else "")
-        if not marker:
-            break
-    return Listing(tuple(keys), tuple(etags))
 
 
 def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
@@ -127,15 +109,17 @@ def observe(
     records: Iterable[JobRecord],
     readers: Mapping[str, RemoteReader],
     *,
+    spool: Path,
     workers: int = 8,
 ) -> Observed:
-    """Fetch templates, external templates, unfinished jobs and prefix listings concurrently."""
+    """Fetch templates, external templates, unfinished jobs and prefix listings concurrently;
+    the listings are spooled to files in ``spool`` (see ``engine.spool.spool_directory``)."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         problems: list[str] = []
         tpl = {t: pool.submit(list_all_templates, r, problems) for t, r in readers.items()}
         ext = {t: pool.submit(_external, r, ids) for t, r, ids in _external_refs(desired, readers)}
         listing_futures = {
-            key: pool.submit(list_prefix, readers[key[0]], key[1])
+            key: pool.submit(list_prefix, readers[key[0]], key[1], spool)
             for key in _prefixes(desired, readers)
         }
         described = describe_unfinished(records, readers, pool=pool)

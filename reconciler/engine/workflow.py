@@ -19,7 +19,7 @@ from reconciler.engine.bounds import Budget
 from reconciler.engine.connect import Connections, connect
 from reconciler.engine.keyfiles import check_key_files
 from reconciler.engine.lookup import DEFAULT_WINDOW, plan_looking, rescan_saved, with_state_facts
-from reconciler.engine.observe import list_prefix
+from reconciler.engine.spool import list_prefix, spool_directory
 from reconciler.engine.track import Key, Waiter, WaitOutcome, refresh
 from reconciler.errors import PlanError
 from reconciler.model import CosState, DesiredState, LocalState, StateLocation
@@ -216,12 +216,13 @@ def check_fresh(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, Remot
             f"saved plan is stale: {len(moved)} record(s) it acts on changed since it was made "
             f"(first: {first.kind} {'/'.join(first.key)}); plan again"
         )
-    for pin in plan.listings:
-        fresh = tuple(list_prefix(readers[pin.target], pin.prefix).pairs())
-        if fresh != pin.objects:
-            raise PlanError(
-                f"saved plan is stale: the objects under {pin.prefix!r} changed; plan again"
-            )
+    with spool_directory() as spool:  # listed again as for the plan: streamed, then compared
+        for pin in plan.listings:
+            fresh = list_prefix(readers[pin.target], pin.prefix, spool)
+            if (fresh.count, fresh.digest) != (pin.count, pin.sha256):
+                raise PlanError(
+                    f"saved plan is stale: the objects under {pin.prefix!r} changed; plan again"
+                )
     check_key_files(plan.key_files)
 
 

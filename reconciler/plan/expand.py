@@ -80,15 +80,40 @@ def has_marker(user_data: str | None, marker: str) -> bool:
     return bool(user_data) and (user_data == marker or str(user_data).endswith(" " + marker))
 
 
-def batch_inputs(batch: BatchSpec, listing: Listing) -> list[tuple[str, str | None]]:
-    """(key, etag) per input: explicit objects and key-file keys (etag unknown unless listed)
-    plus the filtered prefix listing. Walks the listing once, without a key -> etag map of it."""
-    chosen: dict[str, str | None] = dict.fromkeys(naming.select_inputs((), batch.inputs))
+def batch_inputs(batch: BatchSpec, listing: Listing) -> Iterator[tuple[str, str | None]]:
+    """(key, etag) per input, sorted by key: explicit objects and key-file keys (etag unknown
+    unless listed) merged with the filtered prefix listing.
+
+    The listing is walked once, as it streams (it is sorted by key, see ``Listing``), and merged
+    with the few explicit and key-file keys held in memory: no key -> etag map or sorted copy of
+    a million listed objects. A key both given and listed takes the listed ETag."""
     selector = batch.inputs
-    for key, etag in listing.pairs():
-        if key in chosen or naming.is_listed_input(key, selector):
-            chosen[key] = etag
-    return sorted(chosen.items())
+    given = naming.select_inputs((), selector)  # sorted, each once
+    if selector.prefix is None:
+        return ((key, None) for key in given)
+    wanted = set(given)
+    listed = (
+        (key, etag)
+        for key, etag in listing.pairs()
+        if key in wanted or naming.is_listed_input(key, selector)
+    )
+    return _merged(given, listed)
+
+
+def _merged(
+    given: list[str], listed: Iterable[tuple[str, str]]
+) -> Iterator[tuple[str, str | None]]:
+    """Two key-sorted inputs as one: ``listed`` wins where a key is in both."""
+    at = 0
+    for key, etag in listed:
+        while at < len(given) and given[at] < key:
+            yield given[at], None
+            at += 1
+        if at < len(given) and given[at] == key:
+            at += 1
+        yield key, etag
+    for rest in given[at:]:
+        yield rest, None
 
 
 def batch_request(batch: BatchSpec) -> JobRequest:
@@ -136,7 +161,7 @@ def iter_batch(
 
 
 def expand_batch(
-    batch: BatchSpec, inputs: list[tuple[str, str | None]], template_content: str
+    batch: BatchSpec, inputs: Iterable[tuple[str, str | None]], template_content: str
 ) -> list[DesiredJob]:
     """Every job of one batch, as a list."""
     return list(iter_batch(batch, inputs, template_content))

@@ -80,12 +80,15 @@ class StateRef:
 
 @dataclass(frozen=True)
 class PinnedListing:
-    """The prefix listing a batch was expanded from (keys and ETags), pinned in saved plans."""
+    """The prefix listing a batch was expanded from, pinned in saved plans by its object count
+    and the sha256 of its (key, ETag) lines (``plan.observed.Listing.digest``): a million
+    objects pin as 64 hex digits, and ``apply PLANFILE`` lists again and compares the two."""
 
     batch: str
     target: str
     prefix: str
-    objects: tuple[tuple[str, str], ...]
+    count: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -376,8 +379,9 @@ def pinned_listings(desired: DesiredState, observed: Observed) -> tuple[PinnedLi
     pins = []
     for name in sorted(observed.listings):
         batch = desired.batches[name]
-        objects = tuple(observed.listings[name].pairs())
-        pins.append(PinnedListing(name, batch.target, batch.inputs.prefix or "", objects))
+        listed = observed.listings[name]
+        prefix = batch.inputs.prefix or ""
+        pins.append(PinnedListing(name, batch.target, prefix, listed.count, listed.digest))
     return tuple(pins)
 
 

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from reconciler.model import DesiredState
+from reconciler.model import DesiredState, InputSelector
 from reconciler.model.records import JobRecord
 from reconciler.plan import naming
 from reconciler.plan.actions import JobAction, TemplateAction
@@ -43,7 +43,7 @@ def empty_prefixes(desired: DesiredState, listings: Mapping[str, Listing]) -> li
             out.append(
                 f"{where}batch {name}: prefix {inputs.prefix!r} matches no objects in {bucket}"
             )
-        elif not naming.select_inputs(listed.keys, replace(inputs, objects=())):
+        elif not _selects_any(listed, inputs):
             out.append(
                 f"{where}batch {name}: prefix {inputs.prefix!r} lists {len(listed)} object(s) in "
                 f"{bucket}, but include/exclude leave none"
@@ -51,28 +51,40 @@ def empty_prefixes(desired: DesiredState, listings: Mapping[str, Listing]) -> li
     return out
 
 
+def _selects_any(listed: Listing, inputs: InputSelector) -> bool:
+    """Whether the filters leave any input besides the explicit ones (stops at the first)."""
+    if naming.select_inputs((), replace(inputs, objects=())):
+        return True
+    return any(naming.is_listed_input(key, inputs) for key in listed.keys())
+
+
 def missing_inputs(desired: DesiredState, listings: Mapping[str, Listing]) -> list[str]:
     """Explicit inputs under a prefix that was listed anyway, yet absent from that listing.
 
     Only where the listing is already in hand (no extra request per object): such a job would
     be submitted and fail with InputFileNotExist, billed as a request and clogging the queue.
+    A listing is walked (streamed) only when an explicit input falls under its prefix.
     """
-    listed: dict[str, list[tuple[str, set[str]]]] = {}
-    for name, objects in listings.items():
+    by_prefix: dict[tuple[str, str], Listing] = {}
+    for name, listing in listings.items():
         batch = desired.batches.get(name)
         if batch is not None and batch.inputs.prefix is not None:
-            keys = set(objects.keys)
-            listed.setdefault(batch.target, []).append((batch.inputs.prefix, keys))
+            by_prefix[(batch.target, batch.inputs.prefix)] = listing
+    explicit = {(b.target, key) for b in desired.batches.values() for key in b.inputs.objects}
+    covered: set[tuple[str, str]] = set()
+    found: set[tuple[str, str]] = set()
+    for (target, prefix), listing in by_prefix.items():
+        wanted = {key for t, key in explicit if t == target and key.startswith(prefix)}
+        covered.update((target, key) for key in wanted)
+        if wanted:
+            found.update((target, key) for key in listing.keys() if key in wanted)
     out = []
     for name in sorted(desired.batches):
         batch = desired.batches[name]
         absent = [
             key
             for key in batch.inputs.objects
-            if any(
-                key.startswith(p) and key not in keys for p, keys in listed.get(batch.target, [])
-            )
-            and not any(key in keys for _, keys in listed.get(batch.target, []))
+            if (batch.target, key) in covered and (batch.target, key) not in found
         ]
         if absent:
             where = f"{len(absent)} explicit input(s) not in the bucket"

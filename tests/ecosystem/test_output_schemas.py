@@ -5,6 +5,7 @@ apply's failures are grouped."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,10 @@ def test_plan_and_status_documents_match_their_schemas(
     assert plan["cost"]["totals"]["frames_at_most"] == 9
     assert plan["cost"]["totals"]["money_at_most"] == {"CNY": 0.0045}
     assert any("prefix 'nothing/' matches no objects" in w for w in plan["warnings"])
+    assert plan["listings"] == [
+        {"batch": "empty", "target": "load", "prefix": "nothing/", "count": 0,
+         "sha256": hashlib.sha256(b"").hexdigest()}
+    ]  # fmt: skip
     assert [g["reason_code"] for g in plan["groups"]] == ["new_job"]
 
     run(server, state, "apply", str(m), "--auto-approve", "--wait", "--timeout", "30")
