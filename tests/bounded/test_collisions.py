@@ -21,7 +21,7 @@ def plan_inputs(*batches: BatchSpec) -> DesiredState:
     return DesiredState(batches={b.name: b for b in batches})
 
 
-LISTING = Listing(("v/a.mp4", "v/a.mov", "v/b.mp4"), ("e1", "e2", "e3"))
+LISTING = Listing.of_pairs([("v/a.mp4", "e1"), ("v/a.mov", "e2"), ("v/b.mp4", "e3")])
 
 
 def test_no_collision_when_every_output_differs() -> None:
@@ -40,7 +40,7 @@ def test_inputs_sharing_a_stem_collide_and_are_named() -> None:
 
 def test_batches_writing_the_same_keys_collide_with_a_count_past_three() -> None:
     desired = plan_inputs(batch("one", "f/{name}"), batch("two", "f/{name}"))
-    four = Listing((*LISTING.keys, "v/c.mp4"), (*LISTING.etags, "e4"))
+    four = Listing.of_pairs([*LISTING.pairs(), ("v/c.mp4", "e4")])
     jobs = iter_expand(desired, {"one": four, "two": four}, {"one": "i", "two": "i"})
     with pytest.raises(PlanError) as caught:
         for _ in jobs:  # the check runs once the last job is out
