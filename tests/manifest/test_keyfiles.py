@@ -6,6 +6,8 @@ import gzip
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reconciler.errors import ManifestError
 from reconciler.manifest import keyfile, load, summarize
@@ -176,3 +178,37 @@ def test_a_gzip_bomb_stops_at_the_cap(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(keyfile, "MAX_KEY_FILE_BYTES", 100_000)
     (found,) = problems(write(tmp_path, "v.mp4\n" * 50_000, "keys/a.txt.gz"))
     assert found.endswith("keys/a.txt.gz: more than 100,000 bytes")
+
+
+LINE = st.lists(
+    st.sampled_from(["a", "b/", "/", ".", "..", "#", " ", "é", "\r", "\t", "v.mp4", "x" * 300]),
+    max_size=4,
+).map("".join)  # fmt: skip
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(lines=st.lists(LINE, max_size=12), end=st.sampled_from(["", "\n"]), packed=st.booleans())
+def test_bulk_reading_gives_what_line_by_line_reading_gives(
+    tmp_path: Path, lines: list[str], end: str, packed: bool
+) -> None:
+    """The bulk path (plain files) may only ever give the careful path's answer."""
+    data = ("\n".join(lines) + end).encode()
+    path = tmp_path / ("k.txt.gz" if packed else "k.txt")
+    path.write_bytes(gzip.compress(data) if packed else data)
+    fast, careful = keyfile.read_keys(str(path)), keyfile.careful_keys(str(path))
+    assert (fast.keys, fast.digest, fast.problems) == (
+        careful.keys, careful.digest, careful.problems
+    )  # fmt: skip
+
+
+def test_a_plain_file_of_many_keys_is_read_in_bulk_across_chunks(tmp_path: Path) -> None:
+    keys = [f"videos/{i:07d}/clip.mp4" for i in range(120_000)]  # > 1 MiB: several chunks
+    path = tmp_path / "k.txt"
+    path.write_text("\n".join(keys) + "\n")
+    assert keyfile._plain_keys(str(path)) is not None
+    assert keyfile.read_keys(str(path)).keys == tuple(keys)
+    path.write_text("\n".join(keys) + f"\n{keys[5]}\n")  # a repeat: the careful path names it
+    assert keyfile._plain_keys(str(path)) is None
+    assert keyfile.read_keys(str(path)).problems[0].endswith("repeats line 6")
