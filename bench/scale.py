@@ -140,16 +140,24 @@ def run_new_jobs(workdir: Path, url: str, backend: str) -> int:
         return counting.put_bytes
 
 
+def child_plan(workdir: Path, url: str, backend: str) -> dict[str, Any]:
+    """The no-op plan alone, so its peak RSS is its own (the issue's 400 MB target)."""
+    from reconciler.engine.workflow import make_plan
+    from reconciler.plan.planner import PlanOptions
+
+    settings = _settings(workdir, url, backend)
+    with Timer() as t:
+        _, plan = make_plan([workdir / "m"], settings, PlanOptions())
+    return {"plan": t.wall, "plan_cpu": t.cpu, "changes": plan.changes, "plan_rss": peak_rss_mb()}
+
+
 def child_measure(workdir: Path, url: str, backend: str) -> dict[str, Any]:
-    from reconciler.engine.workflow import apply_manifests, make_plan
+    """The no-op apply (lock, writer, plan, close), then the 1,000-job run."""
+    from reconciler.engine.workflow import apply_manifests
     from reconciler.plan.planner import PlanOptions
 
     settings = _settings(workdir, url, backend)
     out: dict[str, Any] = {}
-    with Timer() as t:
-        _, plan = make_plan([workdir / "m"], settings, PlanOptions())
-    out["plan"], out["changes"] = t.wall, plan.changes
-    del plan
     with Timer() as t:
         apply_manifests([workdir / "m"], settings, PlanOptions(), approve=lambda p: True)
     out["apply"] = t.wall
@@ -189,6 +197,7 @@ def measure_all(
                 print(f"built {size:,} in {t.wall:.0f} s", file=sys.stderr)
                 for backend in backends:
                     r = json.loads(run_child("--child", "read", str(work), emu.url, backend))
+                    r.update(json.loads(run_child("--child", "plan", str(work), emu.url, backend)))
                     r.update(
                         json.loads(run_child("--child", "measure", str(work), emu.url, backend))
                     )
@@ -200,12 +209,14 @@ def measure_all(
 
 def report(results: dict[tuple[int, str], dict[str, Any]]) -> None:
     rows = [
-        [f"{size:,}", backend, f"{r['bytes'] / 1e6:.1f}", *(r[s] for s in STEPS),
-         f"{r['read_rss']:.0f}", f"{r['rss_mb']:.0f}", f"{r['run_bytes'] / 1e3:.0f}", r["changes"]]
+        [f"{size:,}", backend, f"{r['bytes'] / 1e6:.1f}", *(r[s] for s in STEPS), r["plan_cpu"],
+         f"{r['read_rss']:.0f}", f"{r['plan_rss']:.0f}", f"{r['rss_mb']:.0f}",
+         f"{r['run_bytes'] / 1e3:.0f}", r["changes"]]
         for (size, backend), r in results.items()
     ]  # fmt: skip
     print("\n## Scale: read, no-op plan, no-op apply, 1,000-job run (s); peak RSS; bytes")
-    heads = ["jobs", "backend", "local state MB", *STEPS, "read RSS MB", "plan+apply RSS MB"]
+    heads = ["jobs", "backend", "local state MB", *STEPS, "plan CPU", "read RSS MB",
+             "plan RSS MB", "apply+run RSS MB"]  # fmt: skip
     print(table([*heads, "run kB written", "changes"], rows))
     sizes = sorted({s for s, _ in results})
     for backend in sorted({b for _, b in results}):
@@ -238,6 +249,8 @@ def main() -> None:
             child_build(Path(directory), url, args.jobs, args.inputs)
         elif mode == "read":
             print(json.dumps(child_read(Path(directory), url, args.backend)))
+        elif mode == "plan":
+            print(json.dumps(child_plan(Path(directory), url, args.backend)))
         else:
             print(json.dumps(child_measure(Path(directory), url, args.backend)))
         return
