@@ -1,0 +1,168 @@
+"""The jobs of a read-only snapshot, packed: a ``Mapping[(batch, input_object), JobRecord]``.
+
+Why: ``StateStore.read()`` serves plan, status and the look-up before submitting; none of them
+change the records, and at a million jobs a dict of :class:`JobRecord` objects cost 850 MB.
+:class:`PackedJobs` keeps them in the columns :mod:`.packing` builds (about a tenth of that)
+and materialises a record only when it is asked for. Writers keep plain dicts
+(:class:`~reconciler.state.view.RecordView`): only snapshots are packed.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from typing import Any, Final, overload
+
+from reconciler.model.records import JobRecord
+from reconciler.state.entries import DROP_JOB, PUT_JOB, Entry
+from reconciler.state.packing import Layer, Table, stream
+
+_Key = tuple[str, str]
+#: (fingerprint, state, job_id): what a plan compares a desired job with.
+Brief = tuple[str, str, str | None]
+_MISSING: Final = object()
+
+
+class PackedJobs(Mapping[_Key, JobRecord]):
+    """Job records by key, packed; iteration is in sorted key order (as ``sorted(dict)``).
+
+    Records are built on access (each ``[]``, ``get`` or ``values()`` step makes a new,
+    equal :class:`JobRecord`); hold on to the ones you need. For a plan, which compares every
+    desired job with its record, two accessors avoid building records at all:
+
+    - ``brief(key)``: ``(fingerprint, state, job_id)`` of the key's record, or None;
+    - ``briefs()``: ``(key, (fingerprint, state, job_id))`` for every record, in key order
+      (a merge join with a key-sorted desired list needs no look-up at all).
+
+    A record that did not fit the packed shape is held whole in the overlay, as are records
+    the journal or the small newest segments put on top; the overlay wins over the table.
+    """
+
+    def __init__(self, layer: Layer) -> None:
+        self._table: Table = layer.table
+        self._overlay: dict[_Key, JobRecord | None] = layer.overlay
+        self._len = self._count()
+
+    def _count(self) -> int:
+        count = len(self._table)
+        for key, rec in self._overlay.items():
+            count += (rec is not None) - (self._row(key) >= 0)
+        return count
+
+    def _row(self, key: _Key) -> int:
+        """The table row of ``key``, or -1 (overlay not consulted)."""
+        span = self._table.ranges.get(key[0])
+        if span is None:
+            return -1
+        names = self._table.names
+        row = bisect_left(names, key[1], span[0], span[1])
+        return row if row < span[1] and names[row] == key[1] else -1
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __contains__(self, key: object) -> bool:
+        if not (isinstance(key, tuple) and len(key) == 2):
+            return False
+        found = self._overlay.get(key, _MISSING)
+        if found is not _MISSING:
+            return found is not None
+        return self._row(key) >= 0
+
+    def __getitem__(self, key: _Key) -> JobRecord:
+        rec = self.get(key)
+        if rec is None:
+            raise KeyError(key)
+        return rec
+
+    @overload
+    def get(self, key: _Key, /) -> JobRecord | None: ...
+    @overload
+    def get(self, key: _Key, default: JobRecord | Any, /) -> JobRecord | Any: ...
+    def get(self, key: _Key, default: Any = None, /) -> Any:
+        if type(key) is not tuple or len(key) != 2:
+            return default
+        found = self._overlay.get(key, _MISSING)
+        if found is not _MISSING:
+            return default if found is None else found
+        row = self._row(key)
+        return default if row < 0 else JobRecord(*self._table.fields(row))
+
+    def __iter__(self) -> Iterator[_Key]:
+        if not self._overlay:
+            names, ranges = self._table.names, self._table.ranges
+            for batch in sorted(ranges):
+                start, end = ranges[batch]
+                for i in range(start, end):
+                    yield batch, names[i]
+            return
+        for key, _, _, _ in stream(Layer.of(self._table, self._overlay)):
+            yield key
+
+    def keys(self) -> KeysView[_Key]:
+        return KeysView(self)
+
+    def items(self) -> ItemsView[_Key, JobRecord]:
+        return _Items(self)
+
+    def values(self) -> ValuesView[JobRecord]:
+        return _Values(self)
+
+    def pairs(self) -> Iterator[tuple[_Key, JobRecord]]:
+        """(key, record) in key order, each record built once (``items()`` iterates this)."""
+        for key, table, row, rec in stream(Layer.of(self._table, self._overlay)):
+            if table is None:
+                assert rec is not None
+                yield key, rec
+            else:
+                yield key, JobRecord(*table.fields(row))
+
+    def brief(self, key: _Key) -> Brief | None:
+        """``(fingerprint, state, job_id)`` of ``key``'s record without building it; None when
+        there is no record."""
+        found = self._overlay.get(key, _MISSING)
+        if found is not _MISSING:
+            return None if found is None else _brief(found)  # type: ignore[arg-type]
+        row = self._row(key)
+        return None if row < 0 else self._table.brief(row)
+
+    def briefs(self) -> Iterator[tuple[_Key, Brief]]:
+        """``(key, (fingerprint, state, job_id))`` for every record, in key order."""
+        for key, table, row, rec in stream(Layer.of(self._table, self._overlay)):
+            if table is None:
+                assert rec is not None
+                yield key, _brief(rec)
+            else:
+                yield key, table.brief(row)
+
+
+def _brief(rec: JobRecord) -> Brief:
+    return rec.fingerprint, rec.state, rec.job_id
+
+
+class _Items(ItemsView[_Key, JobRecord]):
+    """``items()`` that streams (the ABC's would look every key up again)."""
+
+    _mapping: PackedJobs
+
+    def __iter__(self) -> Iterator[tuple[_Key, JobRecord]]:
+        return self._mapping.pairs()
+
+
+class _Values(ValuesView[JobRecord]):
+    """``values()`` that streams (the ABC's would look every key up again)."""
+
+    _mapping: PackedJobs
+
+    def __iter__(self) -> Iterator[JobRecord]:
+        for _, rec in self._mapping.pairs():
+            yield rec
+
+
+def replay_onto(layer: Layer, entries: list[Entry]) -> None:
+    """Apply journal job entries on top of a packed layer (templates are the caller's)."""
+    for op, value in entries:
+        if op == PUT_JOB:
+            layer.overlay[value.key] = value
+        elif op == DROP_JOB:
+            layer.overlay[value] = None
