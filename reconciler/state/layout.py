@@ -27,7 +27,7 @@ from reconciler.state.document import (
     refusal,
     strict_json,
 )
-from reconciler.state.packing import Layer, Pool, fold
+from reconciler.state.packing import Layer, Pools, fold
 from reconciler.state.segments import (
     HEADER_MAX_BYTES,
     HEADER_VERSION,
@@ -111,7 +111,7 @@ def load_state(
     templates: dict[_Key, TemplateRecord] = {}
     jobs: dict[_Key, JobRecord] = {}
     layers: list[Layer] = []
-    words, times = Pool(), Pool(times=True)
+    pools = Pools()
     collecting = gc.isenabled()
     gc.disable()  # millions of new acyclic objects: each full collection would scan them all
     try:
@@ -124,13 +124,13 @@ def load_state(
                 )
             sink: dict[_Key, JobRecord] | Layer = jobs
             if packed:
-                sink = _layer_for(info, layers, (words, times), small_segment)
+                sink = _layer_for(info, layers, pools, small_segment)
             apply_segment(seg, info, f"state {path}", templates, sink)
             del seg
         layer = None
         if packed:
             layer = fold([x.seal() for x in layers]) if len(layers) > 1 else (
-                layers[0].seal() if layers else Layer(words, times).seal()
+                layers[0].seal() if layers else Layer(pools).seal()
             )  # fmt: skip
     finally:
         if collecting:
@@ -139,16 +139,14 @@ def load_state(
     return Loaded(_with_time(doc, parsed.written_at), parsed, layer)
 
 
-def _layer_for(
-    info: SegmentInfo, layers: list[Layer], pools: tuple[Pool, Pool], small: int
-) -> Layer:
+def _layer_for(info: SegmentInfo, layers: list[Layer], pools: Pools, small: int) -> Layer:
     """Where a packed read puts a segment's jobs: a small segment on top of the layer below
     (its overlay), a big one in a layer of its own (folded with the others at the end)."""
     rows = sum(len(x.table) + len(x.overlay) for x in layers)
     if layers and info.jobs <= max(small, rows // 16):
         layers[-1].in_order = False
         return layers[-1]
-    layers.append(Layer(*pools))
+    layers.append(Layer(pools))
     return layers[-1]
 
 

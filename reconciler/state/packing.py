@@ -27,33 +27,35 @@ from reconciler.model.times import parse_iso
 _Key = tuple[str, str]
 #: Marker shape we pack: our prefix and 16 lowercase hex digits (plan/naming.py writes these).
 MARKER_PREFIX: Final = "rcn:"
-_MARKER_LEN: Final = len(MARKER_PREFIX) + 16
-#: Fingerprint shape we pack (plan/fingerprint.py): four groups of 12 hex digits joined by
-#: dots, i.e. 24 bytes shown in groups of 6; any other shape keeps its record whole.
-FP_BYTES: Final = 24
-FP_GROUP: Final = 6
-#: Per list, at most this many strings are packed (counts share one 32-bit word).
-_MAX_LIST: Final = 1023
+#: Fingerprint shape we pack (plan/fingerprint.py): four groups of 12 lowercase hex digits
+#: joined by dots. With the marker's 8 bytes: 32 fixed bytes a row. Other shapes stay whole.
+_FP_LEN: Final = 51
+_FIXED: Final = 32
+_MAX_LIST: Final = 1023  # strings per list packed (three counts share one 32-bit word)
 _SEP: Final = "\x00"
+_INTS: Final = 6  # per row: batch, words, intent_time, submitted_at, finished_at, shape
 _FIELDS: Final = frozenset(JobRecord._KINDS)
 _GET: Final = itemgetter(*JobRecord._KINDS)
 
 
 class Pool:
-    """Distinct strings, each stored once, by small integer code. A value is checked once, when
-    it is first pooled: a pooled value is a string (and, in a pool of times, an ISO-8601 time;
-    that pool also holds None, as code 0)."""
+    """Distinct values, each stored once, by small integer code. A value is checked once, when
+    it is first pooled, as its ``kind`` says: "str", "words" (a tuple of strings: target,
+    state, code, message), or "time" (an ISO-8601 time; that pool holds None as code 0)."""
 
-    def __init__(self, *, times: bool = False) -> None:
-        self.times = times
-        self.values: list[Any] = [None] if times else []
-        self.codes: dict[Any, int] = {None: 0} if times else {}
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.values: list[Any] = [None] if kind == "time" else []
+        self.codes: dict[Any, int] = {None: 0} if kind == "time" else {}
 
     def new(self, value: Any) -> int:
-        """The code of a value not pooled yet; -1 when it is not a string (or not a time)."""
-        if type(value) is not str:
+        """The code of a value not pooled yet; -1 when it is not of the pool's kind."""
+        if self.kind == "words":
+            if type(value) is not tuple or not all(type(v) is str for v in value):
+                return -1
+        elif type(value) is not str:
             return -1
-        if self.times:
+        elif self.kind == "time":
             try:
                 parse_iso(value)
             except ValueError:
@@ -67,73 +69,75 @@ class Pool:
         return self.new(value) if found is None else found
 
 
+class Pools:
+    """The pools every table of one read shares (so folding copies codes, not strings)."""
+
+    def __init__(self) -> None:
+        self.batches, self.words, self.times = Pool("str"), Pool("words"), Pool("time")
+
+
 ADDED, ODD, UNSORTED = 1, 0, -1
 
 
 class Table:
     """Packed rows in strictly increasing key order; see the module docstring for the columns."""
 
-    def __init__(self, words: Pool, times: Pool) -> None:
-        self.words, self.times = words, times  # words: batch, target, state, code, message
+    def __init__(self, pools: Pools) -> None:
+        self.pools = pools
         self.names: list[str] = []
-        self.batch = array("I")
-        self.target = array("I")
-        self.state = array("I")
-        self.code = array("I")
-        self.message = array("I")
-        self.intent = array("I")
-        self.submitted = array("I")
-        self.finished = array("I")
-        self.shape = array("I")  # bit 0: has a job_id; then 10 bits per list: counts
-        self.fingerprints = bytearray()
-        self.markers = bytearray()
+        self.ints = array("I")  # _INTS codes per row; shape: bit 0 job_id, 10 bits per count
+        self.fixed = bytearray()  # per row: fingerprint (24 bytes) and marker (8 bytes)
         self.heap = bytearray()  # job_id, outputs, sprites, previous_job_ids: NUL-separated
         self.ends = array("Q")  # heap end offset per row
         self.last: _Key | None = None  # the key of the last row
-        # filled by seal(): batch name -> (first row, end row)
-        self.ranges: dict[str, tuple[int, int]] = {}
+        self.ranges: dict[str, tuple[int, int]] = {}  # seal(): batch -> (first row, end row)
 
     def __len__(self) -> int:
         return len(self.names)
 
     def add(self, v: tuple[Any, ...]) -> int:
         """Append a record given as its 15 field values in ``JobRecord`` order, types not yet
-        checked: ADDED, ODD (nothing appended: not of the packed shape, or not a valid record),
-        or UNSORTED (a valid shape whose key is not after the last row's)."""
-        batch, name, target, fp, marker, state, intent, jid, sub, fin, code, msg, *lists = v
-        words, times = self.words, self.times
-        wcodes, tcodes = words.codes, times.codes
+        checked (lists as lists): ADDED, ODD (nothing appended: not of the packed shape, or not
+        a valid record), or UNSORTED (a valid shape whose key is not after the last row's)."""
+        batch, name, target, fp, marker, state, intent, jid, sub, fin, code, msg, o, s, p = v
+        pools = self.pools
+        tcodes = pools.times.codes
         try:  # a list or an object in a field is unhashable: TypeError
-            found = [wcodes.get(batch), wcodes.get(target), wcodes.get(state),
-                     wcodes.get(code), wcodes.get(msg), tcodes.get(intent), tcodes.get(sub),
-                     tcodes.get(fin)]  # fmt: skip
-        except TypeError:
-            return ODD
-        if None in found:
-            fields = (batch, target, state, code, msg, intent, sub, fin)
-            for i, c in enumerate(found):
-                if c is None:
-                    found[i] = (words if i < 5 else times).code(fields[i])  # may repeat
-            if -1 in found:
+            words = (target, state, code, msg)
+            found = [pools.batches.codes.get(batch), pools.words.codes.get(words),
+                     tcodes.get(intent), tcodes.get(sub), tcodes.get(fin)]  # fmt: skip
+            codes = cast(list[int], found)
+            if None in found:
+                pooled = (pools.batches, pools.words, pools.times, pools.times, pools.times)
+                values = (batch, words, intent, sub, fin)
+                codes = [pooled[i].code(values[i]) if c is None else c for i, c in enumerate(found)]
+            hexes = fp.replace(".", "") + marker[4:]
+            fixed = bytes.fromhex(hexes)
+            if type(o) is not list or type(s) is not list or type(p) is not list:
                 return ODD
-        codes = cast(list[int], found)
-        if not batch or codes[5] == 0 or type(name) is not str or not name:
-            return ODD
-        if jid is not None and type(jid) is not str:
-            return ODD
-        try:
-            raw_fp = bytes.fromhex(fp.replace(".", " "))
-            raw_marker = bytes.fromhex(marker[4:])
-            blob = self._tail(jid, lists)
+            parts = [*o, *s, *p] if jid is None else [jid, *o, *s, *p]
+            text = _SEP.join(parts)  # TypeError: not a string
+            blob = text.encode()
         except (ValueError, TypeError, AttributeError, UnicodeEncodeError):
-            return ODD  # a lone surrogate cannot be encoded: kept whole
+            return ODD  # UnicodeEncodeError: a lone surrogate, which UTF-8 cannot hold
         if (
-            blob is None
-            or len(raw_fp) != FP_BYTES
-            or raw_fp.hex(".", FP_GROUP) != fp
-            or len(marker) != _MARKER_LEN
-            or not marker.startswith(MARKER_PREFIX)
-            or raw_marker.hex() != marker[4:]
+            -1 in codes
+            or codes[2] == 0  # intent_time None
+            or not batch
+            or type(name) is not str
+            or not name
+            or (jid is not None and type(jid) is not str)
+            or len(fixed) != _FIXED
+            or fixed.hex() != hexes
+            or len(fp) != _FP_LEN
+            or fp[12] != "."
+            or fp[25] != "."
+            or fp[38] != "."
+            or marker[:4] != MARKER_PREFIX
+            or len(o) > _MAX_LIST
+            or len(s) > _MAX_LIST
+            or len(p) > _MAX_LIST
+            or text.count(_SEP) != max(len(parts) - 1, 0)  # a NUL inside a string
         ):
             return ODD
         key = (batch, name)
@@ -141,85 +145,53 @@ class Table:
             return UNSORTED
         self.last = key
         self.names.append(name)
-        self.batch.append(codes[0])
-        self.target.append(codes[1])
-        self.state.append(codes[2])
-        self.code.append(codes[3])
-        self.message.append(codes[4])
-        self.intent.append(codes[5])
-        self.submitted.append(codes[6])
-        self.finished.append(codes[7])
-        self.shape.append(
-            (jid is not None) | len(lists[0]) << 1 | len(lists[1]) << 11 | len(lists[2]) << 21
-        )
-        self.fingerprints += raw_fp
-        self.markers += raw_marker
+        codes.append((jid is not None) | len(o) << 1 | len(s) << 11 | len(p) << 21)
+        self.ints.extend(codes)
+        self.fixed += fixed
         self.heap += blob
         self.ends.append(len(self.heap))
         return ADDED
 
-    @staticmethod
-    def _tail(jid: str | None, lists: list[Any]) -> bytes | None:
-        """The heap bytes of the job ID and the three lists; None if they do not fit (a list
-        too long or not a list, a NUL inside a string). TypeError: a non-string in a list."""
-        outputs, sprites, previous = lists
-        kinds = (list, tuple)
-        if type(outputs) not in kinds or type(sprites) not in kinds or type(previous) not in kinds:
-            return None
-        if max(len(outputs), len(sprites), len(previous)) > _MAX_LIST:
-            return None
-        parts = (
-            [*outputs, *sprites, *previous] if jid is None else [jid, *outputs, *sprites, *previous]
-        )
-        text = _SEP.join(parts)
-        if text.count(_SEP) != max(len(parts) - 1, 0):
-            return None
-        return text.encode()
-
     def seal(self) -> Table:
         """Index the batches (contiguous: rows are sorted) once every row is in."""
-        values, batch, ranges = self.words.values, self.batch, {}
+        ints, values, ranges = self.ints, self.pools.batches.values, {}
+        rows = len(self.names)
         start = 0
-        for row in range(1, len(batch) + 1):
-            if row == len(batch) or batch[row] != batch[start]:
-                ranges[str(values[batch[start]])] = (start, row)
+        for row in range(1, rows + 1):
+            if row == rows or ints[_INTS * row] != ints[_INTS * start]:
+                ranges[values[ints[_INTS * start]]] = (start, row)
                 start = row
         self.ranges = ranges
         return self
 
     def brief(self, row: int) -> tuple[str, str, str | None]:
         """(fingerprint, state, job_id) of ``row`` without building the record."""
+        at = _INTS * row
         jid = None
-        if self.shape[row] & 1:
+        if self.ints[at + 5] & 1:
             start = self.ends[row - 1] if row else 0
             blob = self.heap[start : self.ends[row]]
             cut = blob.find(0)
             jid = (blob if cut < 0 else blob[:cut]).decode()
-        state = self.words.values[self.state[row]]
-        assert state is not None
-        return (
-            self.fingerprints[FP_BYTES * row : FP_BYTES * (row + 1)].hex(".", FP_GROUP),
-            state,
-            jid,
-        )
+        fixed = self.fixed[_FIXED * row : _FIXED * row + 24]
+        return fixed.hex(".", 6), self.pools.words.values[self.ints[at + 1]][1], jid
 
     def fields(self, row: int) -> tuple[Any, ...]:
-        """The 15 field values of ``row``, in ``JobRecord`` order."""
-        words, times = self.words.values, self.times.values
-        shape = self.shape[row]
+        """The 15 field values of ``row``, in ``JobRecord`` order (lists as tuples)."""
+        pools, at = self.pools, _INTS * row
+        batch, words, intent, sub, fin, shape = self.ints[at : at + _INTS]
+        target, state, code, message = pools.words.values[words]
+        times = pools.times.values
         start = self.ends[row - 1] if row else 0
         count = (shape & 1) + (shape >> 1 & 1023) + (shape >> 11 & 1023) + (shape >> 21 & 1023)
         parts = self.heap[start : self.ends[row]].decode().split(_SEP) if count else []
         jid = parts.pop(0) if shape & 1 else None
         n_out, n_spr = shape >> 1 & 1023, shape >> 11 & 1023
+        fixed = self.fixed[_FIXED * row : _FIXED * row + _FIXED]
         return (
-            words[self.batch[row]], self.names[row], words[self.target[row]],
-            self.fingerprints[FP_BYTES * row : FP_BYTES * (row + 1)].hex(".", FP_GROUP),
-            MARKER_PREFIX + self.markers[8 * row : 8 * row + 8].hex(),
-            words[self.state[row]], times[self.intent[row]], jid,
-            times[self.submitted[row]], times[self.finished[row]],
-            words[self.code[row]], words[self.message[row]],
-            tuple(parts[:n_out]), tuple(parts[n_out : n_out + n_spr]),
+            pools.batches.values[batch], self.names[row], target, fixed[:24].hex(".", 6),
+            MARKER_PREFIX + fixed[24:].hex(), state, times[intent], jid, times[sub], times[fin],
+            code, message, tuple(parts[:n_out]), tuple(parts[n_out : n_out + n_spr]),
             tuple(parts[n_out + n_spr :]),
         )  # fmt: skip
 
@@ -227,14 +199,14 @@ class Table:
 class Layer:
     """One segment's job lines: sorted ones packed in ``table``, the rest in ``overlay``."""
 
-    def __init__(self, words: Pool, times: Pool) -> None:
-        self.table = Table(words, times)
+    def __init__(self, pools: Pools) -> None:
+        self.table = Table(pools)
         self.overlay: dict[_Key, JobRecord | None] = {}
         self.in_order = True  # lines still arrive in strictly increasing key order
 
     @classmethod
     def of(cls, table: Table, overlay: dict[_Key, JobRecord | None]) -> Layer:
-        layer = cls(table.words, table.times)
+        layer = cls(table.pools)
         layer.table, layer.overlay = table, overlay
         return layer
 
@@ -318,19 +290,24 @@ def _merge(older: Iterator[_Row], newer: Iterator[_Row]) -> Iterator[_Row]:
 def fold(layers: list[Layer]) -> Layer:
     """One layer holding ``layers`` applied oldest first: every row that fits packed again,
     odd records kept whole in the overlay."""
-    out = Layer(layers[0].table.words, layers[0].table.times)
+    out = Layer(layers[0].table.pools)
     rows: Iterator[_Row] = stream(layers[0])
     for layer in layers[1:]:
         rows = _merge(rows, stream(layer, removed=True))
     for key, table, row, rec in rows:
         if table is not None:
             fields = table.fields(row)
-            rec = None if out.table.add(fields) == ADDED else JobRecord(*fields)
-        elif rec is not None and out.table.add(values(rec)) == ADDED:
+            rec = None if out.table.add(_lists(fields)) == ADDED else JobRecord(*fields)
+        elif rec is not None and out.table.add(_lists(values(rec))) == ADDED:
             rec = None
         if rec is not None:
             out.overlay[key] = rec
     return out.seal()
+
+
+def _lists(v: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Field values with the three tuples as lists (the shape :meth:`Table.add` takes)."""
+    return (*v[:12], list(v[12]), list(v[13]), list(v[14]))
 
 
 def values(rec: JobRecord) -> tuple[Any, ...]:

@@ -27,7 +27,7 @@ import hashlib
 import json
 import uuid
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -55,6 +55,8 @@ _Key = tuple[str, str]
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 #: Digest-checked segment lines are decoded without ``json.loads``'s per-call set-up.
 _PLAIN: Final = json.JSONDecoder()
+#: ``decode`` without its Python wrapper (two regex matches per line): (value, end index).
+_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = _PLAIN.scan_once  # type: ignore[attr-defined]
 
 
 class SegmentMissing(StateError):
@@ -239,7 +241,13 @@ def apply_segment(
     number = 0  # lines applied
     try:
         for line in _lines(data):
-            raw = _PLAIN.decode(line.decode("utf-8"))
+            text = line.decode("utf-8")
+            try:  # the C scanner alone; any surprise goes through decode() and its checks
+                raw, end = _SCAN(text, 0)
+            except StopIteration:
+                end = -1
+            if end != len(text):
+                raw = _PLAIN.decode(text)
             (kind, value), *rest = raw.items()
             if rest:
                 raise RecordError("one key per line")
