@@ -9,7 +9,6 @@ and materialises a record only when it is asked for. Writers keep plain dicts
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, Final, overload
 
@@ -51,12 +50,7 @@ class PackedJobs(Mapping[_Key, JobRecord]):
 
     def _row(self, key: _Key) -> int:
         """The table row of ``key``, or -1 (overlay not consulted)."""
-        span = self._table.ranges.get(key[0])
-        if span is None:
-            return -1
-        names = self._table.names
-        row = bisect_left(names, key[1], span[0], span[1])
-        return row if row < span[1] and names[row] == key[1] else -1
+        return self._table.find(key[0], key[1])
 
     def __len__(self) -> int:
         return self._len
@@ -86,15 +80,12 @@ class PackedJobs(Mapping[_Key, JobRecord]):
         if found is not _MISSING:
             return default if found is None else found
         row = self._row(key)
-        return default if row < 0 else JobRecord(*self._table.fields(row))
+        return default if row < 0 else JobRecord(*self._table.fields(row, key[1]))
 
     def __iter__(self) -> Iterator[_Key]:
         if not self._overlay:
-            names, ranges = self._table.names, self._table.ranges
-            for batch in sorted(ranges):
-                start, end = ranges[batch]
-                for i in range(start, end):
-                    yield batch, names[i]
+            for key, _ in self._table.keys():
+                yield key
             return
         for key, _, _, _ in stream(Layer.of(self._table, self._overlay)):
             yield key
@@ -115,7 +106,7 @@ class PackedJobs(Mapping[_Key, JobRecord]):
                 assert rec is not None
                 yield key, rec
             else:
-                yield key, JobRecord(*table.fields(row))
+                yield key, JobRecord(*table.fields(row, key[1]))
 
     def brief(self, key: _Key) -> Brief | None:
         """``(fingerprint, state, job_id)`` of ``key``'s record without building it; None when

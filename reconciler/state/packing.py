@@ -17,6 +17,7 @@ folded into a new table (:func:`fold`), so memory stays packed whatever the segm
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any, Final, cast
@@ -33,6 +34,7 @@ _FP_LEN: Final = 51
 _FIXED: Final = 32
 _MAX_LIST: Final = 1023  # strings per list packed (three counts share one 32-bit word)
 _SEP: Final = "\x00"
+_BLOCK: Final = 16  # input objects per block: one bisect, then one block decoded
 _INTS: Final = 6  # per row: batch, words, intent_time, submitted_at, finished_at, shape
 _FIELDS: Final = frozenset(JobRecord._KINDS)
 _GET: Final = itemgetter(*JobRecord._KINDS)
@@ -84,16 +86,21 @@ class Table:
 
     def __init__(self, pools: Pools) -> None:
         self.pools = pools
-        self.names: list[str] = []
+        self.rows = 0
+        self.blob = bytearray()  # the input objects, each ended by a NUL, in row order
+        self.sparse: list[str] = []  # the first input object of each block (for bisect)
+        self.block_rows = array("I")  # the first row of each block
+        self.block_offs = array("Q")  # where each block starts in ``blob``
         self.ints = array("I")  # _INTS codes per row; shape: bit 0 job_id, 10 bits per count
         self.fixed = bytearray()  # per row: fingerprint (24 bytes) and marker (8 bytes)
         self.heap = bytearray()  # job_id, outputs, sprites, previous_job_ids: NUL-separated
         self.ends = array("Q")  # heap end offset per row
         self.last: _Key | None = None  # the key of the last row
-        self.ranges: dict[str, tuple[int, int]] = {}  # seal(): batch -> (first row, end row)
+        # seal(): batch -> (first block, end block); blocks never span two batches
+        self.ranges: dict[str, tuple[int, int]] = {}
 
     def __len__(self) -> int:
-        return len(self.names)
+        return self.rows
 
     def add(self, v: tuple[Any, ...]) -> int:
         """Append a record given as its 15 field values in ``JobRecord`` order, types not yet
@@ -118,6 +125,7 @@ class Table:
             parts = [*o, *s, *p] if jid is None else [jid, *o, *s, *p]
             text = _SEP.join(parts)  # TypeError: not a string
             blob = text.encode()
+            encoded = (name + _SEP).encode()
         except (ValueError, TypeError, AttributeError, UnicodeEncodeError):
             return ODD  # UnicodeEncodeError: a lone surrogate, which UTF-8 cannot hold
         if (
@@ -126,6 +134,7 @@ class Table:
             or not batch
             or type(name) is not str
             or not name
+            or _SEP in name
             or (jid is not None and type(jid) is not str)
             or len(fixed) != _FIXED
             or fixed.hex() != hexes
@@ -144,7 +153,13 @@ class Table:
         if self.last is not None and key <= self.last:
             return UNSORTED
         self.last = key
-        self.names.append(name)
+        rows, starts = self.rows, self.block_rows
+        if not rows or rows - starts[-1] == _BLOCK or self.ints[-_INTS] != codes[0]:
+            starts.append(rows)
+            self.block_offs.append(len(self.blob))
+            self.sparse.append(name)
+        self.rows = rows + 1
+        self.blob += encoded
         codes.append((jid is not None) | len(o) << 1 | len(s) << 11 | len(p) << 21)
         self.ints.extend(codes)
         self.fixed += fixed
@@ -154,15 +169,44 @@ class Table:
 
     def seal(self) -> Table:
         """Index the batches (contiguous: rows are sorted) once every row is in."""
-        ints, values, ranges = self.ints, self.pools.batches.values, {}
-        rows = len(self.names)
-        start = 0
-        for row in range(1, rows + 1):
-            if row == rows or ints[_INTS * row] != ints[_INTS * start]:
-                ranges[values[ints[_INTS * start]]] = (start, row)
-                start = row
+        ints, values, starts, ranges = self.ints, self.pools.batches.values, self.block_rows, {}
+        blocks = len(starts)
+        first = 0
+        for k in range(1, blocks + 1):
+            if k == blocks or ints[_INTS * starts[k]] != ints[_INTS * starts[first]]:
+                ranges[values[ints[_INTS * starts[first]]]] = (first, k)
+                first = k
         self.ranges = ranges
         return self
+
+    def names(self, block: int) -> list[str]:
+        """The input objects of ``block``'s rows, in order."""
+        offs = self.block_offs
+        end = offs[block + 1] if block + 1 < len(offs) else len(self.blob)
+        return self.blob[offs[block] : end - 1].decode().split(_SEP)
+
+    def find(self, batch: str, name: str) -> int:
+        """The row of (batch, name), or -1."""
+        span = self.ranges.get(batch)
+        if span is None:
+            return -1
+        block = bisect_right(self.sparse, name, span[0], span[1]) - 1
+        if block < span[0]:
+            return -1
+        names = self.names(block)
+        at = bisect_left(names, name)
+        return self.block_rows[block] + at if at < len(names) and names[at] == name else -1
+
+    def keys(self) -> Iterator[tuple[_Key, int]]:
+        """((batch, name), row) of every row, in key order."""
+        starts = self.block_rows
+        for batch in sorted(self.ranges):
+            first, end = self.ranges[batch]
+            for block in range(first, end):
+                row = starts[block]
+                for name in self.names(block):
+                    yield (batch, name), row
+                    row += 1
 
     def brief(self, row: int) -> tuple[str, str, str | None]:
         """(fingerprint, state, job_id) of ``row`` without building the record."""
@@ -176,8 +220,9 @@ class Table:
         fixed = self.fixed[_FIXED * row : _FIXED * row + 24]
         return fixed.hex(".", 6), self.pools.words.values[self.ints[at + 1]][1], jid
 
-    def fields(self, row: int) -> tuple[Any, ...]:
-        """The 15 field values of ``row``, in ``JobRecord`` order (lists as tuples)."""
+    def fields(self, row: int, name: str) -> tuple[Any, ...]:
+        """The 15 field values of ``row`` (whose input object is ``name``), in ``JobRecord``
+        order (lists as tuples)."""
         pools, at = self.pools, _INTS * row
         batch, words, intent, sub, fin, shape = self.ints[at : at + _INTS]
         target, state, code, message = pools.words.values[words]
@@ -189,7 +234,7 @@ class Table:
         n_out, n_spr = shape >> 1 & 1023, shape >> 11 & 1023
         fixed = self.fixed[_FIXED * row : _FIXED * row + _FIXED]
         return (
-            pools.batches.values[batch], self.names[row], target, fixed[:24].hex(".", 6),
+            pools.batches.values[batch], name, target, fixed[:24].hex(".", 6),
             MARKER_PREFIX + fixed[24:].hex(), state, times[intent], jid, times[sub], times[fin],
             code, message, tuple(parts[:n_out]), tuple(parts[n_out : n_out + n_spr]),
             tuple(parts[n_out + n_spr :]),
@@ -250,21 +295,17 @@ def stream(layer: Layer, removed: bool = False) -> Iterator[_Row]:
     table, overlay = layer.table, layer.overlay
     extra = sorted(overlay)
     i, n = 0, len(extra)
-    names = table.names
-    for batch in sorted(table.ranges):
-        start, end = table.ranges[batch]
-        for row in range(start, end):
-            key = (batch, names[row])
-            while i < n and extra[i] <= key:
-                k = extra[i]
-                rec = overlay[k]
-                i += 1
-                if rec is not None or removed:
-                    yield k, None, -1, rec
-                if k == key:
-                    break
-            else:
-                yield key, table, row, None
+    for key, row in table.keys():
+        while i < n and extra[i] <= key:
+            k = extra[i]
+            rec = overlay[k]
+            i += 1
+            if rec is not None or removed:
+                yield k, None, -1, rec
+            if k == key:
+                break
+        else:
+            yield key, table, row, None
     for k in extra[i:]:
         rec = overlay[k]
         if rec is not None or removed:
@@ -296,7 +337,7 @@ def fold(layers: list[Layer]) -> Layer:
         rows = _merge(rows, stream(layer, removed=True))
     for key, table, row, rec in rows:
         if table is not None:
-            fields = table.fields(row)
+            fields = table.fields(row, key[1])
             rec = None if out.table.add(_lists(fields)) == ADDED else JobRecord(*fields)
         elif rec is not None and out.table.add(_lists(values(rec))) == ADDED:
             rec = None

@@ -203,6 +203,43 @@ def test_a_read_of_a_real_store_is_packed_and_equal(store: LocalStateStore) -> N
         jobs[("nope", "nope")]
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    names=st.dictionaries(
+        st.sampled_from(["b0", "b1", "é"]),
+        st.sets(
+            st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1),
+            min_size=10,
+            max_size=60,
+        ),
+        min_size=1,
+    ),
+    probes=st.lists(st.text(max_size=4), max_size=20),
+)
+def test_lookups_across_many_blocks(
+    tmp_path_factory: pytest.TempPathFactory, names: dict[str, set[str]], probes: list[str]
+) -> None:
+    """Every present key is found, and no absent neighbour is (blocks of input objects)."""
+    directory = tmp_path_factory.mktemp("blocks")
+    recs = [_packable(i, batch=b, input_object=n) for i, (b, n) in enumerate(
+        (b, n) for b in names for n in names[b]
+    )]  # fmt: skip
+    lines = [{"job": r.to_dict()} for r in recs]
+    header = _write_state(directory, [(lines, True)])
+    loaded = load_state(
+        header, directory / "s", lambda n: (directory / n).read_bytes(), packed=True
+    )
+    jobs = read_snapshot(loaded, []).jobs
+    assert isinstance(jobs, PackedJobs)
+    expected = {r.key: r for r in recs}
+    assert list(jobs) == sorted(expected) and len(jobs) == len(expected)
+    for key, rec in expected.items():
+        assert jobs[key] == rec and jobs.brief(key) == (rec.fingerprint, rec.state, rec.job_id)
+    for batch in ["b0", "b1", "é", "zz"]:
+        for name in [*probes, *(n + "\x01" for n in names.get(batch, ())), ""]:
+            assert jobs.get((batch, name)) == expected.get((batch, name))
+
+
 def test_a_value_shared_by_several_fields_of_the_first_record(tmp_path: Path) -> None:
     """One string first seen in several pooled fields of one record is pooled once."""
     rec = _packable(1, batch="x", target="x", state="x", code="x", message="x").to_dict()
