@@ -9,7 +9,8 @@ and materialises a record only when it is asked for. Writers keep plain dicts
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+import copy
+from collections.abc import Collection, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, Final, overload
 
 from reconciler.model.records import JobRecord
@@ -33,6 +34,10 @@ class PackedJobs(Mapping[_Key, JobRecord]):
     - ``briefs()``: ``(key, (fingerprint, state, job_id))`` for every record, in key order
       (a merge join with a key-sorted desired list needs no look-up at all).
 
+    And two for callers that would otherwise build every record: ``only(batches)``, the
+    records of some batches (a view sharing the columns), and ``times()``, every distinct
+    intent, submission and finish time recorded (for the newest one).
+
     A record that did not fit the packed shape is held whole in the overlay, as are records
     the journal or the small newest segments put on top; the overlay wins over the table.
     """
@@ -43,7 +48,7 @@ class PackedJobs(Mapping[_Key, JobRecord]):
         self._len = self._count()
 
     def _count(self) -> int:
-        count = len(self._table)
+        count = self._table.count()
         for key, rec in self._overlay.items():
             count += (rec is not None) - (self._row(key) >= 0)
         return count
@@ -125,6 +130,27 @@ class PackedJobs(Mapping[_Key, JobRecord]):
                 yield key, _brief(rec)
             else:
                 yield key, table.brief(row)
+
+    def only(self, batches: Collection[str]) -> PackedJobs:
+        """The records of ``batches`` alone: a view sharing this one's columns."""
+        table = copy.copy(self._table)
+        table.ranges = {b: span for b, span in table.ranges.items() if b in batches}
+        overlay = {k: r for k, r in self._overlay.items() if k[0] in batches}
+        return PackedJobs(Layer.of(table, overlay))
+
+    def times(self) -> set[str]:
+        """Every distinct ``intent_time``, ``submitted_at`` and ``finished_at`` of the records."""
+        counts = self._table.time_codes()
+        for key in self._overlay:
+            row = self._row(key)
+            if row >= 0:  # hidden by the overlay
+                counts.subtract(self._table.time_codes_of(row))
+        values = self._table.pools.times.values
+        found = {values[code] for code, n in counts.items() if n > 0 and code}
+        for rec in self._overlay.values():
+            if rec is not None:
+                found |= {t for t in (rec.intent_time, rec.submitted_at, rec.finished_at) if t}
+        return found
 
 
 def _brief(rec: JobRecord) -> Brief:

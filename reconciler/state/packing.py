@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any, Final, cast
@@ -178,6 +179,30 @@ class Table:
                 first = k
         self.ranges = ranges
         return self
+
+    def count(self) -> int:
+        """Rows in the batches of ``ranges`` (a view may keep only some)."""
+        starts, blocks = self.block_rows, len(self.block_rows)
+        return sum(
+            (starts[end] if end < blocks else self.rows) - starts[first]
+            for first, end in self.ranges.values()
+        )
+
+    def _row_span(self, first: int, end: int) -> tuple[int, int]:
+        starts = self.block_rows
+        return starts[first], starts[end] if end < len(starts) else self.rows
+
+    def time_codes(self) -> Counter[int]:
+        """How many times each time code occurs in the rows of ``ranges``."""
+        counts: Counter[int] = Counter()
+        for first, end in self.ranges.values():
+            lo, hi = self._row_span(first, end)
+            for column in (2, 3, 4):
+                counts.update(self.ints[_INTS * lo + column : _INTS * hi : _INTS])
+        return counts
+
+    def time_codes_of(self, row: int) -> list[int]:
+        return list(self.ints[_INTS * row + 2 : _INTS * row + 5])
 
     def names(self, block: int) -> list[str]:
         """The input objects of ``block``'s rows, in order."""

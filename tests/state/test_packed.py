@@ -164,6 +164,17 @@ def test_packed_snapshot_equals_the_dict_read(
             None if rec is None else (rec.fingerprint, rec.state, rec.job_id)
         )
     assert jobs.get(("b0", "never")) is None and ("b9", "a") not in jobs
+    assert jobs.times() == {
+        t for r in expected.values() for t in (r.intent_time, r.submitted_at, r.finished_at) if t
+    }
+    for batches in ({"b0"}, {"b1", "bé"}, set()):
+        part = jobs.only(batches)
+        wanted = {k: r for k, r in expected.items() if k[0] in batches}
+        assert len(part) == len(wanted) and list(part.items()) == sorted(wanted.items())
+        assert all(part.get(k) == wanted.get(k) for k in expected)
+        assert part.times() == {
+            t for r in wanted.values() for t in (r.intent_time, r.finished_at) if t
+        } | {r.submitted_at for r in wanted.values() if r.submitted_at}
 
 
 def _packable(i: int, **kw: object) -> JobRecord:
@@ -238,6 +249,21 @@ def test_lookups_across_many_blocks(
     for batch in ["b0", "b1", "é", "zz"]:
         for name in [*probes, *(n + "\x01" for n in names.get(batch, ())), ""]:
             assert jobs.get((batch, name)) == expected.get((batch, name))
+
+
+def test_times_leave_out_what_the_journal_replaced(store: LocalStateStore) -> None:
+    with store.open() as w:
+        w.put_jobs([_packable(i) for i in range(40)])
+        w.put_jobs([_packable(7, intent_time="2026-03-03T00:00:00Z")])
+    writer = store.open()
+    try:
+        writer.put_jobs([_packable(7, intent_time="2026-04-04T00:00:00Z", finished_at=None)])
+        jobs = store.read().jobs
+    finally:
+        writer.abandon()
+    assert isinstance(jobs, PackedJobs)
+    assert jobs.times() == {"2026-01-02T03:04:05Z", "2026-04-04T00:00:00Z"}
+    assert jobs.only({"b"}).times() == jobs.times() and not jobs.only({"x"}).times()
 
 
 def test_a_value_shared_by_several_fields_of_the_first_record(tmp_path: Path) -> None:
