@@ -97,6 +97,7 @@ class Table:
         self.heap = bytearray()  # job_id, outputs, sprites, previous_job_ids: NUL-separated
         self.ends = array("Q")  # heap end offset per row
         self.last: _Key | None = None  # the key of the last row
+        self._cached: tuple[int, list[str]] = (-1, [])
         # seal(): batch -> (first block, end block); blocks never span two batches
         self.ranges: dict[str, tuple[int, int]] = {}
 
@@ -205,10 +206,16 @@ class Table:
         return list(self.ints[_INTS * row + 2 : _INTS * row + 5])
 
     def names(self, block: int) -> list[str]:
-        """The input objects of ``block``'s rows, in order."""
+        """The input objects of ``block``'s rows, in order (the last block asked for is kept:
+        look-ups in key order mostly land in the same block)."""
+        cached = self._cached  # one read: another thread may replace it
+        if cached[0] == block:
+            return cached[1]
         offs = self.block_offs
         end = offs[block + 1] if block + 1 < len(offs) else len(self.blob)
-        return self.blob[offs[block] : end - 1].decode().split(_SEP)
+        names = self.blob[offs[block] : end - 1].decode().split(_SEP)
+        self._cached = (block, names)
+        return names
 
     def find(self, batch: str, name: str) -> int:
         """The row of (batch, name), or -1."""
@@ -255,9 +262,15 @@ class Table:
         start = self.ends[row - 1] if row else 0
         count = (shape & 1) + (shape >> 1 & 1023) + (shape >> 11 & 1023) + (shape >> 21 & 1023)
         parts = self.heap[start : self.ends[row]].decode().split(_SEP) if count else []
+        fixed = self.fixed[_FIXED * row : _FIXED * row + _FIXED]
+        if shape == 3:  # the common shape: a job ID and one output
+            return (
+                pools.batches.values[batch], name, target, fixed[:24].hex(".", 6),
+                MARKER_PREFIX + fixed[24:].hex(), state, times[intent], parts[0], times[sub],
+                times[fin], code, message, (parts[1],), (), (),
+            )  # fmt: skip
         jid = parts.pop(0) if shape & 1 else None
         n_out, n_spr = shape >> 1 & 1023, shape >> 11 & 1023
-        fixed = self.fixed[_FIXED * row : _FIXED * row + _FIXED]
         return (
             pools.batches.values[batch], name, target, fixed[:24].hex(".", 6),
             MARKER_PREFIX + fixed[24:].hex(), state, times[intent], jid, times[sub], times[fin],

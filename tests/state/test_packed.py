@@ -187,6 +187,7 @@ def _packable(i: int, **kw: object) -> JobRecord:
 def test_a_read_of_a_real_store_is_packed_and_equal(store: LocalStateStore) -> None:
     with store.open() as w:
         w.put_jobs([_packable(i, outputs=("a", "b")) for i in range(50)])
+        w.put_jobs([_packable(i, outputs=(f"o{i}",)) for i in range(70, 75)])  # the common shape
         w.put_jobs([job(i, batch="odd") for i in range(3)])  # fingerprints of another shape
     with store.open() as w:  # a second, small segment on top
         w.put_jobs([_packable(i, state="Failed") for i in range(10, 15)])
@@ -202,7 +203,8 @@ def test_a_read_of_a_real_store_is_packed_and_equal(store: LocalStateStore) -> N
     jobs = snap.jobs
     assert isinstance(jobs, PackedJobs) and snap.pending_journal == 3
     assert dict(jobs) == dict(expected) and list(jobs) == sorted(expected)
-    assert len(jobs) == 50 + 3 - 2 + 1
+    assert len(jobs) == 50 + 5 + 3 - 2 + 1
+    assert jobs[("b", "in/00071.mp4")].outputs == ("o71",)
     assert jobs[("b", "in/00011.mp4")].state == "Success"
     assert ("b", "in/00003.mp4") not in jobs and jobs.get(("b", "in/00004.mp4")) is None
     assert jobs.brief(("b", "in/00020.mp4")) == (
