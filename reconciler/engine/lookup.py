@@ -40,6 +40,7 @@ from reconciler.plan.planner import (
     within_budget,
 )
 from reconciler.remote import RemoteReader
+from reconciler.state.packed import PackedJobs
 
 #: How far back a new or empty state looks (``--lookup-window`` / RECONCILER_LOOKUP_WINDOW).
 DEFAULT_WINDOW = timedelta(days=7)
@@ -66,8 +67,11 @@ def last_write(snapshot: StateSnapshot) -> datetime | None:
     times = [t.updated_at for t in snapshot.templates.values()]
     if snapshot.written_at:  # format 2 records its last write; format 1 only the records' times
         times.append(snapshot.written_at)
-    for rec in snapshot.jobs.values():
-        times += [t for t in (rec.intent_time, rec.submitted_at, rec.finished_at) if t]
+    if isinstance(snapshot.jobs, PackedJobs):  # a read-only snapshot: no record built
+        times += snapshot.jobs.times()
+    else:
+        for rec in snapshot.jobs.values():
+            times += [t for t in (rec.intent_time, rec.submitted_at, rec.finished_at) if t]
     newest = [parse_iso(t) for t in times]
     return max(newest) if newest else None
 
@@ -201,7 +205,10 @@ def plan_looking(
     """Observe and plan; when anything would be submitted, scan the service and let the planner
     turn what it finds into adoptions."""
     now = datetime.now(UTC)
-    observed = observe(desired, snapshot.jobs.values(), readers)
+    jobs = snapshot.jobs
+    observed = observe(
+        desired, jobs.unfinished() if isinstance(jobs, PackedJobs) else jobs.values(), readers
+    )
     # The budget is judged after the look-up: a job found on the service is not billed again.
     lenient = replace(options, allow_over_budget=True)
     plan = build_plan(

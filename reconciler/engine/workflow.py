@@ -30,6 +30,7 @@ from reconciler.plan.pins import moved_pins
 from reconciler.plan.planner import Plan, PlanOptions, StateRef
 from reconciler.plan.select import narrow_snapshot, select_batches
 from reconciler.remote import RemoteReader
+from reconciler.state.packed import PackedJobs
 from reconciler.state.protocols import Access, StateStore
 from reconciler.state.registry import open_store
 
@@ -110,8 +111,13 @@ def state_digest(snapshot: StateSnapshot) -> str:
     h = hashlib.sha256()
     for key in sorted(snapshot.templates):
         h.update(repr(snapshot.templates[key]).encode())
-    for key in sorted(snapshot.jobs):
-        h.update(repr(snapshot.jobs[key]).encode())
+    jobs = snapshot.jobs
+    if isinstance(jobs, PackedJobs):  # already in key order: one walk, no look-ups
+        for rec in jobs.values():
+            h.update(repr(rec).encode())
+    else:
+        for key in sorted(jobs):
+            h.update(repr(jobs[key]).encode())
     return h.hexdigest()[:16]
 
 

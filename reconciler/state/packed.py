@@ -14,6 +14,7 @@ from collections.abc import Collection, ItemsView, Iterator, KeysView, Mapping, 
 from typing import Any, Final, overload
 
 from reconciler.model.records import JobRecord
+from reconciler.model.states import JobState
 from reconciler.state.entries import DROP_JOB, PUT_JOB, Entry
 from reconciler.state.packing import Layer, Table, stream
 
@@ -34,9 +35,10 @@ class PackedJobs(Mapping[_Key, JobRecord]):
     - ``briefs()``: ``(key, (fingerprint, state, job_id))`` for every record, in key order
       (a merge join with a key-sorted desired list needs no look-up at all).
 
-    And two for callers that would otherwise build every record: ``only(batches)``, the
-    records of some batches (a view sharing the columns), and ``times()``, every distinct
-    intent, submission and finish time recorded (for the newest one).
+    And three for callers that would otherwise build every record: ``only(batches)``, the
+    records of some batches (a view sharing the columns); ``times()``, every distinct
+    intent, submission and finish time recorded (for the newest one); ``unfinished()``, the
+    submitted records whose state is not finished (the ones a plan refreshes).
 
     A record that did not fit the packed shape is held whole in the overlay, as are records
     the journal or the small newest segments put on top; the overlay wins over the table.
@@ -137,6 +139,27 @@ class PackedJobs(Mapping[_Key, JobRecord]):
         table.ranges = {b: span for b, span in table.ranges.items() if b in batches}
         overlay = {k: r for k, r in self._overlay.items() if k[0] in batches}
         return PackedJobs(Layer.of(table, overlay))
+
+    def unfinished(self) -> Iterator[JobRecord]:
+        """The records worth refreshing: submitted (a job ID) and not finished. Only those are
+        built; none at all from the table when every state it holds is a finished one."""
+        table = self._table
+        words = table.pools.words.values
+        open_codes = {c for c, w in enumerate(words) if not JobState.is_finished(w[1])}
+        if not open_codes:
+            recs: Iterator[JobRecord | None] = iter(self._overlay.values())
+        else:
+            recs = self._open_rows(open_codes)
+        for rec in recs:
+            if rec is not None and rec.job_id and not rec.finished:
+                yield rec
+
+    def _open_rows(self, open_codes: set[int]) -> Iterator[JobRecord | None]:
+        for key, table, row, rec in stream(Layer.of(self._table, self._overlay)):
+            if table is None:
+                yield rec
+            elif table.ints[6 * row + 1] in open_codes:
+                yield JobRecord(*table.fields(row, key[1]))
 
     def times(self) -> set[str]:
         """Every distinct ``intent_time``, ``submitted_at`` and ``finished_at`` of the records."""

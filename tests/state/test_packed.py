@@ -167,6 +167,10 @@ def test_packed_snapshot_equals_the_dict_read(
     assert jobs.times() == {
         t for r in expected.values() for t in (r.intent_time, r.submitted_at, r.finished_at) if t
     }
+    assert sorted(r.key for r in jobs.unfinished()) == sorted(
+        k for k, r in expected.items() if r.job_id and not r.finished
+    )
+    assert all(r == expected[r.key] for r in jobs.unfinished())
     for batches in ({"b0"}, {"b1", "bé"}, set()):
         part = jobs.only(batches)
         wanted = {k: r for k, r in expected.items() if k[0] in batches}
