@@ -1,17 +1,19 @@
 """Building the packed job table of a read-only snapshot (:mod:`.packed`) from segment lines.
 
 Why: a million :class:`JobRecord` objects of fifteen Python strings each cost about 850 MB and
-most of a read's time. A plan only reads the snapshot, so its records are kept as columns:
-one Python string per key (the input object, for ``bisect``), the fingerprint as 24 raw bytes,
-the marker as 8, the repeated strings (batch, target, state, code, message, times) as codes
-into shared pools, and the job ID and object keys as UTF-8 in one heap. A record that does not
-have this shape (a fingerprint not of our four-group hex shape, a foreign marker, a NUL in
-a key, thousands of outputs...) is kept whole in the overlay: correctness never depends on it.
+most of a read's time. A plan only reads the snapshot, so its records are kept as columns: the
+input objects as UTF-8 in blocks of 16 (a sparse list of each block's first one to bisect),
+the fingerprint and marker as 32 raw bytes, the batch, (target, state, code, message) and the
+three times as codes into shared pools, and the job ID and object keys as UTF-8 in one heap.
+A record not of this shape (a fingerprint not of our four-group hex shape, a foreign marker, a
+NUL in a key, thousands of outputs...) is kept whole in the overlay: correctness never
+depends on the shape.
 
 Rows are appended in strictly increasing key order (segments are written sorted). Lines that
-break the order, tombstones, odd records and every line of a later segment go to the overlay,
-``{key: JobRecord | None}`` (None: removed), which the snapshot consults first. A big overlay is
-folded into a new table (:func:`fold`), so memory stays packed whatever the segment stack.
+break the order, tombstones and odd records go to the layer's overlay, ``{key: JobRecord |
+None}`` (None: removed), which wins over the table; so do the lines of a small newer segment
+(:func:`reconciler.state.layout.load_state` decides). A big newer segment gets a layer of its
+own, and the layers are merged into one by :func:`fold`.
 """
 
 from __future__ import annotations
