@@ -108,6 +108,11 @@ class PackedJobs(Mapping[_Key, JobRecord]):
 
     def pairs(self) -> Iterator[tuple[_Key, JobRecord]]:
         """(key, record) in key order, each record built once (``items()`` iterates this)."""
+        if not self._overlay:  # the common case: straight off the table
+            fields = self._table.fields
+            for key, row in self._table.keys():
+                yield key, JobRecord(*fields(row, key[1]))
+            return
         for key, table, row, rec in stream(Layer.of(self._table, self._overlay)):
             if table is None:
                 assert rec is not None
