@@ -42,6 +42,7 @@ from reconciler.plan.planner import (
     within_budget,
 )
 from reconciler.remote import RemoteReader
+from reconciler.state.packed import PackedJobs
 
 #: How far back a new or empty state looks (``--lookup-window`` / RECONCILER_LOOKUP_WINDOW).
 DEFAULT_WINDOW = timedelta(days=7)
@@ -68,8 +69,11 @@ def last_write(snapshot: StateSnapshot) -> datetime | None:
     times = [t.updated_at for t in snapshot.templates.values()]
     if snapshot.written_at:  # format 2 records its last write; format 1 only the records' times
         times.append(snapshot.written_at)
-    for rec in snapshot.jobs.values():
-        times += [t for t in (rec.intent_time, rec.submitted_at, rec.finished_at) if t]
+    if isinstance(snapshot.jobs, PackedJobs):  # a read-only snapshot: no record built
+        times += snapshot.jobs.times()
+    else:
+        for rec in snapshot.jobs.values():
+            times += [t for t in (rec.intent_time, rec.submitted_at, rec.finished_at) if t]
     newest = [parse_iso(t) for t in times]
     return max(newest) if newest else None
 
@@ -203,19 +207,15 @@ def plan_looking(
     """Observe and plan; when anything would be submitted, scan the service and let the planner
     turn what it finds into adoptions."""
     now = datetime.now(UTC)
+    jobs = snapshot.jobs
+    unfinished = jobs.unfinished() if isinstance(jobs, PackedJobs) else jobs.values()
     # The build is done inside: the listings are read from their spool files, removed after.
     with spool_directory() as spool:
-        observed = observe(desired, snapshot.jobs.values(), readers, spool=spool)
+        observed = observe(desired, unfinished, readers, spool=spool)
         # The budget is judged after the look-up: a job found on the service is not billed again.
         lenient = replace(options, allow_over_budget=True)
         plan = build_plan(
-            desired,
-            snapshot.templates,
-            snapshot.jobs,
-            observed,
-            state,
-            lenient,
-            created_at=iso(now),
+            desired, snapshot.templates, jobs, observed, state, lenient, created_at=iso(now)
         )
     targets = _queues(list(acting(plan.jobs)))
     if targets:

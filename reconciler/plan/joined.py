@@ -11,7 +11,7 @@ sorted first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 from reconciler.model.records import JobRecord
 
@@ -24,33 +24,39 @@ class Keyed(Protocol):
 
 
 K = TypeVar("K", bound=Keyed)
+T = TypeVar("T")
 
 
-def in_key_order(jobs: Mapping[Key, JobRecord]) -> Iterator[tuple[Key, JobRecord]]:
-    """The records as (key, record) pairs in key order, sorting only when the mapping does not
-    promise that order itself with a true ``key_ordered`` attribute (the state's packed
-    records do)."""
-    if getattr(jobs, "key_ordered", False):
-        return iter(jobs.items())
-    return iter(sorted(jobs.items()))
+#: What a plan compares a desired job with: (fingerprint, state, job ID) of its record.
+Brief = tuple[str, str, str | None]
+
+
+def briefs_in_key_order(jobs: Mapping[Key, JobRecord]) -> Iterator[tuple[Key, Brief]]:
+    """(key, brief) per record, in key order. The state's packed records walk their columns
+    (``briefs()``: no record is built, and they are already in key order); any other mapping
+    (a writer's snapshot, tests) is sorted and briefed here."""
+    briefs = getattr(jobs, "briefs", None)
+    if briefs is not None:
+        return cast(Iterator[tuple[Key, Brief]], briefs())
+    return ((k, (r.fingerprint, r.state, r.job_id)) for k, r in sorted(jobs.items()))
 
 
 def joined(
-    wanted: Iterable[K], records: Iterator[tuple[Key, JobRecord]]
-) -> Iterator[tuple[K | None, JobRecord | None]]:
-    """(desired, record) pairs in key order: (job, None) for a new key, (None, record) for a
-    record no job wants, (job, record) for both. Keys must be strictly increasing on each side."""
+    wanted: Iterable[K], records: Iterator[tuple[Key, T]]
+) -> Iterator[tuple[K | None, tuple[Key, T] | None]]:
+    """(desired, (key, record)) pairs in key order: (job, None) for a new key, (None, item) for
+    a record no job wants, (job, item) for both. Keys must be strictly increasing on each side."""
     pending = next(records, None)
     for job in wanted:
         key = job.key
         while pending is not None and pending[0] < key:
-            yield None, pending[1]
+            yield None, pending
             pending = next(records, None)
         if pending is not None and pending[0] == key:
-            yield job, pending[1]
+            yield job, pending
             pending = next(records, None)
         else:
             yield job, None
     while pending is not None:
-        yield None, pending[1]
+        yield None, pending
         pending = next(records, None)

@@ -44,7 +44,7 @@ from reconciler.plan.cost import CostPreview, batch_costs, budget_breaches, reco
 from reconciler.plan.expand import DesiredJob, iter_expand
 from reconciler.plan.fingerprint import changed_components, settings_fingerprint
 from reconciler.plan.jobactions import JobActions, kind_counts
-from reconciler.plan.joined import in_key_order, joined
+from reconciler.plan.joined import briefs_in_key_order, joined
 from reconciler.plan.observed import Lookup, Observed
 from reconciler.plan.pins import RecordPin, record_pins
 from reconciler.plan.templates import plan_templates
@@ -280,12 +280,6 @@ def plan_removed_job(record: JobRecord, fresh: JobDetail | None, options: PlanOp
     return ForgetJob(record.batch, record.input_object, record.job_id)
 
 
-def _current(job: DesiredJob, record: JobRecord) -> bool:
-    """The record is this job, finished with Success: what :func:`plan_job` keeps as "up to
-    date" (an intent is ``Pending``, so never this), stored compact by :class:`JobActions`."""
-    return record.state == SUCCESS and record.fingerprint == job.fingerprint
-
-
 def plan_jobs(
     wanted: Iterable[DesiredJob],
     jobs: Mapping[tuple[str, str], JobRecord],
@@ -295,20 +289,31 @@ def plan_jobs(
     """One pass over desired and recorded jobs (:func:`reconciler.plan.joined.joined`): the
     actions for the desired jobs, those for records no job wants any more (both in key order),
     and the recorded jobs whose service state moved since they were recorded."""
-    actions = JobActions(jobs)
+    actions = JobActions(jobs)  # an up-to-date job's action is built from its record
     removed: list[JobAction] = []
     statuses: list[JobStatus] = []
     fresh_jobs = observed.jobs
-    for job, record in joined(wanted, in_key_order(jobs)):
-        fresh = fresh_jobs.get(record.job_id or "") if record is not None else None
-        if fresh is not None and record is not None and fresh.state != record.state:
+    for job, item in joined(wanted, briefs_in_key_order(jobs)):
+        if item is None:
+            assert job is not None
+            actions.append(plan_job(job, None, None, options))
+            continue
+        key, (fingerprint, state, job_id) = item
+        fresh = fresh_jobs.get(job_id or "")
+        if (
+            job is not None
+            and fresh is None
+            and state == SUCCESS
+            and fingerprint == job.fingerprint
+        ):
+            actions.keep_current(job.batch, job.input_object)  # up to date: no record built
+            continue
+        record = jobs[key]
+        if fresh is not None and fresh.state != record.state:
             statuses.append(JobStatus.from_detail(record.batch, record.input_object, fresh))
         if job is not None:
-            if fresh is None and record is not None and _current(job, record):
-                actions.keep_current(job.batch, job.input_object)
-            else:
-                actions.append(plan_job(job, record, fresh, options))
-        elif record is not None:
+            actions.append(plan_job(job, record, fresh, options))
+        else:
             removed.append(plan_removed_job(record, fresh, options))
     return actions, removed, tuple(statuses)
 

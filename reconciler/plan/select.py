@@ -7,12 +7,13 @@ everything else is neither changed nor forgotten, because it is out of view on b
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
+from typing import cast
 
 from reconciler.errors import ConfigError
 from reconciler.model import DesiredState
-from reconciler.model.records import StateSnapshot
+from reconciler.model.records import JobRecord, StateSnapshot
 
 
 def select_batches(desired: DesiredState, names: Collection[str]) -> DesiredState:
@@ -38,5 +39,16 @@ def narrow_snapshot(snapshot: StateSnapshot, desired: DesiredState) -> StateSnap
     return replace(
         snapshot,
         templates={k: r for k, r in snapshot.templates.items() if k in templates},
-        jobs={k: r for k, r in snapshot.jobs.items() if r.batch in desired.batches},
+        jobs=_only(snapshot.jobs, desired.batches),
     )
+
+
+def _only(
+    jobs: Mapping[tuple[str, str], JobRecord], batches: Collection[str]
+) -> Mapping[tuple[str, str], JobRecord]:
+    """The records of ``batches``: the state's packed records give a view of theirs (``only``,
+    no record built); any other mapping is filtered into a dict."""
+    only = getattr(jobs, "only", None)
+    if only is not None:
+        return cast(Mapping[tuple[str, str], JobRecord], only(batches))
+    return {k: r for k, r in jobs.items() if r.batch in batches}

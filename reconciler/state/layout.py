@@ -15,7 +15,7 @@ import gc
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.model.times import utc_now
@@ -27,6 +27,7 @@ from reconciler.state.document import (
     refusal,
     strict_json,
 )
+from reconciler.state.packing import Layer, Pools, fold
 from reconciler.state.segments import (
     HEADER_MAX_BYTES,
     HEADER_VERSION,
@@ -43,6 +44,9 @@ from reconciler.state.segments import (
 )
 
 _Key = tuple[str, str]
+#: A packed read keeps a segment of at most this many job lines (or a sixteenth of the rows
+#: below it) as whole records on top of the layer below, rather than folding a new layer in.
+SMALL_SEGMENT: Final = 4096
 #: Reads one segment by name; None when it does not exist.
 ReadSegment = Callable[[str], bytes | None]
 
@@ -50,10 +54,12 @@ ReadSegment = Callable[[str], bytes | None]
 @dataclass(frozen=True)
 class Loaded:
     """A state as read: its records, and the header they came from (None: a whole document,
-    or nothing yet; the next compaction then writes every record)."""
+    or nothing yet; the next compaction then writes every record). A packed read
+    (``load_state(..., packed=True)``) leaves ``doc.jobs`` empty and fills ``packed``."""
 
     doc: Document
     header: Header | None
+    packed: Layer | None = None
 
 
 def _header(raw: Any, path: Path) -> Header | None:
@@ -85,14 +91,27 @@ def parse_state_file(data: bytes, path: Path) -> Document | Header:
     return parse_document(data, path)
 
 
-def load_state(data: bytes, path: Path, read_segment: ReadSegment) -> Loaded:
+def load_state(
+    data: bytes,
+    path: Path,
+    read_segment: ReadSegment,
+    *,
+    packed: bool = False,
+    small_segment: int = SMALL_SEGMENT,
+) -> Loaded:
     """The state whose header (or whole document) is ``data``; ``SegmentMissing`` when a
-    segment it names is gone (a writer replaced it meanwhile: the caller reads again)."""
+    segment it names is gone (a writer replaced it meanwhile: the caller reads again).
+
+    ``packed``: the jobs go into a packed :class:`Layer` (for a read-only snapshot, see
+    :mod:`.packed`) instead of a dict of records (``small_segment``: see ``SMALL_SEGMENT``).
+    A whole document is never packed."""
     parsed = parse_state_file(data, path)
     if isinstance(parsed, Document):
         return Loaded(parsed, None)
     templates: dict[_Key, TemplateRecord] = {}
     jobs: dict[_Key, JobRecord] = {}
+    layers: list[Layer] = []
+    pools = Pools()
     collecting = gc.isenabled()
     gc.disable()  # millions of new acyclic objects: each full collection would scan them all
     try:
@@ -103,13 +122,32 @@ def load_state(data: bytes, path: Path, read_segment: ReadSegment) -> Loaded:
                     f"state {path}: segment {info.name} named by its header is missing; "
                     "restore it, or the previous header and its segments, from a copy"
                 )
-            apply_segment(seg, info, f"state {path}", templates, jobs)
+            sink: dict[_Key, JobRecord] | Layer = jobs
+            if packed:
+                sink = _layer_for(info, layers, pools, small_segment)
+            apply_segment(seg, info, f"state {path}", templates, sink)
             del seg
+        layer = None
+        if packed:
+            layer = fold([x.seal() for x in layers]) if len(layers) > 1 else (
+                layers[0].seal() if layers else Layer(pools).seal()
+            )  # fmt: skip
     finally:
         if collecting:
             gc.enable()
     doc = Document(HEADER_VERSION, parsed.serial, parsed.lineage, templates, jobs)
-    return Loaded(_with_time(doc, parsed.written_at), parsed)
+    return Loaded(_with_time(doc, parsed.written_at), parsed, layer)
+
+
+def _layer_for(info: SegmentInfo, layers: list[Layer], pools: Pools, small: int) -> Layer:
+    """Where a packed read puts a segment's jobs: a small segment on top of the layer below
+    (its overlay), a big one in a layer of its own (folded with the others at the end)."""
+    rows = sum(len(x.table) + len(x.overlay) for x in layers)
+    if layers and info.jobs <= max(small, rows // 16):
+        layers[-1].in_order = False
+        return layers[-1]
+    layers.append(Layer(pools))
+    return layers[-1]
 
 
 def _with_time(doc: Document, written_at: str) -> Document:

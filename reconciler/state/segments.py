@@ -27,12 +27,13 @@ import hashlib
 import json
 import uuid
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from reconciler.errors import StateError
 from reconciler.model.records import JobRecord, RecordError, TemplateRecord
+from reconciler.state.packing import Layer
 
 #: The format version of headers (and of self-contained documents, see :mod:`.document`).
 HEADER_VERSION: Final = 2
@@ -54,6 +55,8 @@ _Key = tuple[str, str]
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 #: Digest-checked segment lines are decoded without ``json.loads``'s per-call set-up.
 _PLAIN: Final = json.JSONDecoder()
+#: ``decode`` without its Python wrapper (two regex matches per line): (value, end index).
+_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = _PLAIN.scan_once  # type: ignore[attr-defined]
 
 
 class SegmentMissing(StateError):
@@ -224,39 +227,63 @@ def apply_segment(
     info: SegmentInfo,
     where: str,
     templates: dict[_Key, TemplateRecord],
-    jobs: dict[_Key, JobRecord],
+    jobs: dict[_Key, JobRecord] | Layer,
 ) -> None:
-    """Apply one segment's lines onto the records (newer wins, tombstones drop).
+    """Apply one segment's lines onto the records (newer wins, tombstones drop); ``jobs`` is a
+    dict (writers) or the packed :class:`~reconciler.state.packing.Layer` of a snapshot.
 
     The digest is checked first: a segment that matches it is exactly what a writer rendered,
     so its lines are decoded with the plain C JSON decoder (no duplicate-key hook; about twice
-    as fast at a million lines); every record is still validated by ``from_dict``.
+    as fast at a million lines); every record is still validated (``from_dict``'s checks).
     """
     verify(data, info, where)
+    sink = _DictSink(jobs) if isinstance(jobs, dict) else jobs
     number = 0  # lines applied
     try:
         for line in _lines(data):
-            raw = _PLAIN.decode(line.decode("utf-8"))
+            text = line.decode("utf-8")
+            try:  # the C scanner alone; any surprise goes through decode() and its checks
+                raw, end = _SCAN(text, 0)
+            except StopIteration:
+                end = -1
+            if end != len(text):
+                raw = _PLAIN.decode(text)
             (kind, value), *rest = raw.items()
             if rest:
                 raise RecordError("one key per line")
-            _apply(kind, value, templates, jobs)
+            if kind == "job":
+                sink.job(value)
+            else:
+                _apply(kind, value, templates, sink)
             number += 1
     except (ValueError, AttributeError, TypeError, zlib.error) as exc:
         raise StateError(f"{where}: segment {info.name} line {number + 1}: {exc}") from None
 
 
-def _apply(
-    kind: str, value: Any, templates: dict[_Key, TemplateRecord], jobs: dict[_Key, JobRecord]
-) -> None:
-    if kind == "job":
+class _DictSink:
+    """Job lines onto a plain dict of records (the writers' form)."""
+
+    def __init__(self, jobs: dict[_Key, JobRecord]) -> None:
+        self.jobs = jobs
+
+    def job(self, value: Any) -> None:
         rec = JobRecord.from_full_dict(value)
-        jobs[rec.key] = rec
-    elif kind == "template":
+        self.jobs[rec.key] = rec
+
+    def drop(self, key: _Key) -> None:
+        self.jobs.pop(key, None)
+
+
+def _apply(
+    kind: str, value: Any, templates: dict[_Key, TemplateRecord], jobs: _DictSink | Layer
+) -> None:
+    if kind == "template":
         trec = TemplateRecord.from_dict(value)
         templates[trec.key] = trec
-    elif kind in ("drop_job", "drop_template") and _is_key(value):
-        (jobs if kind == "drop_job" else templates).pop((value[0], value[1]), None)
+    elif kind == "drop_job" and _is_key(value):
+        jobs.drop((value[0], value[1]))
+    elif kind == "drop_template" and _is_key(value):
+        templates.pop((value[0], value[1]), None)
     else:
         raise RecordError(f"unknown line kind {kind!r} or bad key")
 

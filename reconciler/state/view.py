@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Self
 
 from reconciler.errors import StateError
 from reconciler.model.records import JobRecord, StateSnapshot, TemplateRecord
-from reconciler.state.document import STATE_VERSION, Document
+from reconciler.state.document import STATE_VERSION, Document, new_document
 from reconciler.state.entries import (
     DROP_JOB,
     DROP_TEMPLATE,
@@ -31,6 +31,7 @@ from reconciler.state.entries import (
 )
 from reconciler.state.groupcommit import GroupCommit
 from reconciler.state.layout import Compaction, Loaded, plan_compaction
+from reconciler.state.packed import PackedJobs, replay_onto
 from reconciler.state.segments import Header
 
 _Key = tuple[str, str]
@@ -49,17 +50,32 @@ def replay(doc: Document, entries: list[Entry]) -> None:
             doc.templates.pop(value, None)
 
 
-def snapshot_of(doc: Document, pending_journal: int) -> StateSnapshot:
-    """A read-only snapshot over ``doc``'s records (not copied: ``doc`` must not change)."""
+def snapshot_of(
+    doc: Document, pending_journal: int, jobs: Mapping[_Key, JobRecord] | None = None
+) -> StateSnapshot:
+    """A read-only snapshot over ``doc``'s records (not copied: ``doc`` must not change);
+    ``jobs``, when given, stands for ``doc.jobs`` (a packed read)."""
     return StateSnapshot(
         version=doc.version,
         serial=doc.serial,
         lineage=doc.lineage,
         templates=MappingProxyType(doc.templates),
-        jobs=MappingProxyType(doc.jobs),
+        jobs=MappingProxyType(doc.jobs) if jobs is None else jobs,
         pending_journal=pending_journal,
         written_at=doc.written_at,
     )
+
+
+def read_snapshot(loaded: Loaded | None, entries: list[Entry]) -> StateSnapshot:
+    """The snapshot a store's ``read()`` returns: ``loaded`` (None: no state yet) with the
+    journal ``entries`` replayed on top; jobs packed when ``loaded`` was read packed."""
+    if loaded is None or loaded.packed is None:
+        doc = new_document() if loaded is None else loaded.doc
+        replay(doc, entries)
+        return snapshot_of(doc, len(entries))
+    replay(loaded.doc, [e for e in entries if e[0] in (PUT_TEMPLATE, DROP_TEMPLATE)])
+    replay_onto(loaded.packed, entries)
+    return snapshot_of(loaded.doc, len(entries), PackedJobs(loaded.packed))
 
 
 class RecordView(ABC):

@@ -59,7 +59,7 @@ from reconciler.state.segments import (
     SegmentMissing,
     render_header,
 )
-from reconciler.state.view import RecordView, replay, snapshot_of
+from reconciler.state.view import RecordView, read_snapshot
 
 log = logging.getLogger(__name__)
 KEEP_VERSIONS = 10  # older state versions (and their journal seals) are pruned
@@ -125,8 +125,9 @@ class CosStateStore:
         found = self.objects.read_object(self.segments_prefix + name)
         return None if found is None else found[0]
 
-    def newest(self) -> tuple[int, Loaded] | None:
-        """(serial, state) of the newest version with its segments, or None when there is none."""
+    def newest(self, *, packed: bool = False) -> tuple[int, Loaded] | None:
+        """(serial, state) of the newest version with its segments, or None when there is none
+        (``packed``: for a read-only snapshot)."""
         gone = f"state {self.name}: the newest version keeps disappearing"
         for attempt in range(5):
             found = read_newest(self.objects, self.states_prefix, gone)
@@ -135,7 +136,12 @@ class CosStateStore:
             key, data = found
             where = _Named(f"{self.name} ({key})")
             try:
-                loaded = load_state(data, where, self.read_segment)  # type: ignore[arg-type]
+                loaded = load_state(
+                    data,
+                    where,  # type: ignore[arg-type]
+                    self.read_segment,
+                    packed=packed,
+                )
             except SegmentMissing:  # pruned meanwhile: a newer version exists
                 if attempt == 4:
                     raise
@@ -143,10 +149,10 @@ class CosStateStore:
             return loaded.doc.serial, loaded
         raise StateError(gone)
 
-    def load(self) -> tuple[Loaded | None, list[Chunk]]:
+    def load(self, *, packed: bool = False) -> tuple[Loaded | None, list[Chunk]]:
         """The newest version and the journal chunks on top of it, consistently."""
         for _ in range(10):
-            top = self.newest()
+            top = self.newest(packed=packed)
             if top is None:
                 return None, []
             serial, loaded = top
@@ -159,11 +165,8 @@ class CosStateStore:
 
     def read(self) -> StateSnapshot:
         """The current state without taking the lease (for plan and status)."""
-        loaded, chunks = self.load()
-        doc = new_document() if loaded is None else loaded.doc
-        entries = [e for c in chunks for e in c.entries]
-        replay(doc, entries)
-        return snapshot_of(doc, len(entries))
+        loaded, chunks = self.load(packed=True)
+        return read_snapshot(loaded, [e for c in chunks for e in c.entries])
 
     def open(self, *, command: str = "", wait_seconds: float = 0.0) -> CosStateWriter:
         """Take the lease (waiting up to ``wait_seconds``), seal and recover the journal."""

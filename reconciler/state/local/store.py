@@ -31,7 +31,7 @@ from reconciler.state.local.segfiles import (
     write_segment,
 )
 from reconciler.state.segments import Header, SegmentMissing, render_header
-from reconciler.state.view import RecordView, replay, snapshot_of
+from reconciler.state.view import RecordView, read_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +73,13 @@ class LocalStateStore:
     def read_segment(self, name: str) -> bytes | None:
         return read_or_none(self.segments_dir / name)
 
-    def _load(self) -> tuple[Loaded | None, JournalContent]:
+    def _load(self, *, packed: bool = False) -> tuple[Loaded | None, JournalContent]:
         """The state as its file (header and segments) holds it, and the journal beside it;
-        None when there is no state file."""
+        None when there is no state file. ``packed``: for a read-only snapshot."""
         data = read_or_none(self.path)
-        loaded = None if data is None else load_state(data, self.path, self.read_segment)
+        loaded = None
+        if data is not None:
+            loaded = load_state(data, self.path, self.read_segment, packed=packed)
         journal = read_journal(self.journal_path, None if loaded is None else loaded.doc.lineage)
         return loaded, journal
 
@@ -92,16 +94,14 @@ class LocalStateStore:
         for attempt in range(10):
             before = _identity(self.path)
             try:
-                loaded, journal = self._load()
+                loaded, journal = self._load(packed=True)
             except SegmentMissing:
                 if attempt == 9:
                     raise
                 continue
             if _identity(self.path) == before:
                 break
-        doc = new_document() if loaded is None else loaded.doc
-        replay(doc, journal.entries)
-        return snapshot_of(doc, len(journal.entries))
+        return read_snapshot(loaded, journal.entries)
 
     def open(self, *, command: str = "", wait_seconds: float = 0.0) -> LocalStateWriter:
         """Lock the state for writing; raises ``LockError`` naming the holder.
