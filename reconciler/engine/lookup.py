@@ -29,7 +29,6 @@ from reconciler.model import DesiredState, JobDetail, JobPage
 from reconciler.model.records import StateSnapshot
 from reconciler.model.times import iso, parse_iso
 from reconciler.plan.actions import AdoptJob, AdoptTemplate, JobAction, SubmitJob
-from reconciler.plan.adopt import needs_lookup
 from reconciler.plan.observed import Lookup
 from reconciler.plan.planner import (
     Plan,
@@ -179,13 +178,12 @@ def _list_target(
 
 
 def _queues(actions: Iterable[JobAction]) -> dict[str, frozenset[str | None]]:
-    """Per target with a planned submission: the queues those submissions name."""
+    """Per target with a planned submission: the queues those submissions name (one pass:
+    a saved plan's actions are read from its file)."""
     out: dict[str, set[str | None]] = {}
-    for target in needs_lookup(actions):
-        out[target] = set()
     for a in actions:
         if isinstance(a, SubmitJob):
-            out[a.target].add(a.request.queue_id or None)
+            out.setdefault(a.target, set()).add(a.request.queue_id or None)
     return {t: frozenset(q) for t, q in out.items()}
 
 

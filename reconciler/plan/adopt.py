@@ -23,7 +23,7 @@ CreationTime, so two jobs created in the same second are still ordered.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reconciler.model import JobDetail
@@ -32,6 +32,7 @@ from reconciler.model.states import JobState
 from reconciler.model.times import parse_iso
 from reconciler.plan.actions import AdoptJob, JobAction, SubmitJob
 from reconciler.plan.expand import marker_for
+from reconciler.plan.jobseq import JobSequence, Substituted
 from reconciler.plan.naming import MARKER_LENGTH, MARKER_PREFIX
 from reconciler.plan.observed import Lookup
 
@@ -113,19 +114,30 @@ def _before(service_time: str, record_time: str) -> bool:
 
 def adopt_jobs(
     actions: Iterable[JobAction], lookup: Lookup, records: Mapping[tuple[str, str], JobRecord]
-) -> tuple[JobAction, ...]:
-    """``actions`` with every submission the service already holds replaced by an adoption."""
+) -> Sequence[JobAction]:
+    """``actions`` with every submission the service already holds replaced by an adoption.
+
+    A lazy sequence (a saved plan's) stays lazy: one pass decides the adoptions, which are at
+    most the jobs listed, and a :class:`Substituted` view puts them in place of their
+    submissions whenever it is read. The decisions are taken once, against ``records`` as they
+    are now, so applying (which moves the records) cannot change them afterwards."""
     index = JobIndex.build(lookup)
-    out: list[JobAction] = []
-    for action in actions:
+
+    def decide(action: JobAction) -> JobAction:
         if isinstance(action, SubmitJob):
             record = records.get((action.batch, action.input_object))
             job = index.adoptable(action, record)
             if job is not None:
-                out.append(adopted(action, job, record))
-                continue
-        out.append(action)
-    return tuple(out)
+                return adopted(action, job, record)
+        return action
+
+    if not isinstance(actions, JobSequence):
+        return tuple(decide(a) for a in actions)
+    found: dict[tuple[str, str], JobAction] = {}
+    for action in actions:
+        if (new := decide(action)) is not action:
+            found[(new.batch, new.input_object)] = new
+    return Substituted(actions, found) if found else actions
 
 
 def adopted(action: SubmitJob, job: JobDetail, record: JobRecord | None) -> AdoptJob:

@@ -1,9 +1,10 @@
-"""A plan as a versioned JSON document: what ``plan --json`` prints and ``plan --out`` saves.
+"""A plan as versioned JSON Lines: what ``plan --json`` prints and ``plan --out`` saves.
 
-Pure conversion only (dicts in, dicts out); reading and writing the files is
-:mod:`reconciler.engine.planfile`.
+Pure conversion only (dicts in, dicts out), one line's object at a time: a header line, one
+line per job action, an end line (docs/plan-format.md). Writing, reading and checking the file
+is :mod:`reconciler.engine.planfile`.
 
-The same document is read back by ``apply PLANFILE``, so it carries everything needed to execute
+The same lines are read back by ``apply PLANFILE``, so they carry everything needed to execute
 without the manifests: full template settings and fully rendered job requests. Conversion is
 generic over the frozen dataclasses (driven by their type hints) so adding a field to an action
 cannot silently drop it from saved plans.
@@ -14,12 +15,13 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Sequence
 from functools import cache
-from typing import Any, Union
+from typing import Any, Union, get_args
 
 from reconciler.errors import PlanError
 from reconciler.model import TargetSpec, location_from_data
-from reconciler.plan.actions import ACTION_TYPES, JobStatus
+from reconciler.plan.actions import ACTION_TYPES, JobAction, JobStatus
 from reconciler.plan.cost import CostPreview
 from reconciler.plan.groups import group_jobs
 from reconciler.plan.pins import RecordPin
@@ -48,6 +50,9 @@ def to_data(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [to_data(v) for v in value]
     return value
+
+
+JOB_ACTIONS = get_args(JobAction)
 
 
 @cache
@@ -85,13 +90,24 @@ def from_data(tp: Any, data: Any) -> Any:
     raise TypeError(f"expected {getattr(tp, '__name__', tp)}, got {type(data).__name__}")
 
 
-def plan_document(plan: Plan) -> dict[str, Any]:
-    """The versioned JSON document of a plan (shape: ``schemas/plan.schema.json``).
+#: ``line`` of each kind of line of a saved plan, in file order.
+HEADER, JOB, END = "header", "job", "end"
+
+
+def header_document(plan: Plan) -> dict[str, Any]:
+    """The first line of a plan (shape: ``schemas/plan.schema.json``): everything but the jobs.
 
     Beside the fields read back by ``apply PLANFILE`` it carries derived views for machines:
-    ``summary`` (count per action kind), ``groups`` (the job groups every rendering shows) and
-    ``cost.totals``; reading a plan ignores them."""
-    doc = to_data(plan)
+    ``summary`` (count per action kind), ``groups`` (the job groups every rendering shows),
+    ``cost.totals`` and ``job_count``. ``pins`` holds the template pins only: each job's pin is
+    on its own line. Generic over the Plan's fields (one pass over the jobs for the views)."""
+    doc: dict[str, Any] = {"line": HEADER}
+    for f in dataclasses.fields(plan):
+        value = getattr(plan, f.name)
+        if f.name not in ("jobs", "pins") and value is not None:
+            doc[f.name] = to_data(value)
+    doc["pins"] = [to_data(p) for p in plan.pins if p.kind != "job"]
+    doc["job_count"] = len(plan.jobs)
     doc["summary"] = summary_counts(plan)
     doc["groups"] = [
         {
@@ -112,7 +128,29 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "jobs_depending_on_video_length": cost.unbounded_jobs,
         "money_at_most": cost.money(),
     }
-    return dict(doc)
+    return doc
+
+
+def job_document(action: JobAction, pin: str | None) -> dict[str, Any]:
+    """One job line: the action, and the digest of the record it acts on (absent: no pin)."""
+    doc: dict[str, Any] = {"line": JOB, "action": to_data(action)}
+    if pin is not None:
+        doc["pin"] = pin
+    return doc
+
+
+def job_from_document(doc: Any) -> tuple[JobAction, str | None]:
+    """A job line read back; raises KeyError/TypeError/ValueError when it is not one."""
+    if not isinstance(doc, dict) or doc.get("line") != JOB:
+        raise ValueError("not a job line")
+    data = doc["action"]
+    action = from_data(ACTION_TYPES[data["type"]], data)
+    if not isinstance(action, JOB_ACTIONS):
+        raise ValueError(f"{data['type']} is not a job action")
+    pin = doc.get("pin")
+    if pin is not None and not isinstance(pin, str):
+        raise TypeError("pin is not a string")
+    return action, pin
 
 
 def summary_counts(plan: Plan) -> dict[str, int]:
@@ -131,23 +169,31 @@ def _location(data: Any) -> Any:
     return None if data is None else location_from_data(data)
 
 
-def plan_from_document(doc: Any, source: str) -> Plan:
-    """Parse a saved plan; any mismatch is a PlanError naming the file."""
-    found = doc.get("format_version") if isinstance(doc, dict) else None
+def check_format(found: Any, source: str) -> None:
+    """Refuse a plan of another format in one line (an older one: make it again)."""
     if isinstance(found, int) and not isinstance(found, bool) and 0 < found < FORMAT_VERSION:
         raise PlanError(
             f"{source}: plan format {found} was made by an older reconciler; make the plan "
             "again with this one (reconciler plan ... --out FILE)"
         )
-    if not isinstance(doc, dict) or found != FORMAT_VERSION:
+    if found != FORMAT_VERSION:
         raise PlanError(f"{source}: not a reconciler plan of format {FORMAT_VERSION} (got {found})")
+
+
+def plan_from_header(doc: Any, jobs: Sequence[JobAction], source: str) -> Plan:
+    """The plan of a saved header line with ``jobs`` (read from the job lines by the caller);
+    any mismatch is a PlanError naming the file."""
+    found = doc.get("format_version") if isinstance(doc, dict) else None
+    check_format(found, source)
+    if not isinstance(doc, dict) or doc.get("line") != HEADER:
+        raise PlanError(f"{source}: damaged plan file (the first line is not its header)")
     try:
         return Plan(
             options=from_data(PlanOptions, doc["options"]),
             state=from_data(StateRef, doc["state"]),
             targets=from_data(tuple[TargetSpec, ...], doc["targets"]),
             templates=tuple(_template_action(a) for a in doc["templates"]),
-            jobs=tuple(_template_action(a) for a in doc["jobs"]),
+            jobs=jobs,
             listings=from_data(tuple[PinnedListing, ...], doc.get("listings", [])),
             refreshed=from_data(tuple[JobStatus, ...], doc.get("refreshed", [])),
             created_at=str(doc.get("created_at", "")),

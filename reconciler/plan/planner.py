@@ -15,7 +15,7 @@ plain data. Jobs are decided per job key ``(batch, input object)``:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reconciler.errors import PlanError
@@ -48,7 +48,8 @@ from reconciler.plan.pins import RecordPin, record_pins
 from reconciler.plan.templates import plan_templates
 
 # 2: per-action record pins replace the whole-state digest as the staleness check.
-FORMAT_VERSION = 2
+# 3: JSON Lines (a header line, one line per job action with its pin, an end line).
+FORMAT_VERSION = 3
 REASONS = {
     "request": "settings",
     "template": "template content",
@@ -100,7 +101,7 @@ class Plan:
     state: StateRef
     targets: tuple[TargetSpec, ...]
     templates: tuple[TemplateAction, ...]
-    jobs: tuple[JobAction, ...]
+    jobs: Sequence[JobAction]  # a saved plan's are read lazily (plan.jobseq)
     listings: tuple[PinnedListing, ...] = ()
     refreshed: tuple[JobStatus, ...] = ()
     created_at: str = ""
