@@ -17,6 +17,7 @@ import types
 import typing
 from collections.abc import Sequence
 from functools import cache
+from itertools import chain
 from typing import Any, Union, get_args
 
 from reconciler.errors import PlanError
@@ -115,7 +116,7 @@ def header_document(plan: Plan) -> dict[str, Any]:
             "reason_code": g.reason_code,
             "params": dict(g.params),
             "label": g.label,
-            "count": len(g.items),
+            "count": g.count,
             "batches": dict(sorted(g.batches().items())),
         }
         for g in group_jobs(plan.jobs)
@@ -155,7 +156,7 @@ def job_from_document(doc: Any) -> tuple[JobAction, str | None]:
 
 def summary_counts(plan: Plan) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for action in (*plan.templates, *plan.jobs):
+    for action in chain(plan.templates, plan.jobs):
         counts[action.kind] = counts.get(action.kind, 0) + 1
     return dict(sorted(counts.items()))
 

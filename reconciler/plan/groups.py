@@ -84,35 +84,77 @@ def _label(code: str, params: tuple[tuple[str, str], ...], reason: str) -> str:
         return template
 
 
+#: The most samples one group keeps per batch: what any rendering asks for at most (Markdown
+#: asks for 20, the text for 2 plus 3 per -v), so a group of a million jobs holds 400 of them.
+SAMPLE_CAP = 400
+
+
 @dataclass(frozen=True)
 class Group:
+    """Jobs of one kind and reason: how many, per batch, and the first of each batch by input
+    object (up to :data:`SAMPLE_CAP`; a plan read from a file is never held whole)."""
+
     kind: ActionKind
     reason_code: str
     params: tuple[tuple[str, str], ...]
     label: str
-    items: tuple[JobAction, ...]
+    count: int
+    kept: tuple[JobAction, ...]
+    per_batch: tuple[tuple[str, int], ...]
 
     @property
     def changes(self) -> bool:
         return self.kind in CHANGES
 
     def sample(self, n: int) -> list[JobAction]:
-        return round_robin(self.items, n)
+        """Up to ``n`` (at most :data:`SAMPLE_CAP`) jobs, one per batch in turn."""
+        return round_robin(self.kept, n)
 
     def batches(self) -> Counter[str]:
-        return Counter(item.batch for item in self.items)
+        return Counter(dict(self.per_batch))
+
+
+class _Gathering:
+    """One group while the jobs stream past: a count per batch and each batch's first jobs."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.per_batch: Counter[str] = Counter()
+        self.firsts: dict[str, list[JobAction]] = {}
+
+    def add(self, job: JobAction) -> None:
+        self.count += 1
+        self.per_batch[job.batch] += 1
+        firsts = self.firsts.setdefault(job.batch, [])
+        firsts.append(job)
+        if len(firsts) >= 2 * SAMPLE_CAP:  # amortised: trim to the first by input object
+            firsts[:] = heapq.nsmallest(SAMPLE_CAP, firsts, key=lambda i: i.input_object)
+
+    def kept(self) -> tuple[JobAction, ...]:
+        return tuple(
+            job
+            for batch in sorted(self.firsts)
+            for job in heapq.nsmallest(SAMPLE_CAP, self.firsts[batch], key=lambda i: i.input_object)
+        )
 
 
 def group_jobs(jobs: Iterable[JobAction]) -> list[Group]:
     """Groups in a stable order that is fair to every reason: changes first, and within them
     the largest group of each (kind, reason code) before the second of any, so 50 failure
-    codes never push the one group of new jobs out of a capped view."""
-    found: dict[tuple[Any, ...], list[JobAction]] = {}
+    codes never push the one group of new jobs out of a capped view. One pass; what it holds
+    is bounded by the number of groups and batches, not of jobs."""
+    found: dict[tuple[Any, ...], _Gathering] = {}
     for job in jobs:
         key = (job.kind, job.reason_code, job.params, label(job))
-        found.setdefault(key, []).append(job)
-    groups = [Group(k[0], k[1], k[2], k[3], tuple(v)) for k, v in found.items()]
-    groups.sort(key=lambda g: (-len(g.items), g.kind, g.label))
+        gathering = found.get(key)
+        if gathering is None:
+            gathering = found[key] = _Gathering()
+        gathering.add(job)
+    groups = [
+        Group(k[0], k[1], k[2], k[3], g.count, g.kept(), tuple(sorted(g.per_batch.items())))
+        for k, g in found.items()
+    ]
+    groups.sort(key=lambda g: (-g.count, g.kind, g.label))
     rank: dict[int, int] = {}
     seen: Counter[tuple[ActionKind, str]] = Counter()
     for i, g in enumerate(groups):

@@ -79,9 +79,9 @@ def _group_table(plan: Plan, groups: list[Group], max_rows: int = 40) -> list[st
     for i, group in enumerate(groups):
         if i < max_rows:
             rows.append(f"| {verb(group.kind)} | {_esc(group.label)} | {group.reason_code} | "
-                        f"{len(group.items)} |")  # fmt: skip
+                        f"{group.count} |")  # fmt: skip
         else:
-            folded[verb(group.kind)] += len(group.items)
+            folded[verb(group.kind)] += group.count
     for v, n in sorted(folded.items()):
         rows.append(f"| {v} | (other reasons) | | {n} |")
     return rows + [""]
@@ -100,13 +100,13 @@ def _details(plan: Plan, groups: list[Group], sample: int) -> list[str]:
     for group in groups:
         if not group.changes and group.reason_code != "keep_failed":
             continue
-        title = _esc(f"{verb(group.kind)}: {group.label} ({len(group.items)})", 400)
+        title = _esc(f"{verb(group.kind)}: {group.label} ({group.count})", 400)
         out += [f"<details><summary>{title}</summary>", ""]
         out += [
             f"- `{_esc(j.batch, 80)}/{_esc(j.input_object, 400)}`" for j in group.sample(sample)
         ]
-        if len(group.items) > sample:
-            out.append(f"- ... and {len(group.items) - sample} more")
+        if group.count > sample:
+            out.append(f"- ... and {group.count - sample} more")
         out += ["", "</details>", ""]
     return out
 

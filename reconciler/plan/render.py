@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, assert_never
 
 from reconciler.plan.actions import (
@@ -115,10 +116,12 @@ def template_lines(action: TemplateAction, style: Style) -> list[str]:
 def summary_line(plan: Plan) -> str:
     """``Plan: 2 to create, 1 to update, 30 jobs to submit ...`` or ``No changes.``"""
     counts: dict[str, int] = {}
-    for action in (*plan.templates, *plan.jobs):
+    unchanged = 0
+    for action in chain(plan.templates, plan.jobs):  # one pass: a saved plan's jobs stream
         if action.kind in CHANGES:
             counts[verb(action.kind)] = counts.get(verb(action.kind), 0) + 1
-    unchanged = sum(1 for a in (*plan.templates, *plan.jobs) if a.kind not in CHANGES)
+        else:
+            unchanged += 1
     if not counts:
         return f"No changes. {unchanged} item(s) up to date or left alone."
     parts = ", ".join(f"{n} to {v}" for v, n in sorted(counts.items()))
@@ -220,16 +223,14 @@ def _jobs(plan: Plan, style: Style, caps: Caps) -> list[str]:
         return []
     lines = [f"Jobs ({len(plan.jobs)}, {len(groups)} group(s)):"]
     for group in groups[: caps.groups]:
-        head = (
-            f"  {symbol(group.kind, style)} {verb(group.kind)}: {group.label}  [{len(group.items)}]"
-        )
+        head = f"  {symbol(group.kind, style)} {verb(group.kind)}: {group.label}  [{group.count}]"
         lines.append(head)
         n = caps.samples if group.changes else 1
         lines += [f"        {j.batch}/{j.input_object}" for j in group.sample(n)]
-        lines += _folded("", min(n, len(group.items)), len(group.items))
+        lines += _folded("", min(n, group.count), group.count)
     rest = groups[caps.groups :]
     if rest:
-        jobs = sum(len(g.items) for g in rest)
+        jobs = sum(g.count for g in rest)
         codes = sorted({dict(g.params).get("code", "") for g in rest} - {""})
         which = (
             f" (codes {', '.join(codes[:8])}{', ...' if len(codes) > 8 else ''})" if codes else ""
