@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from itertools import chain
 from typing import Any, Union, get_args
@@ -62,31 +62,66 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def from_data(tp: Any, data: Any) -> Any:
-    """Rebuild a value of type ``tp`` from :func:`to_data` output; raises ValueError/TypeError."""
+    """Rebuild a value of type ``tp`` from :func:`to_data` output; raises ValueError/TypeError.
+
+    The type hints are read once per type into a converter (:func:`_converter`): a saved plan
+    of a million jobs is parsed again on every pass over its jobs."""
+    return _converter(tp)(data)
+
+
+Convert = Callable[[Any], Any]
+
+
+@cache
+def _converter(tp: Any) -> Convert:
+    """The function that rebuilds values of type ``tp`` (driven by its type hints)."""
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
-        options = [a for a in typing.get_args(tp) if a is not type(None)]
-        if data is None:
-            return None
-        if len(options) > 1 and isinstance(data, dict) and "type" in data:
-            return from_data(ACTION_TYPES[data["type"]], data)
-        return from_data(options[0], data)
+        return _union([a for a in typing.get_args(tp) if a is not type(None)])
     if origin is tuple:
         args = typing.get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(from_data(args[0], v) for v in data)
-        return tuple(from_data(a, v) for a, v in zip(args, data, strict=True))
+            item = _converter(args[0])
+            return lambda data: tuple(item(v) for v in data)
+        items = [_converter(a) for a in args]
+        return lambda data: tuple(c(v) for c, v in zip(items, data, strict=True))
     if dataclasses.is_dataclass(tp):
-        hints = _hints(tp)  # type: ignore[arg-type]
-        kwargs = {
-            f.name: from_data(hints[f.name], data[f.name])
-            for f in dataclasses.fields(tp)
-            if f.name in data and f.init
-        }
-        return tp(**kwargs)  # type: ignore[operator]
+        return _record(tp)
+    if tp is Any:
+        return lambda data: data
+    return lambda data: _scalar(tp, data)
+
+
+def _union(options: list[Any]) -> Convert:
+    """None stays None; a dict with ``type`` is the action of that kind; else the first option."""
+    first = _converter(options[0])
+    several = len(options) > 1
+
+    def convert(data: Any) -> Any:
+        if data is None:
+            return None
+        if several and isinstance(data, dict) and "type" in data:
+            kind: Any = ACTION_TYPES[data["type"]]
+            return _converter(kind)(data)
+        return first(data)
+
+    return convert
+
+
+def _record(tp: Any) -> Convert:
+    hints = _hints(tp)
+    fields = [(f.name, _converter(hints[f.name])) for f in dataclasses.fields(tp) if f.init]
+
+    def convert(data: Any) -> Any:
+        return tp(**{name: c(data[name]) for name, c in fields if name in data})
+
+    return convert
+
+
+def _scalar(tp: Any, data: Any) -> Any:
     if tp is float and isinstance(data, int):
         return float(data)
-    if tp is Any or isinstance(data, tp):
+    if isinstance(data, tp):
         return data
     raise TypeError(f"expected {getattr(tp, '__name__', tp)}, got {type(data).__name__}")
 

@@ -84,9 +84,9 @@ def _label(code: str, params: tuple[tuple[str, str], ...], reason: str) -> str:
         return template
 
 
-#: The most samples one group keeps per batch: what any rendering asks for at most (Markdown
-#: asks for 20, the text for 2 plus 3 per -v), so a group of a million jobs holds 400 of them.
-SAMPLE_CAP = 400
+#: The most samples one group keeps per batch, and the most batches it samples: what a rendering
+#: asks for (Markdown 20, the text 2 plus 3 per -v), so a group of a million jobs holds 1,024.
+SAMPLE_CAP = 32
 
 
 @dataclass(frozen=True)
@@ -131,9 +131,10 @@ class _Gathering:
             firsts[:] = heapq.nsmallest(SAMPLE_CAP, firsts, key=lambda i: i.input_object)
 
     def kept(self) -> tuple[JobAction, ...]:
+        """The samples round-robin may draw: the first batches by name, their first jobs."""
         return tuple(
             job
-            for batch in sorted(self.firsts)
+            for batch in sorted(self.firsts)[:SAMPLE_CAP]
             for job in heapq.nsmallest(SAMPLE_CAP, self.firsts[batch], key=lambda i: i.input_object)
         )
 
