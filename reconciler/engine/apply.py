@@ -51,7 +51,7 @@ from reconciler.state.protocols import StateWriter
 
 Progress = Callable[[str, int, int], None]
 #: Job actions read ahead of the workers at most: what an apply holds of a saved plan.
-WINDOW = 2048
+WINDOW = 1024
 
 
 @dataclass(frozen=True)
