@@ -123,8 +123,12 @@ def _wait_for_run(
 ) -> int:
     """``apply --wait``: wait for the plan's batches, judged only on the jobs it submitted
     (``keys``: a bounded run waits only for what it submitted)."""
-    submitted = {(a.batch, a.input_object) for a in the_plan.jobs if a.kind == "submit_job"}
-    batches = {a.batch for a in the_plan.jobs}
+    submitted: set[Key] = set()
+    batches: set[str] = set()
+    for a in the_plan.jobs:  # one pass: a saved plan's jobs are read from its file
+        batches.add(a.batch)
+        if a.kind == "submit_job":
+            submitted.add((a.batch, a.input_object))
     return _wait(
         ctx, the_plan.targets, batches, timeout, the_plan.state_backend, submitted, lock_timeout,
         keys,

@@ -106,7 +106,7 @@ class Settings:
 
 
 def state_digest(snapshot: StateSnapshot) -> str:
-    """Content hash of the whole recorded state, shown in plan documents. Saved plans are not
+    """Content hash of the whole recorded state, shown in plan headers. Saved plans are not
     judged by it (jobs finishing move it): see :mod:`reconciler.plan.pins`."""
     h = hashlib.sha256()
     for key in sorted(snapshot.templates):
