@@ -1,21 +1,35 @@
 """Saved plans as JSON Lines on the served emulator: a round trip (plan --out, show, apply), a
 truncated or garbled file refused in one line with nothing applied, the lazy job sequence, and
-a 20,000-job plan applied with a small fraction of the memory its actions take when loaded."""
+a 20,000-job plan applied with a small fraction of the memory its actions take when loaded, and
+Ctrl-C during a saved plan's apply."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from reconciler.emulator.server import RunningServer
+from reconciler.emulator import EmulatorConfig
+from reconciler.emulator.server import RunningServer, start_background
 from reconciler.engine.planfile import SavedJobs, read_plan
 from reconciler.errors import PlanError
 from reconciler.state.local.store import LocalStateStore
-from tests.core.clikit import job_count, run, seed, write_batches
+from tests.core.clikit import (
+    PYTHON,
+    cli_args,
+    default_sigint,
+    job_count,
+    run,
+    seed,
+    subprocess_env,
+    write_batches,
+)
 from tests.helpers.checks import assert_exactly_once
+from tests.helpers.identity import SECRET_ID, SECRET_KEY
 from tests.helpers.manifests import write_manifests
 from tests.helpers.planlines import header, job_lines, lines_of
 from tests.helpers.processes import cli_env
@@ -177,3 +191,36 @@ def test_a_saved_plan_of_20000_jobs_applies_without_loading_it_whole(
         "create_template": 1,
         "submit_job": 20_000,
     }
+
+
+def test_ctrl_c_during_a_saved_plans_apply_records_what_was_done(tmp_path: Path) -> None:
+    """SIGINT while a streamed saved plan is applied: what was submitted is recorded and
+    counted, the rest is left, and a new plan finishes the work: every job exactly once."""
+    slowed = start_background(
+        EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}, job_seconds=600, latency_ms=50)
+    )
+    try:
+        n = 60
+        manifests = write_manifests(tmp_path / "m", n)
+        state, planfile = tmp_path / "state.json", tmp_path / "plan.jsonl"
+        assert run(slowed, state, "plan", str(manifests), "--out", str(planfile)).exit_code == 0
+        argv = [*PYTHON, *cli_args(slowed, state, "apply", str(planfile))]
+        argv[argv.index("200")] = "10"  # 60 jobs at 10 per second: about 6 s
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=subprocess_env({"NO_COLOR": "1"}), cwd=tmp_path, preexec_fn=default_sigint,
+        )  # fmt: skip
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and "Traceback" not in err, out + err
+        line = err.strip().splitlines()[-1]
+        submitted = int(line.split("interrupted: ")[1].split(" job(s) submitted")[0])
+        left = int(line.split("submitted, ")[1].split(" left")[0])
+        assert 0 < submitted < n and submitted + left == n, line
+        assert job_count(slowed) == submitted == len(LocalStateStore(state).read().jobs)
+        rest = run(slowed, state, "apply", str(manifests), "--auto-approve")
+        assert rest.exit_code == 0, rest.output
+        assert_exactly_once(slowed.url, state, n)
+    finally:
+        slowed.stop()
