@@ -224,3 +224,25 @@ def test_ctrl_c_during_a_saved_plans_apply_records_what_was_done(tmp_path: Path)
         assert_exactly_once(slowed.url, state, n)
     finally:
         slowed.stop()
+
+
+def test_a_reader_that_stops_early_ends_the_stream_quietly(
+    tmp_path: Path, server: RunningServer
+) -> None:
+    """``show FILE --json | head -1``: the header arrives, then no error and no traceback."""
+    manifests = write_manifests(tmp_path / "m", 1000)
+    state, planfile = tmp_path / "state.json", tmp_path / "plan.jsonl"
+    assert run(server, state, "plan", str(manifests), "--out", str(planfile)).exit_code == 0
+    assert planfile.stat().st_size > 4 * 65_536  # more than a pipe holds
+    proc = subprocess.Popen(
+        [*PYTHON, "show", str(planfile), "--json"], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=cli_env(),
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 1
+    assert header(first.decode())["job_count"] == 1000
+    assert err == "", err
