@@ -149,6 +149,11 @@ class Applier:
             for job in self.plan.jobs:
                 if isinstance(job, KeepJob):
                     continue
+                if isinstance(job, SubmitJob) and self._spent():
+                    self._visit(job)  # left for the next run at once: no worker needed
+                    finished += 1
+                    self.progress("jobs", finished, total)
+                    continue
                 if len(pending) >= max(WINDOW, self.workers):
                     finished += self._settle(pending, FIRST_COMPLETED, finished, total)
                 pending.add(pool.submit(self._visit, job))
@@ -157,6 +162,9 @@ class Applier:
             # On Ctrl-C nothing new starts; submissions in flight finish and are recorded.
             pool.shutdown(wait=True, cancel_futures=True)
         return self.result
+
+    def _spent(self) -> bool:
+        return self.budget.bounded and not self.budget.open()
 
     def _settle(self, pending: set[Future[None]], until: str, finished: int, total: int) -> int:
         """Wait for some (or all) of ``pending``, re-raising what a visit raised; remove the
@@ -219,7 +227,7 @@ class Applier:
     def _admit(self, action: Action) -> None:
         """Once the budget is spent, leave the remaining submissions untouched (no intent
         written, no look-up): the next run plans them again."""
-        if self.budget.bounded and not self.budget.open():
+        if self._spent():
             self.budget.refuse()
             raise Deferred(_what(action))
 
