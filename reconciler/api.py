@@ -203,7 +203,8 @@ class Reconciler:
 
     @staticmethod
     def save_plan(plan: Plan, path: str | Path) -> None:
-        """Write ``plan`` as the JSON document ``reconciler apply PLANFILE`` accepts."""
+        """Write ``plan`` as the JSON Lines file ``reconciler apply PLANFILE`` accepts
+        (docs/plan-format.md), streamed."""
         write_plan(plan, Path(path))
 
     def wait(

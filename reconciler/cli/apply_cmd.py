@@ -30,7 +30,7 @@ from reconciler.errors import ConfigError
 from reconciler.manifest import load
 from reconciler.model import DesiredState, StateLocation
 from reconciler.plan.groups import batch_counts
-from reconciler.plan.jobactions import acting
+from reconciler.plan.jobactions import JobActions, acting
 from reconciler.plan.planner import Plan, PlanOptions
 from reconciler.plan.render import render_text, summary_line
 from reconciler.plan.select import select_batches
@@ -125,8 +125,18 @@ def _wait_for_run(
 ) -> int:
     """``apply --wait``: wait for the plan's batches, judged only on the jobs it submitted
     (``keys``: a bounded run waits only for what it submitted)."""
-    submitted = {(a.batch, a.input_object) for a in acting(the_plan.jobs) if a.kind == "submit_job"}
-    batches = set(batch_counts(the_plan.jobs))
+    submitted: set[Key] = set()
+    batches: set[str] = set()
+    if isinstance(the_plan.jobs, JobActions):  # planned here: counted without building jobs
+        batches = set(batch_counts(the_plan.jobs))
+        submitted = {
+            (a.batch, a.input_object) for a in acting(the_plan.jobs) if a.kind == "submit_job"
+        }
+    else:
+        for a in the_plan.jobs:  # one pass: a saved plan's jobs are read from its file
+            batches.add(a.batch)
+            if a.kind == "submit_job":
+                submitted.add((a.batch, a.input_object))
     return _wait(
         ctx, the_plan.targets, batches, timeout, the_plan.state_backend, submitted, lock_timeout,
         keys,

@@ -7,6 +7,7 @@ re-raise so the traceback shows. Ctrl-C exits 130 after saying how far an apply 
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,7 @@ def run(ctx: click.Context, action: Callable[[], int]) -> None:
         fail(str(exc))
         code = ERROR
     except OSError as exc:
-        if opts.debug:
+        if opts.debug or exc.errno == errno.EPIPE:  # stdout closed (| head): the group's exit
             raise
         fail(describe(exc))
         code = ERROR

@@ -6,7 +6,6 @@ manifests, and showing the manifests' load warnings.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -15,12 +14,11 @@ from reconciler.cli import exitcodes as ec
 from reconciler.cli.common import run, settings_of, show_warnings, style_of
 from reconciler.cli.options import batch_option
 from reconciler.cli.oserrors import check_out_path
-from reconciler.engine.planfile import write_plan
+from reconciler.engine.planfile import plan_chunks, write_plan
 from reconciler.engine.workflow import make_plan
 from reconciler.model import DesiredState
-from reconciler.plan.document import plan_document
 from reconciler.plan.markdown import render_markdown
-from reconciler.plan.planner import PlanOptions
+from reconciler.plan.planner import Plan, PlanOptions
 from reconciler.plan.render import render_text, summary_line
 
 over_budget_option = click.option(
@@ -32,6 +30,12 @@ def is_plan_file(paths: tuple[Path, ...]) -> bool:
     return len(paths) == 1 and paths[0].is_file() and paths[0].suffix not in (".yaml", ".yml")
 
 
+def echo_lines(the_plan: Plan) -> None:
+    """The plan's JSON Lines on stdout, streamed (docs/plan-format.md)."""
+    for chunk in plan_chunks(the_plan):
+        click.echo(chunk, nl=False)
+
+
 def show_load_warnings(desired: DesiredState) -> None:
     show_warnings(desired.warnings)
 
@@ -39,7 +43,7 @@ def show_load_warnings(desired: DesiredState) -> None:
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan.")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as a JSON document.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON Lines.")
 @click.option("--markdown", is_flag=True, help="Print the plan as Markdown (PR comments).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @click.option("--prune", is_flag=True, help="Delete templates / cancel jobs left the manifests.")
@@ -69,7 +73,7 @@ def plan(
         if out is not None:
             write_plan(the_plan, out)
         if as_json:
-            click.echo(json.dumps(plan_document(the_plan), indent=1, sort_keys=True))
+            echo_lines(the_plan)
         elif markdown:
             click.echo(render_markdown(the_plan))
         elif ctx.obj.verbosity < 0:

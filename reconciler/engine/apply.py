@@ -11,8 +11,8 @@ submissions for the next run; they are counted in ``left``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import assert_never
@@ -45,11 +45,14 @@ from reconciler.plan.actions import (
 )
 from reconciler.plan.adopt import adopted_record
 from reconciler.plan.jobactions import acting
+from reconciler.plan.jobseq import acting_count
 from reconciler.plan.planner import Plan
 from reconciler.remote import RemoteWriter
 from reconciler.state.protocols import StateWriter
 
 Progress = Callable[[str, int, int], None]
+#: Job actions read ahead of the workers at most: what an apply holds of a saved plan.
+WINDOW = 1024
 
 
 @dataclass(frozen=True)
@@ -127,27 +130,51 @@ class Applier:
         self._settled = 0  # job actions done or failed
 
     def run(self) -> ApplyResult:
-        jobs = list(acting(self.plan.jobs))
+        total = acting_count(self.plan.jobs)
         try:
-            return self._run(jobs)
+            return self._run(total)
         except KeyboardInterrupt as stop:
-            raise ApplyInterrupted(self.result, len(jobs), self._settled) from stop
+            raise ApplyInterrupted(self.result, total, self._settled) from stop
 
-    def _run(self, jobs: Sequence[Action]) -> ApplyResult:
+    def _run(self, total: int) -> ApplyResult:
+        """Templates first, then the job actions as a stream: at most :data:`WINDOW` of them
+        are read ahead of the workers, so a saved plan of a million jobs is never held whole."""
         for action in self.plan.templates:
             self._visit(action)
         self._record_statuses(self.plan.refreshed)
-        total, finished = len(jobs), 0
+        finished = 0
         self.progress("jobs", 0, total)
         pool = ThreadPoolExecutor(max_workers=self.workers)
+        pending: set[Future[None]] = set()
         try:
-            for _ in pool.map(self._visit, jobs):
-                finished += 1
-                self.progress("jobs", finished, total)
+            for job in acting(self.plan.jobs):  # kept jobs are skipped (and never built)
+                if isinstance(job, SubmitJob) and self._spent():
+                    self._visit(job)  # left for the next run at once: no worker needed
+                    finished += 1
+                    self.progress("jobs", finished, total)
+                    continue
+                if len(pending) >= max(WINDOW, self.workers):
+                    finished += self._settle(pending, FIRST_COMPLETED, finished, total)
+                pending.add(pool.submit(self._visit, job))
+            self._settle(pending, ALL_COMPLETED, finished, total)
         finally:
             # On Ctrl-C nothing new starts; submissions in flight finish and are recorded.
             pool.shutdown(wait=True, cancel_futures=True)
         return self.result
+
+    def _spent(self) -> bool:
+        return self.budget.bounded and not self.budget.open()
+
+    def _settle(self, pending: set[Future[None]], until: str, finished: int, total: int) -> int:
+        """Wait for some (or all) of ``pending``, re-raising what a visit raised; remove the
+        finished ones and return how many they were."""
+        done, _ = wait(pending, return_when=until)
+        for future in done:
+            pending.discard(future)
+            future.result()
+            finished += 1
+            self.progress("jobs", finished, total)
+        return len(done)
 
     def _visit(self, action: Action) -> None:
         try:
@@ -199,7 +226,7 @@ class Applier:
     def _admit(self, action: Action) -> None:
         """Once the budget is spent, leave the remaining submissions untouched (no intent
         written, no look-up): the next run plans them again."""
-        if self.budget.bounded and not self.budget.open():
+        if self._spent():
             self.budget.refuse()
             raise Deferred(_what(action))
 

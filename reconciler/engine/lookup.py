@@ -30,7 +30,6 @@ from reconciler.model import DesiredState, JobDetail, JobPage
 from reconciler.model.records import StateSnapshot
 from reconciler.model.times import iso, parse_iso
 from reconciler.plan.actions import AdoptJob, AdoptTemplate, JobAction, SubmitJob
-from reconciler.plan.adopt import needs_lookup
 from reconciler.plan.jobactions import acting
 from reconciler.plan.observed import Lookup
 from reconciler.plan.planner import (
@@ -185,13 +184,12 @@ def _list_target(
 
 
 def _queues(actions: Iterable[JobAction]) -> dict[str, frozenset[str | None]]:
-    """Per target with a planned submission: the queues those submissions name."""
+    """Per target with a planned submission: the queues those submissions name. One pass (a
+    saved plan's jobs stream from its file)."""
     out: dict[str, set[str | None]] = {}
-    for target in needs_lookup(actions):
-        out[target] = set()
     for a in actions:
         if isinstance(a, SubmitJob):
-            out[a.target].add(a.request.queue_id or None)
+            out.setdefault(a.target, set()).add(a.request.queue_id or None)
     return {t: frozenset(q) for t, q in out.items()}
 
 
@@ -217,7 +215,7 @@ def plan_looking(
         plan = build_plan(
             desired, snapshot.templates, jobs, observed, state, lenient, created_at=iso(now)
         )
-    targets = _queues(list(acting(plan.jobs)))
+    targets = _queues(acting(plan.jobs))
     if targets:
         found = scan(readers, targets, lookup_since(snapshot, window, now))
         plan = adopt_found(plan, found, snapshot.jobs)  # = build_plan with observed.lookup=found
@@ -230,7 +228,7 @@ def rescan_saved(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, Remo
     Run under the lock right before applying: jobs created since the plan's own scan (its
     creation time minus the clock-skew margin) are listed for the targets with submissions.
     """
-    targets = _queues(list(acting(plan.jobs)))
+    targets = _queues(acting(plan.jobs))
     if not targets:
         return plan
     made = parse_iso(plan.created_at) if plan.created_at else datetime.now(UTC) - DEFAULT_WINDOW

@@ -26,6 +26,7 @@ from reconciler.model import CosState, DesiredState, LocalState, StateLocation
 from reconciler.model.records import JobRecord, StateSnapshot
 from reconciler.model.times import iso
 from reconciler.plan.actions import JobStatus
+from reconciler.plan.jobseq import plan_pins
 from reconciler.plan.pins import moved_pins
 from reconciler.plan.planner import Plan, PlanOptions, StateRef
 from reconciler.plan.select import narrow_snapshot, select_batches
@@ -209,11 +210,12 @@ def check_fresh(plan: Plan, snapshot: StateSnapshot, readers: Mapping[str, Remot
     made. Refreshes (jobs finishing, recorded by ``wait``) do not count: see plan.pins."""
     if snapshot.lineage != plan.state.lineage and plan.state.serial != 0:
         raise PlanError("saved plan was made for another state (lineage differs); plan again")
-    moved = moved_pins(plan.pins, snapshot.templates, snapshot.jobs)
-    if moved:
-        first = moved[0]
+    moved, first = 0, None
+    for changed in moved_pins(plan_pins(plan), snapshot.templates, snapshot.jobs):
+        moved, first = moved + 1, first or changed
+    if first is not None:
         raise PlanError(
-            f"saved plan is stale: {len(moved)} record(s) it acts on changed since it was made "
+            f"saved plan is stale: {moved} record(s) it acts on changed since it was made "
             f"(first: {first.kind} {'/'.join(first.key)}); plan again"
         )
     with spool_directory() as spool:  # listed again as for the plan: streamed, then compared

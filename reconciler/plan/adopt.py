@@ -33,6 +33,7 @@ from reconciler.model.times import parse_iso
 from reconciler.plan.actions import AdoptJob, JobAction, SubmitJob
 from reconciler.plan.expand import marker_for
 from reconciler.plan.jobactions import JobActions
+from reconciler.plan.jobseq import JobSequence, Substituted
 from reconciler.plan.naming import MARKER_LENGTH, MARKER_PREFIX
 from reconciler.plan.observed import Lookup
 
@@ -115,10 +116,15 @@ def _before(service_time: str, record_time: str) -> bool:
 def adopt_jobs(
     actions: Iterable[JobAction], lookup: Lookup, records: Mapping[tuple[str, str], JobRecord]
 ) -> Sequence[JobAction]:
-    """``actions`` with every submission the service already holds replaced by an adoption."""
+    """``actions`` with every submission the service already holds replaced by an adoption.
+
+    A lazy sequence (a saved plan's) stays lazy: one pass decides the adoptions, which are at
+    most the jobs listed, and a :class:`Substituted` view puts them in place of their
+    submissions whenever it is read. The decisions are taken once, against ``records`` as they
+    are now, so applying (which moves the records) cannot change them afterwards."""
     index = JobIndex.build(lookup)
 
-    def adopt(action: JobAction) -> JobAction:
+    def decide(action: JobAction) -> JobAction:
         if isinstance(action, SubmitJob):
             record = records.get((action.batch, action.input_object))
             job = index.adoptable(action, record)
@@ -127,8 +133,14 @@ def adopt_jobs(
         return action
 
     if isinstance(actions, JobActions):
-        return actions.mapped(adopt)  # compact up-to-date jobs are never submitted
-    return tuple(adopt(a) for a in actions)
+        return actions.mapped(decide)  # compact up-to-date jobs are never submitted
+    if not isinstance(actions, JobSequence):
+        return tuple(decide(a) for a in actions)
+    found: dict[tuple[str, str], JobAction] = {}
+    for action in actions:
+        if (new := decide(action)) is not action:
+            found[(new.batch, new.input_object)] = new
+    return Substituted(actions, found) if found else actions
 
 
 def adopted(action: SubmitJob, job: JobDetail, record: JobRecord | None) -> AdoptJob:

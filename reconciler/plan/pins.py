@@ -10,7 +10,7 @@ make a plan stale, while a concurrent apply that re-submitted a job or recreated
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from reconciler.model.records import INTENT_STATE, JobRecord, TemplateRecord
@@ -77,14 +77,13 @@ def moved_pins(
     pins: Iterable[RecordPin],
     templates: Mapping[tuple[str, str], TemplateRecord],
     jobs: Mapping[tuple[str, str], JobRecord],
-) -> list[RecordPin]:
-    """The pins whose record is no longer what the plan saw."""
-    moved = []
+) -> Iterator[RecordPin]:
+    """The pins whose record is no longer what the plan saw, one at a time (a saved plan's
+    pins are read from its file as they are checked)."""
     for pin in pins:
         if pin.kind == "template":
             now = template_digest(templates.get(pin.key))
         else:
             now = job_digest(jobs.get(pin.key))
         if now != pin.digest:
-            moved.append(pin)
-    return moved
+            yield pin

@@ -51,7 +51,8 @@ from reconciler.plan.templates import plan_templates
 
 SUCCESS = JobState.SUCCESS.value
 # 2: per-action record pins replace the whole-state digest as the staleness check.
-FORMAT_VERSION = 2
+# 3: JSON Lines (a header line, one line per job action with its pin, an end line).
+FORMAT_VERSION = 3
 REASONS = {
     "request": "settings",
     "template": "template content",
@@ -106,7 +107,7 @@ class Plan:
     state: StateRef
     targets: tuple[TargetSpec, ...]
     templates: tuple[TemplateAction, ...]
-    jobs: Sequence[JobAction]  # a JobActions when planned; a saved plan's may differ
+    jobs: Sequence[JobAction]  # JobActions when planned; read lazily from a saved plan (jobseq)
     listings: tuple[PinnedListing, ...] = ()
     refreshed: tuple[JobStatus, ...] = ()
     created_at: str = ""

@@ -3,7 +3,6 @@ a bounded apply that continues, and the service holding exactly one job per key.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from reconciler.emulator.server import RunningServer
 from tests.helpers.checks import assert_exactly_once
 from tests.helpers.manifests import write_manifests
+from tests.helpers.planlines import header
 from tests.helpers.processes import run_cli
 
 pytestmark = pytest.mark.emulator(job_seconds=1, seed=3)
@@ -38,7 +38,7 @@ def test_saved_plan_is_stale_once_the_key_file_changes(
     plan = tmp_path / "plan.json"
     made = run_cli(state, server.url, "plan", str(manifests), "--out", str(plan))
     assert made.returncode == 0, made.stderr
-    (pin,) = json.loads(plan.read_text())["key_files"]
+    (pin,) = header(plan.read_text())["key_files"]
     assert pin["batch"] == "load" and pin["path"].endswith("keys/load.txt")
     keys = manifests / "keys" / "load.txt"
     keys.write_text(keys.read_text() + "in/video-0020.mp4\n")

@@ -6,7 +6,6 @@ rest; the service never holds two jobs for one key, and the state records every 
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -17,6 +16,7 @@ from reconciler.emulator.server import RunningServer
 from reconciler.state.local.store import LocalStateStore as StateStore
 from tests.helpers.checks import assert_exactly_once, jobs_on_service
 from tests.helpers.manifests import write_manifests
+from tests.helpers.planlines import header
 from tests.helpers.processes import run_cli
 
 STOPPED = re.compile(r"stopped at (--limit|--time-limit \S+): ([\d,]+) submitted, ([\d,]+) left")
@@ -52,7 +52,7 @@ def test_limit_stops_with_exit_5_and_the_next_runs_continue(
         assert recorded_matches_service(server.url, state) == done, run
         # The next plan is the same minus what was done.
         plan = run_cli(state, server.url, "plan", str(manifests), "--json")
-        assert json.loads(plan.stdout)["summary"] == {"keep_job": done, "submit_job": 30 - done,
+        assert header(plan.stdout)["summary"] == {"keep_job": done, "submit_job": 30 - done,
                                                       "keep_template": 1}  # fmt: skip
     last = run_cli(state, server.url, "apply", str(manifests), "--auto-approve", "--limit", "12")
     assert last.returncode == 0, last.stdout + last.stderr

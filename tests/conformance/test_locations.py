@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.errors import ConfigError
 from reconciler.model import CosState, LocalState, location_from_data
-from reconciler.plan.document import plan_document, plan_from_document
+from reconciler.plan.document import header_document, plan_from_header
 from reconciler.plan.planner import Plan, PlanOptions, StateRef
 from reconciler.state.registry import parse_location
 
@@ -59,7 +59,7 @@ def test_the_url_of_a_location_parses_back_to_it() -> None:
 
 def _saved(state_backend: object) -> dict[str, object]:
     plan = Plan(PlanOptions(), StateRef("lineage", 3, "digest"), (), (), ())
-    doc = json.loads(json.dumps(plan_document(plan)))
+    doc = json.loads(json.dumps(header_document(plan)))
     doc["state_backend"] = state_backend
     return doc
 
@@ -78,15 +78,15 @@ def _saved(state_backend: object) -> dict[str, object]:
     ],
 )
 def test_saved_plans_old_and_new_name_their_state(recorded: object, expected: object) -> None:
-    assert plan_from_document(_saved(recorded), "plan.json").state_backend == expected
+    assert plan_from_header(_saved(recorded), (), "plan.json").state_backend == expected
 
 
 def test_a_saved_plan_round_trips_its_state_location() -> None:
     for where in (LocalState("x/s.json"), COS, CosState("b-1", "r", "k", "embedded")):
         plan = Plan(PlanOptions(), StateRef("l", 1, "d"), (), (), (), state_backend=where)
-        doc = json.loads(json.dumps(plan_document(plan)))
+        doc = json.loads(json.dumps(header_document(plan)))
         assert doc["state_backend"]["backend"] == where.backend
-        assert plan_from_document(doc, "plan.json").state_backend == where
+        assert plan_from_header(doc, (), "plan.json").state_backend == where
 
 
 @pytest.mark.parametrize(
@@ -96,4 +96,4 @@ def test_a_damaged_state_record_in_a_plan_is_refused(recorded: dict[str, str]) -
     with pytest.raises(ValueError):
         location_from_data(recorded)
     with pytest.raises(Exception, match="damaged plan"):
-        plan_from_document(_saved(recorded), "plan.json")
+        plan_from_header(_saved(recorded), (), "plan.json")

@@ -15,6 +15,7 @@ from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from tests.helpers.identity import ENV, SECRET_ID, SECRET_KEY
 from tests.helpers.manifests import BUCKET, write_manifests
+from tests.helpers.planlines import header, jobs
 
 pytestmark = pytest.mark.emulator(job_seconds=0.3, seed=3)
 
@@ -59,7 +60,7 @@ def test_saved_plan_refused_when_listing_changed(tmp_path: Path, server: Running
     seed(server, ["up/a.mp4", "up/b.mp4"])
     state, planfile = tmp_path / "state.json", tmp_path / "plan.json"
     assert run(server, state, "plan", str(manifests), "--out", str(planfile)).exit_code == 0
-    doc = json.loads(planfile.read_text())
+    doc = header(planfile.read_text())
     pinned = doc["listings"][0]
     assert pinned["count"] == 2 and pinned["prefix"] == "up/" and len(pinned["sha256"]) == 64
     seed(server, ["up/c.mp4"])
@@ -71,11 +72,12 @@ def test_saved_plan_refused_when_listing_changed(tmp_path: Path, server: Running
 def test_json_and_markdown_documents(tmp_path: Path, server: RunningServer) -> None:
     manifests = write_manifests(tmp_path / "m", 3)
     state = tmp_path / "state.json"
-    doc = json.loads(run(server, state, "plan", str(manifests), "--json").output)
-    assert doc["format_version"] == 2
+    text = run(server, state, "plan", str(manifests), "--json").output
+    doc = header(text)
+    assert doc["format_version"] == 3 and doc["job_count"] == 3
     assert doc["summary"] == {"create_template": 1, "submit_job": 3}
     assert {"lineage", "serial", "digest"} <= set(doc["state"])
-    assert doc["jobs"][0]["request"]["output"]["object"] == "out/video-0000/f-${number}.jpg"
+    assert jobs(text)[0]["request"]["output"]["object"] == "out/video-0000/f-${number}.jpg"
     md = run(server, state, "plan", str(manifests), "--markdown").output
     assert md.startswith("## reconciler plan") and len(md) < 65_536
 

@@ -24,6 +24,7 @@ from tests.core.clikit import (
     subprocess_env,
     write_batches,
 )
+from tests.helpers.planlines import header, jobs
 
 ANSI = "\x1b["
 
@@ -41,17 +42,15 @@ def manifests(tmp_path: Path, server: RunningServer) -> Path:
 def test_batch_targets_plan_apply_status_and_wait(tmp_path: Path, server: RunningServer,
                                                    manifests: Path) -> None:  # fmt: skip
     state = tmp_path / "state.json"
-    planned = json.loads(
-        run(server, state, "plan", str(manifests), "--json", "--batch", "beta").output
-    )
-    assert {j["batch"] for j in planned["jobs"]} == {"beta"}
-    assert planned["options"]["batches"] == ["beta"]
+    planned = run(server, state, "plan", str(manifests), "--json", "--batch", "beta").output
+    assert {j["batch"] for j in jobs(planned)} == {"beta"}
+    assert header(planned)["options"]["batches"] == ["beta"]
     applied = run(server, state, "apply", str(manifests), "--auto-approve", "--batch", "beta",
                   "--batch", "small", "--wait")  # fmt: skip
     assert applied.exit_code == 0, applied.output
     assert job_count(server) == 4
     # Out of view is left alone: alpha is still to submit, nothing of beta is forgotten.
-    rest = json.loads(run(server, state, "plan", str(manifests), "--json").output)
+    rest = header(run(server, state, "plan", str(manifests), "--json").output)
     assert rest["summary"] == {"keep_job": 4, "keep_template": 1, "submit_job": 3}
     only_alpha = json.loads(
         run(server, state, "status", str(manifests), "--json", "--batch", "alpha").output
@@ -102,7 +101,7 @@ def test_approval_needs_the_word_yes(tmp_path: Path, server: RunningServer,
     code, out = run_in_pty(argv, env=env, cwd=tmp_path, answer=b"y\n")
     assert code == 1 and "apply cancelled; nothing was changed" in out, out
     assert job_count(server) == 0
-    still = json.loads(run(server, state, "plan", str(manifests), "--json").output)
+    still = header(run(server, state, "plan", str(manifests), "--json").output)
     assert still["summary"] == {"create_template": 1, "submit_job": 7}
     code, out = run_in_pty(argv, env=env, cwd=tmp_path, answer=b"yes\n")
     assert code == 0 and "Apply complete" in out, out

@@ -5,7 +5,6 @@ added, changed (a new ETag) or removed, and applies it when nothing there moved.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from reconciler.emulator.server import RunningServer
 from reconciler.plan.observed import listing_line
 from tests.core.clikit import client, job_count, run, write_batches
+from tests.helpers.planlines import header
 
 pytestmark = pytest.mark.emulator(job_seconds=0.5, seed=11)
 
@@ -52,7 +52,7 @@ def test_the_pin_is_a_count_and_the_digest_of_the_listing(
     server: RunningServer, planned: tuple[Path, Path]
 ) -> None:
     _, planfile = planned
-    doc = json.loads(planfile.read_text())
+    doc = header(planfile.read_text())
     with client(server) as c:
         etags = {o.key: o.etag for o in c.list_objects(prefix="in/").objects}
     lines = "".join(listing_line(key, etags[key]) for key in sorted(KEYS)).encode()

@@ -14,6 +14,7 @@ from reconciler.emulator.server import RunningServer, start_background
 from reconciler.state.local.store import LocalStateStore as StateStore
 from tests.core.clikit import job_count, run, seed, write_batches
 from tests.helpers.identity import SECRET_ID, SECRET_KEY
+from tests.helpers.planlines import header, job_lines, write_sealed
 
 PLAN_TEXT_MARKERS = ("Plan:", "to submit", "submit job")
 
@@ -44,11 +45,13 @@ def test_jobs_finishing_do_not_make_a_saved_plan_stale(
     planfile = tmp_path / "plan.json"
     planned = run(server, state, "plan", str(manifests), "--out", str(planfile))
     assert planned.exit_code == 0 and "1 to submit" in planned.output, planned.output
-    doc = json.loads(planfile.read_text())
-    assert doc["format_version"] == 2
-    assert {tuple(p["key"]) for p in doc["pins"] if p["kind"] == "job"} == {
+    doc = header(planfile.read_text())
+    assert doc["format_version"] == 3
+    assert {p["kind"] for p in doc["pins"]} == {"template"}  # job pins are on the job lines
+    pinned = [ln for ln in job_lines(planfile.read_text()) if "pin" in ln]
+    assert [(p["action"]["batch"], p["action"]["input_object"]) for p in pinned] == [
         ("alpha", "in/alpha-0002.mp4")
-    }
+    ]
     waited = run(server, state, "wait", str(manifests))  # the state moves: jobs finish
     assert waited.exit_code == 0 and "Success" in waited.output, waited.output
     # A plan made a moment later would have carried "Running" for the first job: those older
@@ -57,7 +60,7 @@ def test_jobs_finishing_do_not_make_a_saved_plan_stale(
     job_id = StateStore(state).read().jobs[key].job_id
     doc["refreshed"] = [{"batch": key[0], "input_object": key[1], "job_id": job_id,
                          "state": "Running"}]  # fmt: skip
-    planfile.write_text(json.dumps(doc))
+    write_sealed(planfile, doc, job_lines(planfile.read_text()))
     applied = run(server, state, "apply", str(planfile))
     assert applied.exit_code == 0, applied.output
     assert job_count(server) == 3
@@ -126,15 +129,20 @@ def test_a_plan_of_an_older_format_is_refused_with_a_clear_line(
     manifests, state = world
     planfile = tmp_path / "plan.json"
     assert run(server, state, "plan", str(manifests), "--out", str(planfile)).exit_code == 0
-    doc = json.loads(planfile.read_text())
-    doc["format_version"] = 1
-    del doc["pins"]
-    planfile.write_text(json.dumps(doc))
-    refused = run(server, state, "apply", str(planfile))
-    assert refused.exit_code == 1
-    assert_refused_before_printing(
-        refused.output, "plan format 1 was made by an older reconciler", "make the plan again"
-    )
+    text = planfile.read_text()
+    doc = {**header(text), "jobs": [ln["action"] for ln in job_lines(text)]}
+    del doc["line"]
+    # Format 2 was one indented document, format 1 the same without pins (any layout).
+    for version, dumped in ((2, json.dumps(doc, indent=1, sort_keys=True)),
+                            (1, json.dumps({**doc, "format_version": 1}))):  # fmt: skip
+        planfile.write_text(dumped.replace('"format_version": 3', f'"format_version": {version}'))
+        refused = run(server, state, "apply", str(planfile))
+        assert refused.exit_code == 1
+        assert_refused_before_printing(
+            refused.output, f"plan format {version} was made by an older reconciler",
+            "make the plan again",
+        )  # fmt: skip
+    assert job_count(server) == 0
 
 
 def test_a_planned_cancel_of_a_job_that_finished_since_only_forgets_it(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ HTTP (in-process WSGI or ``endpoint: embedded``); nothing of ours is mocked.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from reconciler.state.registry import parse_location
 from tests.helpers.cosstate import REGION, STATE_BUCKET
 from tests.helpers.emulators import World
 from tests.helpers.manifests import EXAMPLES
+from tests.helpers.planlines import header
 
 STATE_KEY = "reconciler/media.json"
 COS_STATE = CosState(STATE_BUCKET, REGION, STATE_KEY)
@@ -118,7 +118,7 @@ def test_apply_planfile_uses_the_plans_state_unless_given(
 ) -> None:
     _, plan = make_plan([world.manifests], unset, OPTIONS)
     write_plan(plan, tmp_path / "plan.json")
-    assert json.loads((tmp_path / "plan.json").read_text())["state_backend"]["key"] == STATE_KEY
+    assert header((tmp_path / "plan.json").read_text())["state_backend"]["key"] == STATE_KEY
     saved = read_plan(tmp_path / "plan.json")
     assert saved.state_backend == COS_STATE
     bare = replace(world.settings, state_path=None, env=unset.env)

@@ -17,13 +17,14 @@ from click.testing import CliRunner, Result
 from reconciler import Reconciler
 from reconciler.cli.commands import cli
 from reconciler.emulator.server import RunningServer
-from reconciler.plan.document import plan_document
+from reconciler.engine.planfile import plan_lines
 from reconciler.plan.planner import PlanOptions
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from tests.core import render_scenarios
 from tests.helpers.identity import ENV, SECRET_ID, SECRET_KEY
 from tests.helpers.manifests import BUCKET, write_manifests
+from tests.helpers.planlines import header, lines_of
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 EMPTY_BATCH = """---
@@ -49,6 +50,17 @@ def validate(doc: Any, schema: str) -> None:
     jsonschema.Draft202012Validator(json.loads((SCHEMAS / schema).read_text())).validate(doc)
 
 
+def validate_plan(text: str) -> dict[str, Any]:
+    """Every line of a plan's JSON Lines parses on its own and matches the schema: a header,
+    its job lines, an end line that counts them. Returns the header."""
+    lines = lines_of(text)
+    for line in lines:
+        validate(line, "plan.schema.json")
+    assert [ln["line"] for ln in lines] == ["header", *["job"] * (len(lines) - 2), "end"]
+    assert lines[0]["job_count"] == lines[-1]["jobs"] == len(lines) - 2
+    return lines[0]
+
+
 def manifests(tmp: Path, n: int, target_extra: str = "") -> Path:
     directory = write_manifests(tmp / "m", n)
     path = directory / "load.yaml"
@@ -70,8 +82,7 @@ def test_plan_and_status_documents_match_their_schemas(
     m = manifests(tmp_path, 3, ", pricing: {perThousandFrames: 0.5, currency: CNY}")
     seed(server, ["in/video-0000.mp4"])  # the other two jobs Fail
     state = tmp_path / "state.json"
-    plan = json.loads(run(server, state, "plan", str(m), "--json").stdout)
-    validate(plan, "plan.schema.json")
+    plan = validate_plan(run(server, state, "plan", str(m), "--json").stdout)
     assert plan["cost"]["totals"]["frames_at_most"] == 9
     assert plan["cost"]["totals"]["money_at_most"] == {"CNY": 0.0045}
     assert any("prefix 'nothing/' matches no objects" in w for w in plan["warnings"])
@@ -107,8 +118,7 @@ def test_plan_and_status_documents_match_their_schemas(
     assert api.status([m]).to_dict() == status  # one builder for the CLI and the API
     assert api.status([m]).failed_dict() == failed
 
-    retry = json.loads(run(server, state, "plan", str(m), "--retry-failed", "--json").stdout)
-    validate(retry, "plan.schema.json")
+    retry = validate_plan(run(server, state, "plan", str(m), "--retry-failed", "--json").stdout)
     groups = [(g["reason_code"], g["params"].get("code"), g["count"]) for g in retry["groups"]]
     assert ("retry_failed", "ResourceNotFound", 2) in groups
 
@@ -123,9 +133,8 @@ def test_show_renders_a_saved_plan_as_plan_did(tmp_path: Path, server: RunningSe
     assert planned.stdout == shown.stdout + f"Saved the plan to {planfile}; apply it with: " + (
         f"reconciler apply {planfile}\n"
     )
-    assert json.loads(run(server, state, "show", str(planfile), "--json").stdout) == json.loads(
-        planfile.read_text()
-    )
+    assert run(server, state, "show", str(planfile), "--json").stdout == planfile.read_text()
+    assert header(planfile.read_text())["summary"] == {"create_template": 1, "submit_job": 4}
     md = run(server, state, "plan", str(m), "--markdown").stdout
     assert run(server, state, "show", str(planfile), "--markdown").stdout == md
     assert "prefix 'nothing/' matches no objects" in shown.stdout
@@ -173,8 +182,7 @@ def test_every_action_kind_of_the_golden_plans_matches_the_schema(retry: bool) -
     """Kinds the emulator run does not reach (keep_failed, forget_running, a removed template,
     KeyFrame costs) are in the golden scenario; its document must validate too."""
     plan = render_scenarios.failures(PlanOptions(retry_failed=retry))
-    doc = json.loads(json.dumps(plan_document(plan)))
-    validate(doc, "plan.schema.json")
+    doc = validate_plan(b"".join(plan_lines(plan)).decode())
     codes = {g["reason_code"] for g in doc["groups"]}
     assert {"forget_running", "new_job", "retry_failed" if retry else "keep_failed"} <= codes
-    validate(json.loads(json.dumps(plan_document(render_scenarios.priced()))), "plan.schema.json")
+    validate_plan(b"".join(plan_lines(render_scenarios.priced())).decode())

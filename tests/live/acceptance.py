@@ -73,7 +73,7 @@ class Acceptance:
         return done.stdout
 
     def plan_counts(self, *extra: str) -> dict[str, int]:
-        doc = json.loads(self.cli("plan", str(self.dir), "--json", *extra))
+        doc = json.loads(self.cli("plan", str(self.dir), "--json", *extra).splitlines()[0])
         return {k: v for k, v in doc["summary"].items() if k != "keep_job"}
 
     def status(self) -> dict[str, object]:

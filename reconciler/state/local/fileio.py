@@ -10,7 +10,10 @@ from __future__ import annotations
 import glob
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 FILE_MODE = 0o600
 #: Suffix marker of temporary files; anything matching ``<name>.tmp.*`` is a leftover of a crash.
@@ -64,6 +67,28 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+@contextmanager
+def atomic_stream(path: Path, buffer: int = 1 << 20) -> Iterator[BinaryIO]:
+    """:func:`atomic_write` for data too big to hold: write to the yielded file, in pieces.
+
+    Same guarantees: mode 0600, a unique temporary file in the same directory, fsync, rename,
+    directory fsync; an exception in the ``with`` body removes the temporary file and leaves
+    ``path`` as it was.
+    """
+    tmp = path.with_name(f"{path.name}{TMP_INFIX}{uuid.uuid4().hex}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb", buffering=buffer) as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
