@@ -31,7 +31,7 @@ _KEEP: Final = "keep_job"
 class JobActions(Sequence[JobAction]):
     """Job actions in plan order; ``records`` resolves the compact ones' job IDs."""
 
-    __slots__ = ("_entries", "_batch_of", "_batches", "_index", "_records", "_kept")
+    __slots__ = ("_entries", "_batch_of", "_batches", "_index", "_records", "_kept", "_last")
 
     def __init__(
         self, records: Mapping[Key, JobRecord] | None = None, actions: Iterable[JobAction] = ()
@@ -42,13 +42,17 @@ class JobActions(Sequence[JobAction]):
         self._index: dict[str, int] = {}
         self._records: Mapping[Key, JobRecord] = records if records is not None else {}
         self._kept: Counter[str] = Counter()
+        self._last: tuple[str | None, int] = (None, -1)
         self.extend(actions)
 
     def _batch(self, name: str) -> int:
+        if name == self._last[0]:  # actions come batch by batch
+            return self._last[1]
         found = self._index.get(name)
         if found is None:
             found = self._index[name] = len(self._batches)
             self._batches.append(name)
+        self._last = (name, found)
         return found
 
     def append(self, action: JobAction) -> None:

@@ -156,13 +156,17 @@ def _filtered(keys: Iterable[str], include: tuple[str, ...], exclude: tuple[str,
     return [k for k in keys if (not include or _matches(k, include)) and not _matches(k, exclude)]
 
 
+def _stem(name: str) -> str:
+    """A file name without its extension (leading dots are not one), as ``splitext``."""
+    dot = name.rfind(".")
+    return name[:dot] if dot > 0 and name[:dot].strip(".") else name
+
+
 def _name_parts(key: str) -> dict[str, str]:
     """:func:`key_parts` without ``dir``, for patterns that do not use it."""
     name = key[key.rfind("/") + 1 :]
-    dot = name.rfind(".")
-    if dot > 0 and name[:dot].strip("."):
-        return {"path": key, "name": name, "stem": name[:dot], "ext": name[dot + 1 :]}
-    return {"path": key, "name": name, "stem": name, "ext": ""}
+    stem = _stem(name)
+    return {"path": key, "name": name, "stem": stem, "ext": name[len(stem) + 1 :]}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -179,6 +183,8 @@ def renderer(pattern: str) -> Callable[[str], str]:
         return lambda key: constant
     if used == {"path"}:
         return lambda key: fmt.format(path=key)
+    if used == {"stem"}:  # the usual "frames/{stem}/..." pattern: the stem alone
+        return lambda key: fmt.format(stem=_stem(key[key.rfind("/") + 1 :]))
     return lambda key: fmt.format_map(_name_parts(key))
 
 
