@@ -31,7 +31,16 @@ _KEEP: Final = "keep_job"
 class JobActions(Sequence[JobAction]):
     """Job actions in plan order; ``records`` resolves the compact ones' job IDs."""
 
-    __slots__ = ("_entries", "_batch_of", "_batches", "_index", "_records", "_kept", "_last")
+    __slots__ = (
+        "_entries",
+        "_batch_of",
+        "_batches",
+        "_index",
+        "_records",
+        "_kept",
+        "_last",
+        "_counted",
+    )
 
     def __init__(
         self, records: Mapping[Key, JobRecord] | None = None, actions: Iterable[JobAction] = ()
@@ -41,8 +50,9 @@ class JobActions(Sequence[JobAction]):
         self._batches: list[str] = []
         self._index: dict[str, int] = {}
         self._records: Mapping[Key, JobRecord] = records if records is not None else {}
-        self._kept: Counter[str] = Counter()
+        self._kept = 0  # compact entries, counted per batch only when asked (kept_per_batch)
         self._last: tuple[str | None, int] = (None, -1)
+        self._counted: Counter[str] | None = None  # kept_per_batch, until the next change
         self.extend(actions)
 
     def _batch(self, name: str) -> int:
@@ -56,6 +66,7 @@ class JobActions(Sequence[JobAction]):
         return found
 
     def append(self, action: JobAction) -> None:
+        self._counted = None
         self._entries.append(action)
         self._batch_of.append(self._batch(action.batch))
 
@@ -65,9 +76,10 @@ class JobActions(Sequence[JobAction]):
 
     def keep_current(self, batch: str, input_object: str) -> None:
         """A job whose record (in ``records``) is this very job, finished with Success."""
+        self._counted = None
         self._entries.append(input_object)
         self._batch_of.append(self._batch(batch))
-        self._kept[batch] += 1
+        self._kept += 1
 
     def _build(self, index: int) -> JobAction:
         entry = self._entries[index]
@@ -109,7 +121,7 @@ class JobActions(Sequence[JobAction]):
 
     @property
     def kept_count(self) -> int:
-        return sum(self._kept.values())
+        return self._kept
 
     def stored(self) -> Iterator[JobAction]:
         """The actions held as objects, in order (everything but the compact up-to-date jobs)."""
@@ -117,12 +129,18 @@ class JobActions(Sequence[JobAction]):
 
     def kept_per_batch(self) -> Counter[str]:
         """Compact up-to-date jobs per batch."""
-        return Counter(self._kept)
+        if self._counted is None:
+            batches = self._batches
+            per_index = Counter(
+                self._batch_of[i] for i, e in enumerate(self._entries) if isinstance(e, str)
+            )
+            self._counted = Counter({batches[i]: n for i, n in per_index.items()})
+        return Counter(self._counted)
 
     def kept_firsts(self, n: int) -> dict[str, list[JobAction]]:
         """The first ``n`` compact jobs of each batch, in plan (key) order."""
         out: dict[str, list[JobAction]] = {}
-        wanted = {b: min(n, c) for b, c in self._kept.items()}
+        wanted = {b: min(n, c) for b, c in self.kept_per_batch().items()}
         missing = sum(wanted.values())
         for i, entry in enumerate(self._entries):
             if missing <= 0:
@@ -141,7 +159,7 @@ class JobActions(Sequence[JobAction]):
         out = JobActions(self._records)
         out._batches, out._index = list(self._batches), dict(self._index)
         out._batch_of = array("I", self._batch_of)
-        out._kept = Counter(self._kept)
+        out._kept = self._kept
         out._entries = [e if isinstance(e, str) else change(e) for e in self._entries]
         return out
 

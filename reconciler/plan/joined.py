@@ -31,13 +31,16 @@ T = TypeVar("T")
 Brief = tuple[str, str, str | None]
 
 
-def briefs_in_key_order(jobs: Mapping[Key, JobRecord]) -> Iterator[tuple[Key, Brief]]:
+def briefs_in_key_order(
+    jobs: Mapping[Key, JobRecord], job_ids: bool = True
+) -> Iterator[tuple[Key, Brief]]:
     """(key, brief) per record, in key order. The state's packed records walk their columns
-    (``briefs()``: no record is built, and they are already in key order); any other mapping
-    (a writer's snapshot, tests) is sorted and briefed here."""
+    (``briefs()``: no record is built, they are already in key order, and without ``job_ids``
+    they may leave the job ID out); any other mapping (a writer's snapshot, tests) is sorted and
+    briefed here."""
     briefs = getattr(jobs, "briefs", None)
     if briefs is not None:
-        return cast(Iterator[tuple[Key, Brief]], briefs())
+        return cast(Iterator[tuple[Key, Brief]], briefs(job_ids))
     return ((k, (r.fingerprint, r.state, r.job_id)) for k, r in sorted(jobs.items()))
 
 

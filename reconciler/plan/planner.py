@@ -294,7 +294,8 @@ def plan_jobs(
     removed: list[JobAction] = []
     statuses: list[JobStatus] = []
     fresh_jobs = observed.jobs
-    for job, item in joined(wanted, briefs_in_key_order(jobs)):
+    # Job IDs are only needed to find fresh facts: none when no recorded job was unfinished.
+    for job, item in joined(wanted, briefs_in_key_order(jobs, job_ids=bool(fresh_jobs))):
         if item is None:
             assert job is not None
             actions.append(plan_job(job, None, None, options))

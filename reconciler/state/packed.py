@@ -129,14 +129,16 @@ class PackedJobs(Mapping[_Key, JobRecord]):
         row = self._row(key)
         return None if row < 0 else self._table.brief(row)
 
-    def briefs(self) -> Iterator[tuple[_Key, Brief]]:
-        """``(key, (fingerprint, state, job_id))`` for every record, in key order."""
+    def briefs(self, job_ids: bool = True) -> Iterator[tuple[_Key, Brief]]:
+        """``(key, (fingerprint, state, job_id))`` for every record, in key order; without
+        ``job_ids`` the job ID of a packed row is not decoded (None): a plan needs it only to
+        find fresh facts, and there are none when no recorded job was unfinished."""
         for key, table, row, rec in stream(Layer.of(self._table, self._overlay)):
             if table is None:
                 assert rec is not None
                 yield key, _brief(rec)
             else:
-                yield key, table.brief(row)
+                yield key, table.brief(row, job_ids)
 
     def only(self, batches: Collection[str]) -> PackedJobs:
         """The records of ``batches`` alone: a view sharing this one's columns."""

@@ -23,7 +23,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from operator import itemgetter
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from reconciler.model.records import JobRecord
 from reconciler.model.times import parse_iso
@@ -112,16 +112,25 @@ class Table:
         a valid record), or UNSORTED (a valid shape whose key is not after the last row's)."""
         batch, name, target, fp, marker, state, intent, jid, sub, fin, code, msg, o, s, p = v
         pools = self.pools
-        tcodes = pools.times.codes
+        times = pools.times
         try:  # a list or an object in a field is unhashable: TypeError
             words = (target, state, code, msg)
-            found = [pools.batches.codes.get(batch), pools.words.codes.get(words),
-                     tcodes.get(intent), tcodes.get(sub), tcodes.get(fin)]  # fmt: skip
-            codes = cast(list[int], found)
-            if None in found:
-                pooled = (pools.batches, pools.words, pools.times, pools.times, pools.times)
-                values = (batch, words, intent, sub, fin)
-                codes = [pooled[i].code(values[i]) if c is None else c for i, c in enumerate(found)]
+            # .code() looks again: a value new to a pool may have been pooled by a field before.
+            bc = pools.batches.codes.get(batch)
+            if bc is None:
+                bc = pools.batches.code(batch)
+            wc = pools.words.codes.get(words)
+            if wc is None:
+                wc = pools.words.code(words)
+            ic = times.codes.get(intent)
+            if ic is None:
+                ic = times.code(intent)
+            sc = times.codes.get(sub)
+            if sc is None:
+                sc = times.code(sub)
+            fc = times.codes.get(fin)
+            if fc is None:
+                fc = times.code(fin)
             hexes = fp.replace(".", "") + marker[4:]
             fixed = bytes.fromhex(hexes)
             if type(o) is not list or type(s) is not list or type(p) is not list:
@@ -133,8 +142,11 @@ class Table:
         except (ValueError, TypeError, AttributeError, UnicodeEncodeError):
             return ODD  # UnicodeEncodeError: a lone surrogate, which UTF-8 cannot hold
         if (
-            -1 in codes
-            or codes[2] == 0  # intent_time None
+            bc < 0
+            or wc < 0
+            or ic <= 0  # -1: not a time; 0: intent_time None
+            or sc < 0
+            or fc < 0
             or not batch
             or type(name) is not str
             or not name
@@ -143,13 +155,9 @@ class Table:
             or len(fixed) != _FIXED
             or fixed.hex() != hexes
             or len(fp) != _FP_LEN
-            or fp[12] != "."
-            or fp[25] != "."
-            or fp[38] != "."
+            or fp[12:39:13] != "..."  # the dots at 12, 25 and 38
             or marker[:4] != MARKER_PREFIX
-            or len(o) > _MAX_LIST
-            or len(s) > _MAX_LIST
-            or len(p) > _MAX_LIST
+            or (len(parts) > _MAX_LIST and max(len(o), len(s), len(p)) > _MAX_LIST)
             or text.count(_SEP) != max(len(parts) - 1, 0)  # a NUL inside a string
         ):
             return ODD
@@ -158,14 +166,14 @@ class Table:
             return UNSORTED
         self.last = key
         rows, starts = self.rows, self.block_rows
-        if not rows or rows - starts[-1] == _BLOCK or self.ints[-_INTS] != codes[0]:
+        if not rows or rows - starts[-1] == _BLOCK or self.ints[-_INTS] != bc:
             starts.append(rows)
             self.block_offs.append(len(self.blob))
             self.sparse.append(name)
         self.rows = rows + 1
         self.blob += encoded
-        codes.append((jid is not None) | len(o) << 1 | len(s) << 11 | len(p) << 21)
-        self.ints.extend(codes)
+        shape = (jid is not None) | len(o) << 1 | len(s) << 11 | len(p) << 21
+        self.ints.extend((bc, wc, ic, sc, fc, shape))
         self.fixed += fixed
         self.heap += blob
         self.ends.append(len(self.heap))
@@ -242,11 +250,12 @@ class Table:
                     yield (batch, name), row
                     row += 1
 
-    def brief(self, row: int) -> tuple[str, str, str | None]:
-        """(fingerprint, state, job_id) of ``row`` without building the record."""
+    def brief(self, row: int, job_id: bool = True) -> tuple[str, str, str | None]:
+        """(fingerprint, state, job_id) of ``row`` without building the record (job_id None
+        without looking when not ``job_id``)."""
         at = _INTS * row
         jid = None
-        if self.ints[at + 5] & 1:
+        if job_id and self.ints[at + 5] & 1:
             start = self.ends[row - 1] if row else 0
             blob = self.heap[start : self.ends[row]]
             cut = blob.find(0)

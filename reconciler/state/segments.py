@@ -213,6 +213,27 @@ def _lines(data: bytes) -> Iterator[bytes]:
         raise ValueError("the segment ends in the middle of a line")
 
 
+def _text_lines(data: bytes) -> Iterator[str]:
+    """:func:`_lines` decoded: a slice's whole lines are decoded at once, not line by line. A
+    slice that is not UTF-8 is decoded line by line, so the error comes at its own line."""
+    unzip = zlib.decompressobj(_GZIP)
+    rest = b""
+    for start in range(0, len(data), _SLICE):
+        rest += unzip.decompress(data[start : start + _SLICE])
+        cut = rest.rfind(b"\n")
+        if cut < 0:
+            continue
+        block, rest = rest[:cut], rest[cut + 1 :]
+        try:
+            yield from block.decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            for line in block.split(b"\n"):
+                yield line.decode("utf-8")
+    rest += unzip.flush()
+    if rest or not unzip.eof:
+        raise ValueError("the segment ends in the middle of a line")
+
+
 def verify(data: bytes, info: SegmentInfo, where: str) -> None:
     """Refuse a segment whose size or SHA-256 differ from what its header records."""
     if len(data) != info.size or hashlib.sha256(data).hexdigest() != info.sha256:
@@ -240,17 +261,16 @@ def apply_segment(
     sink = _DictSink(jobs) if isinstance(jobs, dict) else jobs
     number = 0  # lines applied
     try:
-        for line in _lines(data):
-            text = line.decode("utf-8")
+        for text in _text_lines(data):
             try:  # the C scanner alone; any surprise goes through decode() and its checks
                 raw, end = _SCAN(text, 0)
             except StopIteration:
                 end = -1
             if end != len(text):
                 raw = _PLAIN.decode(text)
-            (kind, value), *rest = raw.items()
-            if rest:
+            if len(raw) != 1:
                 raise RecordError("one key per line")
+            [(kind, value)] = raw.items()
             if kind == "job":
                 sink.job(value)
             else:
