@@ -294,6 +294,7 @@ def plan_jobs(
     removed: list[JobAction] = []
     statuses: list[JobStatus] = []
     fresh_jobs = observed.jobs
+    keep = actions.keep_current
     # Job IDs are only needed to find fresh facts: none when no recorded job was unfinished.
     for job, item in joined(wanted, briefs_in_key_order(jobs, job_ids=bool(fresh_jobs))):
         if item is None:
@@ -301,14 +302,14 @@ def plan_jobs(
             actions.append(plan_job(job, None, None, options))
             continue
         key, (fingerprint, state, job_id) = item
-        fresh = fresh_jobs.get(job_id or "")
+        fresh = fresh_jobs.get(job_id) if job_id else None
         if (
             job is not None
             and fresh is None
             and state == SUCCESS
             and fingerprint == job.fingerprint
         ):
-            actions.keep_current(job.batch, job.input_object)  # up to date: no record built
+            keep(job.batch, job.input_object)  # up to date: no record built
             continue
         record = jobs[key]
         if fresh is not None and fresh.state != record.state:

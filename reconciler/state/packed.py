@@ -133,6 +133,11 @@ class PackedJobs(Mapping[_Key, JobRecord]):
         """``(key, (fingerprint, state, job_id))`` for every record, in key order; without
         ``job_ids`` the job ID of a packed row is not decoded (None): a plan needs it only to
         find fresh facts, and there are none when no recorded job was unfinished."""
+        if not self._overlay:  # the common case: straight off the table
+            brief = self._table.brief
+            for key, row in self._table.keys():
+                yield key, brief(row, job_ids)
+            return
         for key, table, row, rec in stream(Layer.of(self._table, self._overlay)):
             if table is None:
                 assert rec is not None
