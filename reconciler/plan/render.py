@@ -29,7 +29,7 @@ from reconciler.plan.actions import (
     UpdateTemplate,
 )
 from reconciler.plan.groups import batch_counts, counts_text, group_jobs, verb
-from reconciler.plan.jobactions import kind_counts
+from reconciler.plan.jobactions import acting, kind_counts
 from reconciler.plan.planner import Plan
 
 Style = Callable[[str, str | None], str]
@@ -153,7 +153,7 @@ def cost_lines(plan: Plan, max_over: int = 5) -> list[str]:
     """Billable work: jobs, frames and sprite sheets at most, and money when priced."""
     cost = plan.cost
     if not cost.jobs:
-        if any(a.kind == "submit_job" for a in plan.jobs):  # saved by a version without costs
+        if any(a.kind == "submit_job" for a in acting(plan.jobs)):  # saved without costs
             return ["Billable work: not recorded in this plan (plan again to see it)."]
         return ["Billable work: none (no jobs to submit)."]
     new = sum(b.new_jobs for b in cost.batches)
