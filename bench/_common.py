@@ -97,8 +97,8 @@ spec: {{mode: Interval, timeInterval: 1, count: 3, width: {width}}}
 """
 
 
-def batch_yaml(name: str, template: str, objects: Sequence[str]) -> str:
-    listed = "\n".join(f"      - {o}" for o in objects)
+def _batch(name: str, template: str, inputs: str) -> str:
+    """A batch manifest whose ``spec.inputs`` body is ``inputs`` (already indented)."""
     return f"""---
 apiVersion: reconciler/v1
 kind: SnapshotJobBatch
@@ -106,24 +106,19 @@ metadata: {{name: {name}}}
 spec:
   template: {template}
   inputs:
-    objects:
-{listed}
+{inputs}
   output: {{region: {REGION}, bucket: {OUT_BUCKET}, object: "{name}/{{stem}}/f-${{number}}.jpg"}}
 """
+
+
+def batch_yaml(name: str, template: str, objects: Sequence[str]) -> str:
+    listed = "\n".join(f"      - {o}" for o in objects)
+    return _batch(name, template, f"    objects:\n{listed}")
 
 
 def keyfile_batch_yaml(name: str, template: str, keys_file: str) -> str:
     """A batch taking its inputs from a gzip key-list file beside the manifest."""
-    return f"""---
-apiVersion: reconciler/v1
-kind: SnapshotJobBatch
-metadata: {{name: {name}}}
-spec:
-  template: {template}
-  inputs:
-    keysFile: {keys_file}
-  output: {{region: {REGION}, bucket: {OUT_BUCKET}, object: "{name}/{{stem}}/f-${{number}}.jpg"}}
-"""
+    return _batch(name, template, f"    keysFile: {keys_file}")
 
 
 def write_manifests(
