@@ -52,35 +52,23 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new file.
-
-    The bytes go to a uniquely named temporary file in the same directory (same filesystem, so
-    the rename is atomic), are fsynced, then renamed over ``path``; the directory is fsynced so
-    the rename survives power loss. A crash leaves at worst a ``<name>.tmp.<hex>`` file, which
-    readers ignore and :func:`remove_leftovers` deletes under the lock.
-    """
-    tmp = path.with_name(f"{path.name}{TMP_INFIX}{uuid.uuid4().hex}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
-    try:
-        try:
-            write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new file
+    (:func:`atomic_stream` with one write)."""
+    with atomic_stream(path) as out:
+        out.write(data)
 
 
 @contextmanager
 def atomic_stream(path: Path, buffer: int = 1 << 20) -> Iterator[BinaryIO]:
-    """:func:`atomic_write` for data too big to hold: write to the yielded file, in pieces.
+    """Replace ``path`` with what is written to the yielded file, in pieces of any size, so
+    that a crash leaves either the old or the new file.
 
-    Same guarantees: mode 0600, a unique temporary file in the same directory, fsync, rename,
-    directory fsync; an exception in the ``with`` body removes the temporary file and leaves
-    ``path`` as it was.
+    The bytes go to a uniquely named temporary file (mode 0600) in the same directory (same
+    filesystem, so the rename is atomic), are fsynced, then renamed over ``path``; the
+    directory is fsynced so the rename survives power loss. An exception in the ``with`` body
+    removes the temporary file and leaves ``path`` as it was; a crash leaves at worst a
+    ``<name>.tmp.<hex>`` file, which readers ignore and :func:`remove_leftovers` deletes under
+    the lock.
     """
     tmp = path.with_name(f"{path.name}{TMP_INFIX}{uuid.uuid4().hex}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)

@@ -17,48 +17,29 @@ from pathlib import Path
 from reconciler.errors import StateError
 from reconciler.state.layout import parse_state_file
 from reconciler.state.local.fileio import (
-    FILE_MODE,
     TMP_INFIX,
+    atomic_stream,
     atomic_write,
     ensure_dir,
     fsync_dir,
     read_or_none,
-    write_all,
 )
 from reconciler.state.segments import HEADER_MAX_BYTES, Header, SegmentBuilder, SegmentInfo
 
-#: Compressed bytes are written in blocks of about this size (a million-line segment is
+#: Compressed bytes are buffered and written in blocks of this size (a million-line segment is
 #: streamed, never joined in memory).
 _BLOCK = 1 << 20
 
 
 def write_segment(directory: Path, name: str, lines: Iterable[bytes]) -> SegmentInfo:
-    """Write the segment ``directory/name`` durably; returns its size, counts and digest."""
+    """Write the segment ``directory/name`` durably (:func:`~.fileio.atomic_stream`); returns
+    its size, counts and digest."""
     ensure_dir(directory)
-    path = directory / name
-    tmp = directory / f"{name}{TMP_INFIX}{uuid.uuid4().hex}"
     builder = SegmentBuilder(name)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
-    try:
-        try:
-            block: list[bytes] = []
-            size = 0
-            for line in lines:
-                block.append(builder.add(line))
-                size += len(block[-1])
-                if size >= _BLOCK:
-                    write_all(fd, b"".join(block))
-                    block, size = [], 0
-            block.append(builder.finish())
-            write_all(fd, b"".join(block))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(directory)
+    with atomic_stream(directory / name, buffer=_BLOCK) as out:
+        for line in lines:
+            out.write(builder.add(line))
+        out.write(builder.finish())
     return builder.info()
 
 
