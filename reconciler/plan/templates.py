@@ -67,31 +67,16 @@ def plan_desired_template(
         return _unreadable(spec, record, current.template_id, fp)
     changes = settings_changes(current.snapshot, spec.snapshot)
     if current.name != spec.name:
-        reason = f"renamed on the service to {current.name!r}"
-        return UpdateTemplate(
-            spec.target,
-            spec.name,
-            current.template_id,
-            spec.snapshot,
-            fp,
-            changes,
-            reason,
-            "renamed_on_service",
-        )
-    if not changes:
+        reason, code = f"renamed on the service to {current.name!r}", "renamed_on_service"
+    elif not changes:
         return KeepTemplate(spec.target, spec.name, current.template_id, "up to date", "up_to_date")
-    assert record is not None
-    drift = record.fingerprint == fp
-    reason = "changed on the service (drift)" if drift else "manifest changed"
+    else:
+        assert record is not None
+        drift = record.fingerprint == fp
+        reason = "changed on the service (drift)" if drift else "manifest changed"
+        code = "drift" if drift else "manifest_changed"
     return UpdateTemplate(
-        spec.target,
-        spec.name,
-        current.template_id,
-        spec.snapshot,
-        fp,
-        changes,
-        reason,
-        "drift" if drift else "manifest_changed",
+        spec.target, spec.name, current.template_id, spec.snapshot, fp, changes, reason, code
     )
 
 
