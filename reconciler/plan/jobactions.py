@@ -28,6 +28,12 @@ UP_TO_DATE: Final = "up_to_date"
 _KEEP: Final = "keep_job"
 
 
+def up_to_date(batch: str, input_object: str, job_id: str | None) -> KeepJob:
+    """The action of a job whose record is this very job, finished with Success (the planner's
+    and, built on demand, :class:`JobActions`'s compact ones)."""
+    return KeepJob(batch, input_object, job_id, JobState.SUCCESS.value, "up to date", UP_TO_DATE)
+
+
 class JobActions(Sequence[JobAction]):
     """Job actions in plan order; ``records`` resolves the compact ones' job IDs."""
 
@@ -88,7 +94,7 @@ class JobActions(Sequence[JobAction]):
         batch = self._batches[self._batch_of[index]]
         record = self._records.get((batch, entry))
         job_id = record.job_id if record is not None else None
-        return KeepJob(batch, entry, job_id, JobState.SUCCESS.value, "up to date", UP_TO_DATE)
+        return up_to_date(batch, entry, job_id)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -43,7 +43,7 @@ from reconciler.plan.adopt import adopt_jobs
 from reconciler.plan.cost import CostPreview, batch_costs, budget_breaches, recount
 from reconciler.plan.expand import DesiredJob, iter_expand
 from reconciler.plan.fingerprint import changed_components, settings_fingerprint
-from reconciler.plan.jobactions import JobActions, kind_counts
+from reconciler.plan.jobactions import JobActions, kind_counts, up_to_date
 from reconciler.plan.joined import briefs_in_key_order, joined
 from reconciler.plan.observed import Lookup, Observed
 from reconciler.plan.pins import RecordPin, record_pins
@@ -258,9 +258,7 @@ def plan_job(
             f"last run {state} ({detail}); use --retry-failed", "keep_failed", params,
         )  # fmt: skip
     if state == JobState.SUCCESS:
-        return KeepJob(
-            job.batch, job.input_object, record.job_id, state, "up to date", "up_to_date"
-        )
+        return up_to_date(job.batch, job.input_object, record.job_id)
     return KeepJob(
         job.batch, job.input_object, record.job_id, state, f"submitted, {state}", "running",
         (("state", state),),
