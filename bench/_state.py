@@ -10,9 +10,10 @@ emulator only to record them as finished would measure the emulator, not the sta
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
-from bench._common import ENV, write_manifests
+from bench._common import ENV, emulator, write_manifests
 from reconciler import manifest
 from reconciler.engine.workflow import Settings, apply_manifests
 from reconciler.model.records import JobRecord
@@ -69,3 +70,18 @@ def build(
         for start in range(0, len(records), 5000):
             writer.put_jobs(records[start : start + 5000])
     return manifests
+
+
+def submit_for_real(data: Path, manifests: Path, state: Path, *, job_seconds: float) -> int:
+    """Submit every job of ``manifests`` with a real apply to an emulator persisting to
+    ``data`` (so it can be restarted on them at another latency), recording them in ``state``;
+    returns how many were submitted. Jobs shorter than 2 s are waited for and recorded
+    finished (an intact state); longer ones are left running."""
+    with emulator(latency_ms=0, qps=0, job_seconds=job_seconds, data=str(data)) as emu:  # type: ignore[arg-type]
+        settings = Settings(state_path=state, endpoint=emu.url, env=ENV, submit_qps=1e6)
+        _, result = apply_manifests([manifests], settings, PlanOptions(), approve=lambda p: True)
+        assert result is not None
+        if job_seconds < 2:
+            time.sleep(2)
+            apply_manifests([manifests], settings, PlanOptions(), approve=lambda p: True)
+        return result.done.get("submit_job", 0)

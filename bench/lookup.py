@@ -18,26 +18,16 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import ENV, Emulator, Timer, emulator, machine, table, write_manifests  # noqa: E402
-from reconciler.engine.workflow import Settings, apply_manifests, make_plan  # noqa: E402
+from bench._state import submit_for_real  # noqa: E402
+from reconciler.engine.workflow import Settings, make_plan  # noqa: E402
+from reconciler.plan.jobactions import kind_counts  # noqa: E402
 from reconciler.plan.planner import PlanOptions  # noqa: E402
-
-
-def submit(data: Path, manifests: Path, state: Path) -> int:
-    """Submit every job for real, wait until they finish, and record that (an intact state)."""
-    with emulator(latency_ms=0, qps=0, job_seconds=1, data=str(data)) as emu:  # type: ignore[arg-type]
-        settings = Settings(state_path=state, endpoint=emu.url, env=ENV, submit_qps=1e6)
-        _, result = apply_manifests([manifests], settings, PlanOptions(), approve=lambda p: True)
-        assert result is not None
-        time.sleep(2)
-        apply_manifests([manifests], settings, PlanOptions(), approve=lambda p: True)
-        return result.done.get("submit_job", 0)
 
 
 def measure(emu: Emulator, manifests: Path, state: Path) -> list[Any]:
@@ -47,9 +37,7 @@ def measure(emu: Emulator, manifests: Path, state: Path) -> list[Any]:
     with Timer() as t:
         _, plan = make_plan([manifests], settings, PlanOptions())
     stats = emu.stats()
-    kinds: dict[str, int] = {}
-    for action in plan.jobs:
-        kinds[action.kind] = kinds.get(action.kind, 0) + 1
+    kinds = kind_counts(plan.jobs)
     decided = ", ".join(f"{k}: {v:,}" for k, v in sorted(kinds.items()))
     return [stats.get("total", 0), stats.get("GET /jobs", 0), t.wall, t.cpu, decided]
 
@@ -67,7 +55,9 @@ def main() -> None:
         work = Path(tmp)
         manifests = write_manifests(work / "m", args.jobs, per_batch=args.jobs)
         with Timer() as t:
-            submitted = submit(work / "data", manifests, work / "intact.json")
+            submitted = submit_for_real(
+                work / "data", manifests, work / "intact.json", job_seconds=1
+            )
         print(f"submitted {submitted:,} jobs in {t.wall:.1f} s (setup, not measured)")
         for n, latency in enumerate(float(x) for x in args.latencies.split(",")):
             opts = {"latency_ms": latency, "qps": 0, "job_seconds": 1}

@@ -23,19 +23,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import ENV, Emulator, Timer, emulator, machine, table, write_manifests  # noqa: E402
+from bench._state import submit_for_real  # noqa: E402
 from reconciler.engine.observe import DESCRIBE_BATCH, TEMPLATE_PAGE  # noqa: E402
-from reconciler.engine.workflow import Settings, apply_manifests, job_status, make_plan  # noqa: E402
+from reconciler.engine.workflow import Settings, job_status, make_plan  # noqa: E402
 from reconciler.plan.planner import PlanOptions  # noqa: E402
 
 HOUR = 3600
-
-
-def submit(data: Path, manifests: Path, state: Path) -> int:
-    with emulator(latency_ms=0, qps=0, job_seconds=HOUR, data=str(data)) as emu:  # type: ignore[arg-type]
-        settings = Settings(state_path=state, endpoint=emu.url, env=ENV, submit_qps=1e6)
-        _, result = apply_manifests([manifests], settings, PlanOptions(), approve=lambda p: True)
-        assert result is not None
-        return result.done.get("submit_job", 0)
 
 
 def measure(emu: Emulator, manifests: Path, state: Path) -> dict[str, Any]:
@@ -65,7 +58,7 @@ def main() -> None:
         manifests = write_manifests(Path(tmp) / "m", args.jobs, per_batch=args.jobs)
         state = Path(tmp) / "state.json"
         with Timer() as t:
-            submitted = submit(Path(tmp) / "data", manifests, state)
+            submitted = submit_for_real(Path(tmp) / "data", manifests, state, job_seconds=HOUR)
         print(f"submitted {submitted:,} jobs in {t.wall:.1f} s (setup, not measured)")
         for latency in (float(x) for x in args.latencies.split(",")):
             opts = {
