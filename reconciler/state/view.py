@@ -214,6 +214,14 @@ class RecordView(ABC):
         self._header, self._serial, self._written_at = header, header.serial, header.written_at
         self._was_t, self._was_j = {}, {}
 
+    def _refuse_older(self, doc: Document) -> None:
+        """``replace_all`` only moves a state forward: ``doc`` must be of a newer serial."""
+        if doc.serial <= self._serial:
+            raise StateError(
+                f"state {self._name}: cannot replace serial {self._serial} with serial "
+                f"{doc.serial}; nothing was changed"
+            )
+
     def _reset(self, doc: Document) -> None:
         """Take ``doc``'s records as they are (``replace_all``), before writing them."""
         self._lineage = doc.lineage

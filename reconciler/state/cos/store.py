@@ -246,11 +246,7 @@ class CosStateWriter(RecordView):
     def replace_all(self, doc: Document) -> None:
         """Make ``doc`` the state as version ``doc.serial`` (``state push``)."""
         with self._commit.quiesced():
-            if doc.serial <= self._serial:
-                raise StateError(
-                    f"state {self._store.name}: cannot replace serial {self._serial} with "
-                    f"serial {doc.serial}; nothing was changed"
-                )
+            self._refuse_older(doc)
             lineage = self._lineage
             self._lineage = doc.lineage  # the version is written in the pushed lineage
             try:

@@ -16,7 +16,6 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reconciler.errors import StateError
 from reconciler.model.records import StateSnapshot
 from reconciler.model.times import iso, utc_now
 from reconciler.state.document import Document, new_document
@@ -221,11 +220,7 @@ class LocalStateWriter(RecordView):
     def replace_all(self, doc: Document) -> None:
         """Write ``doc`` as the state at its own serial, keeping the old header as backup."""
         with self._commit.quiesced():
-            if doc.serial <= self._serial:
-                raise StateError(
-                    f"state {self._store.path}: cannot replace serial {self._serial} with "
-                    f"serial {doc.serial}; nothing was changed"
-                )
+            self._refuse_older(doc)
             header = self._write_version(
                 full_compaction(doc.serial, doc.lineage, doc.templates, doc.jobs)
             )
