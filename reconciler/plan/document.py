@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, Union, get_args
@@ -25,7 +24,7 @@ from reconciler.model import TargetSpec, location_from_data
 from reconciler.plan.actions import ACTION_TYPES, JobAction, JobStatus
 from reconciler.plan.cost import CostPreview
 from reconciler.plan.groups import group_jobs
-from reconciler.plan.jobactions import JobActions, kind_counts
+from reconciler.plan.jobactions import JobActions
 from reconciler.plan.pins import RecordPin
 from reconciler.plan.planner import (
     FORMAT_VERSION,
@@ -191,8 +190,7 @@ def job_from_document(doc: Any) -> tuple[JobAction, str | None]:
 
 
 def summary_counts(plan: Plan) -> dict[str, int]:
-    counts = kind_counts(plan.jobs) + Counter(a.kind for a in plan.templates)
-    return dict(sorted(counts.items()))
+    return dict(sorted(plan.kind_counts().items()))
 
 
 def _template_action(data: Any) -> Any:

@@ -15,6 +15,7 @@ plain data. Jobs are decided per job key ``(batch, input object)``:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -31,6 +32,7 @@ from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.plan import warnings
 from reconciler.plan.actions import (
     CHANGES,
+    ActionKind,
     CancelJob,
     ForgetJob,
     JobAction,
@@ -128,11 +130,14 @@ class Plan:
     notes: tuple[str, ...] = field(default=())
     key_files: tuple[PinnedKeyFile, ...] = ()
 
+    def kind_counts(self) -> Counter[ActionKind]:
+        """Actions per kind, templates and jobs (one pass; compact jobs are not built)."""
+        return kind_counts(self.jobs) + Counter(a.kind for a in self.templates)
+
     @property
     def changes(self) -> int:
         """Number of actions that change the service or the state."""
-        jobs = sum(n for kind, n in kind_counts(self.jobs).items() if kind in CHANGES)
-        return jobs + sum(1 for a in self.templates if a.kind in CHANGES)
+        return sum(n for kind, n in self.kind_counts().items() if kind in CHANGES)
 
 
 def batch_settings(desired: DesiredState, observed: Observed) -> dict[str, SnapshotSettings]:

@@ -10,7 +10,6 @@ Rendering makes no decisions and prints nothing; the CLI writes the strings.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, assert_never
@@ -29,7 +28,7 @@ from reconciler.plan.actions import (
     UpdateTemplate,
 )
 from reconciler.plan.groups import batch_counts, counts_text, group_jobs, verb
-from reconciler.plan.jobactions import acting, kind_counts
+from reconciler.plan.jobactions import acting
 from reconciler.plan.planner import Plan
 
 Style = Callable[[str, str | None], str]
@@ -118,8 +117,7 @@ def summary_line(plan: Plan) -> str:
     """``Plan: 2 to create, 1 to update, 30 jobs to submit ...`` or ``No changes.``"""
     counts: dict[str, int] = {}
     unchanged = 0
-    kinds = kind_counts(plan.jobs) + Counter(a.kind for a in plan.templates)
-    for kind, n in kinds.items():
+    for kind, n in plan.kind_counts().items():
         if kind in CHANGES:
             counts[verb(kind)] = counts.get(verb(kind), 0) + n
         else:
