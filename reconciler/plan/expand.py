@@ -163,7 +163,7 @@ def iter_batch(
     for key, etag in inputs:
         obj = None if obj_of is None else obj_of(key)
         sprite = None if sprite_of is None else sprite_of(key)
-        if add is not None:
+        if add is not None:  # DesiredJob.slots, spelled out: no set per job on this hot path
             if obj:
                 add((bucket, obj))
             if sprite and sprite != obj:
