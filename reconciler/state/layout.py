@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from reconciler.errors import StateError
 from reconciler.model.records import JobRecord, TemplateRecord
 from reconciler.model.times import utc_now
 from reconciler.state.document import (
@@ -27,6 +28,7 @@ from reconciler.state.document import (
     refusal,
     strict_json,
 )
+from reconciler.state.packfile import PACK_MIN_JOBS, PackBuilder, decode_pack
 from reconciler.state.packing import Layer, Pools, fold
 from reconciler.state.segments import (
     HEADER_MAX_BYTES,
@@ -34,6 +36,7 @@ from reconciler.state.segments import (
     Header,
     SegmentInfo,
     SegmentMissing,
+    apply_lines,
     apply_segment,
     encode_lines,
     header_fields,
@@ -98,13 +101,15 @@ def load_state(
     *,
     packed: bool = False,
     small_segment: int = SMALL_SEGMENT,
+    read_pack: ReadSegment | None = None,
 ) -> Loaded:
     """The state whose header (or whole document) is ``data``; ``SegmentMissing`` when a
     segment it names is gone (a writer replaced it meanwhile: the caller reads again).
 
     ``packed``: the jobs go into a packed :class:`Layer` (for a read-only snapshot, see
-    :mod:`.packed`) instead of a dict of records (``small_segment``: see ``SMALL_SEGMENT``).
-    A whole document is never packed."""
+    :mod:`.packed`) instead of a dict of records (``small_segment``: see ``SMALL_SEGMENT``);
+    ``read_pack`` reads a segment's pack sidecar (:mod:`.packfile`), used instead of the
+    segment when it is usable. A whole document is never packed."""
     parsed = parse_state_file(data, path)
     if isinstance(parsed, Document):
         return Loaded(parsed, None)
@@ -116,6 +121,11 @@ def load_state(
     gc.disable()  # millions of new acyclic objects: each full collection would scan them all
     try:
         for info in parsed.segments:
+            if packed and read_pack is not None and not _joins_below(info, layers, small_segment):
+                layer = _from_pack(info, read_pack, f"state {path}", templates)
+                if layer is not None:
+                    layers.append(layer)
+                    continue
             seg = read_segment(info.name)
             if seg is None:
                 raise SegmentMissing(
@@ -139,15 +149,45 @@ def load_state(
     return Loaded(_with_time(doc, parsed.written_at), parsed, layer)
 
 
-def _layer_for(info: SegmentInfo, layers: list[Layer], pools: Pools, small: int) -> Layer:
-    """Where a packed read puts a segment's jobs: a small segment on top of the layer below
-    (its overlay), a big one in a layer of its own (folded with the others at the end)."""
+def _joins_below(info: SegmentInfo, layers: list[Layer], small: int) -> bool:
+    """A packed read puts a small segment's jobs on top of the layer below (its overlay), a
+    big one in a layer of its own (folded with the others at the end)."""
     rows = sum(len(x.table) + len(x.overlay) for x in layers)
-    if layers and info.jobs <= max(small, rows // 16):
+    return bool(layers) and info.jobs <= max(small, rows // 16)
+
+
+def _layer_for(info: SegmentInfo, layers: list[Layer], pools: Pools, small: int) -> Layer:
+    if _joins_below(info, layers, small):
         layers[-1].in_order = False
         return layers[-1]
     layers.append(Layer(pools))
     return layers[-1]
+
+
+def _from_pack(
+    info: SegmentInfo,
+    read_pack: ReadSegment,
+    where: str,
+    templates: dict[_Key, TemplateRecord],
+) -> Layer | None:
+    """The layer of a big segment from its pack (the lines it carries applied on top); None
+    when there is no usable pack (the caller reads the segment)."""
+    if info.jobs < PACK_MIN_JOBS:
+        return None
+    data = read_pack(info.name)
+    unpacked = None if data is None else decode_pack(data, info)
+    if unpacked is None:
+        return None
+    del data
+    layer, lines = unpacked
+    before = dict(templates)
+    try:
+        apply_lines(lines, f"{where}: pack of segment {info.name}", templates, layer)
+    except StateError:  # a pack we do not understand: read the segment instead
+        templates.clear()
+        templates.update(before)
+        return None
+    return layer
 
 
 def _with_time(doc: Document, written_at: str) -> Document:
@@ -171,8 +211,13 @@ class Compaction:
         """Nothing to write as a segment (e.g. every record dropped): only the header."""
         return not self.templates and not self.jobs
 
-    def lines(self) -> Iterator[bytes]:
-        return encode_lines(self.templates, self.jobs)
+    def lines(self, pack: PackBuilder | None = None) -> Iterator[bytes]:
+        """The segment's lines; ``pack`` (from :meth:`pack_builder`) sees each as it goes."""
+        return encode_lines(self.templates, self.jobs, None if pack is None else pack.take)
+
+    def pack_builder(self) -> PackBuilder | None:
+        """A builder of the segment's pack sidecar, when it is big enough to want one."""
+        return PackBuilder() if len(self.jobs) >= PACK_MIN_JOBS else None
 
     def header(self, info: SegmentInfo | None) -> Header:
         segments = self.keep if info is None else (*self.keep, info)

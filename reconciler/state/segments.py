@@ -155,17 +155,29 @@ def header_fields(raw: dict[str, Any]) -> Header:
     return Header(raw["serial"], raw["lineage"], raw["written_at"], infos)
 
 
+def encode_raw(raw: dict[str, Any]) -> str:
+    """One segment line's text (without its newline)."""
+    return _ENCODER.encode(raw)
+
+
 def encode_lines(
-    templates: Mapping[_Key, TemplateRecord | None], jobs: Mapping[_Key, JobRecord | None]
+    templates: Mapping[_Key, TemplateRecord | None],
+    jobs: Mapping[_Key, JobRecord | None],
+    sink: Callable[[dict[str, Any]], None] | None = None,
 ) -> Iterator[bytes]:
-    """The segment's lines, sorted by key, templates first (None: a tombstone)."""
+    """The segment's lines, sorted by key, templates first (None: a tombstone); each line's
+    JSON value also goes to ``sink`` (a pack being built from the same lines)."""
     for tkey in sorted(templates):
         trec = templates[tkey]
         raw = {"drop_template": list(tkey)} if trec is None else {"template": trec.to_dict()}
+        if sink is not None:
+            sink(raw)
         yield _ENCODER.encode(raw).encode() + b"\n"
     for jkey in sorted(jobs):
         jrec = jobs[jkey]
         raw = {"drop_job": list(jkey)} if jrec is None else {"job": jrec.to_dict()}
+        if sink is not None:
+            sink(raw)
         yield _ENCODER.encode(raw).encode() + b"\n"
 
 
@@ -258,10 +270,21 @@ def apply_segment(
     as fast at a million lines); every record is still validated (``from_dict``'s checks).
     """
     verify(data, info, where)
+    apply_lines(_text_lines(data), f"{where}: segment {info.name}", templates, jobs)
+
+
+def apply_lines(
+    lines: Iterable[str],
+    where: str,
+    templates: dict[_Key, TemplateRecord],
+    jobs: dict[_Key, JobRecord] | Layer,
+) -> None:
+    """Apply segment lines in order (see :func:`apply_segment`); ``where`` names their source
+    in the one-line error."""
     sink = _DictSink(jobs) if isinstance(jobs, dict) else jobs
     number = 0  # lines applied
     try:
-        for text in _text_lines(data):
+        for text in lines:
             try:  # the C scanner alone; any surprise goes through decode() and its checks
                 raw, end = _SCAN(text, 0)
             except StopIteration:
@@ -277,7 +300,7 @@ def apply_segment(
                 _apply(kind, value, templates, sink)
             number += 1
     except (ValueError, AttributeError, TypeError, zlib.error) as exc:
-        raise StateError(f"{where}: segment {info.name} line {number + 1}: {exc}") from None
+        raise StateError(f"{where} line {number + 1}: {exc}") from None
 
 
 class _DictSink:

@@ -14,8 +14,10 @@ from reconciler.emulator import EmulatorConfig, create_app
 from reconciler.remote.client import CIClient
 from reconciler.remote.credentials import Credentials
 from reconciler.remote.inprocess import wsgi_transport
+from reconciler.state import layout
 from reconciler.state.cos.objects import list_keys
 from reconciler.state.cos.store import KEEP_VERSIONS, CosStateStore, CosStateWriter
+from reconciler.state.packfile import pack_name
 from tests.conformance.records import job
 from tests.helpers.clocks import ManualClock
 from tests.helpers.cosstate import REGION, STATE_BUCKET
@@ -60,8 +62,15 @@ def _expected(snap_jobs: dict[tuple[str, str], object]) -> dict[tuple[str, str],
     return jobs
 
 
-@pytest.mark.parametrize("runs", [0, KEEP_VERSIONS + 3])  # + 3: the close prunes and collects
-def test_death_at_every_object_write_of_a_compaction(runs: int) -> None:
+@pytest.mark.parametrize(
+    ("runs", "packs"),
+    [(0, False), (KEEP_VERSIONS + 3, False), (KEEP_VERSIONS + 3, True)],
+)  # + 3: the close prunes and collects; packs: every segment gets its pack sidecar
+def test_death_at_every_object_write_of_a_compaction(
+    runs: int, packs: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if packs:
+        monkeypatch.setattr(layout, "PACK_MIN_JOBS", 1)
     landed = 0
     for n in range(1, 60):
         app = create_app(EmulatorConfig(credentials={SECRET_ID: SECRET_KEY}))
@@ -100,18 +109,24 @@ def test_death_at_every_object_write_of_a_compaction(runs: int) -> None:
                 assert dict(w.snapshot.jobs) == expected
             after = store.read()
             assert dict(after.jobs) == expected and after.serial == before.serial + 1
-            _no_missing_segments(real)
+            _no_missing_segments(real, packs)
         finally:
             real.close()
             app.close()
     assert landed >= (4 if runs == 0 else 8), landed
 
 
-def _no_missing_segments(client: CIClient) -> None:
-    """Every kept version names only segments that exist (GC never deleted a live one)."""
-    stored = set(list_keys(client, "s/state.json.segments/"))
+def _no_missing_segments(client: CIClient, packs: bool) -> None:
+    """Every kept version names only segments that exist (GC never deleted a live one); with
+    packs, every pack left belongs to a kept segment, and the newest segments have theirs."""
+    prefix = "s/state.json.segments/"
+    stored = {k[len(prefix) :] for k in list_keys(client, prefix)}
+    named = set()
     for key in list_keys(client, "s/state.json.states/"):
         found = client.read_object(key)
         assert found is not None
-        for seg in json.loads(found[0])["segments"]:
-            assert f"s/state.json.segments/{seg['name']}" in stored
+        named |= {seg["name"] for seg in json.loads(found[0])["segments"]}
+    assert named <= stored
+    assert {n for n in stored if n.endswith(".pack")} <= {pack_name(n) for n in named}
+    if packs:
+        assert {pack_name(n) for n in named} & stored

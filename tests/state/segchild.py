@@ -1,9 +1,10 @@
 """A writer that ``kill -9``s itself at its Nth file-system write while closing (compaction).
 
-Run as ``python segchild.py STATE N``: opens the state, records the changes of :func:`changes`
-(durable when the puts return), prints DURABLE, then counts every write, rename, link, unlink,
-truncate and fsync; the Nth one is replaced by SIGKILL to this process. Prints CLOSED if the
-close finished first (N is beyond the last write point).
+Run as ``python segchild.py STATE N [packs]``: opens the state, records the changes of
+:func:`changes` (durable when the puts return), prints DURABLE, then counts every write,
+rename, link, unlink, truncate and fsync; the Nth one is replaced by SIGKILL to this process.
+Prints CLOSED if the close finished first (N is beyond the last write point). ``packs``:
+every segment written gets its pack sidecar (as a segment of thousands of jobs does).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from reconciler.state import LocalStateStore  # noqa: E402
+from reconciler.state import LocalStateStore, layout  # noqa: E402
 from reconciler.state.local.store import LocalStateWriter  # noqa: E402
 from tests.helpers.state_records import job  # noqa: E402
 
@@ -48,6 +49,8 @@ def arm(n: int) -> None:
 
 def main() -> None:
     path, n = sys.argv[1], int(sys.argv[2])
+    if sys.argv[3:] == ["packs"]:
+        layout.PACK_MIN_JOBS = 1  # type: ignore[misc]
     writer = LocalStateStore(path).open(command="die")
     changes(writer)
     print("DURABLE", flush=True)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.state import LocalStateStore
+from reconciler.state import LocalStateStore, layout
 from reconciler.state.document import parse_document
+from reconciler.state.packfile import pack_name
 from tests.helpers.state_records import job
 
 CHILD = Path(__file__).with_name("segchild.py")
@@ -30,7 +31,7 @@ def _base(path: Path, scenario: str) -> None:
     store = LocalStateStore(path)
     with store.open() as w:
         w.put_jobs([job(i) for i in range(60)])
-    runs = 5 if scenario == "merge" else 0  # 5: the close also deletes replaced segments
+    runs = 5 if scenario in ("merge", "packs") else 0  # 5: the close also deletes replaced segments
     for run in range(runs):
         with store.open() as w:
             w.put_jobs([job(100 + run * 5 + i) for i in range(2)])
@@ -56,12 +57,18 @@ def _check_recovered(path: Path, expected: dict[tuple[str, str], object], serial
     names = {s["name"] for s in header["segments"]}
     if backup.exists() and b'"segments"' in backup.read_bytes():
         names |= {s["name"] for s in json.loads(backup.read_text())["segments"]}
-    assert set(p.name for p in store.segments_dir.iterdir()) == names  # no orphans, no tmp
+    files = {p.name for p in store.segments_dir.iterdir()}
+    assert names <= files <= names | {pack_name(n) for n in names}  # no orphans, no tmp
     assert not [p for p in path.parent.iterdir() if ".tmp." in p.name]
 
 
-@pytest.mark.parametrize("scenario", ["append", "merge", "migrate"])
-def test_kill_at_every_write_of_a_compaction(tmp_path: Path, scenario: str) -> None:
+@pytest.mark.parametrize("scenario", ["append", "merge", "migrate", "packs"])
+def test_kill_at_every_write_of_a_compaction(
+    tmp_path: Path, scenario: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``packs``: as ``merge``, every segment with its pack sidecar (here and in the child)."""
+    if scenario == "packs":
+        monkeypatch.setattr(layout, "PACK_MIN_JOBS", 1)
     landed = 0
     for n in range(1, 200):
         path = tmp_path / str(n) / "state.json"
@@ -70,7 +77,9 @@ def test_kill_at_every_write_of_a_compaction(tmp_path: Path, scenario: str) -> N
             else LocalStateStore(path).read().serial  # fmt: skip
         expected = _expected(path)
         done = subprocess.run(
-            [sys.executable, str(CHILD), str(path), str(n)], capture_output=True, text=True
+            [sys.executable, str(CHILD), str(path), str(n), *(["packs"] * (scenario == "packs"))],
+            capture_output=True,
+            text=True,
         )
         assert "DURABLE" in done.stdout, done.stderr
         if "CLOSED" in done.stdout:

@@ -7,8 +7,9 @@ Layout under the configured ``key`` (all objects immutable, created with forbid-
   writer creates version N+1 only after reading N and the journal on top of it, and only one
   writer can create N+1, so no writer ever overwrites a state it did not read.
 - ``<key>.segments/<name>``: immutable segments of records; a compaction creates one holding
-  the records that changed (and the newest segments it merges) before the header naming it.
-  Segments no kept version names are deleted when old versions are pruned.
+  the records that changed (and the newest segments it merges) before the header naming it,
+  and beside a big one its pack sidecar ``<name>.pack`` (:mod:`..packfile`). Segments no kept
+  version names, and their packs, are deleted when old versions are pruned.
 - ``<key>.journal/<lineage>/<serial>/<seq>``: chunks written on top of version ``serial``
   (:mod:`.cosjournal`), folded into a new version at the end of a run and then deleted.
 - ``<key>.lock/<generation>``: the lease (:mod:`.lease`).
@@ -52,10 +53,12 @@ from reconciler.state.layout import (
     load_state,
     parse_state_file,
 )
+from reconciler.state.packfile import pack_name
 from reconciler.state.segments import (
     HEADER_MAX_BYTES,
     Header,
     SegmentBuilder,
+    SegmentInfo,
     SegmentMissing,
     render_header,
 )
@@ -125,6 +128,10 @@ class CosStateStore:
         found = self.objects.read_object(self.segments_prefix + name)
         return None if found is None else found[0]
 
+    def read_pack(self, segment: str) -> bytes | None:
+        """The pack sidecar of ``segment`` (:mod:`reconciler.state.packfile`), if any."""
+        return self.read_segment(pack_name(segment))
+
     def newest(self, *, packed: bool = False) -> tuple[int, Loaded] | None:
         """(serial, state) of the newest version with its segments, or None when there is none
         (``packed``: for a read-only snapshot)."""
@@ -141,6 +148,7 @@ class CosStateStore:
                     where,  # type: ignore[arg-type]
                     self.read_segment,
                     packed=packed,
+                    read_pack=self.read_pack,
                 )
             except SegmentMissing:  # pruned meanwhile: a newer version exists
                 if attempt == 4:
@@ -273,16 +281,7 @@ class CosStateWriter(RecordView):
         self._holder.check()
         if comp is not None:
             self._chunks.put_chunk(COMMIT, [])  # fencing: fails if we lost the lease
-            info = None
-            if not comp.empty:
-                builder = SegmentBuilder(comp.name)
-                body = b"".join(builder.add(line) for line in comp.lines()) + builder.finish()
-                info = builder.info()
-                if not create_exactly(
-                    self._store.objects, self._store.segments_prefix + comp.name, body
-                ):
-                    raise StateError(f"state {self._store.name}: segment {comp.name} exists")
-                del body
+            info = None if comp.empty else self._create_segment(comp)
             header = comp.header(info)
             self._create_version(render_header(header), header.serial)
             self._compacted(header)
@@ -293,6 +292,19 @@ class CosStateWriter(RecordView):
         self._garbage, self._chunks.written = [], []
         self._commit.entries = 0
         return garbage
+
+    def _create_segment(self, comp: Compaction) -> SegmentInfo:
+        """The compaction's segment object, then (a big one) its pack sidecar."""
+        builder, pack = SegmentBuilder(comp.name), comp.pack_builder()
+        body = b"".join(builder.add(line) for line in comp.lines(pack)) + builder.finish()
+        info = builder.info()
+        prefix = self._store.segments_prefix
+        if not create_exactly(self._store.objects, prefix + comp.name, body):
+            raise StateError(f"state {self._store.name}: segment {comp.name} exists")
+        del body
+        if pack is not None:  # already there: this writer's earlier attempt made it
+            create_exactly(self._store.objects, prefix + pack_name(comp.name), pack.encode(info))
+        return info
 
     def _read_segment(self, name: str) -> bytes | None:
         return self._store.read_segment(name)
@@ -340,6 +352,7 @@ class CosStateWriter(RecordView):
                 return  # a version we cannot read: keep every segment (litter, not loss)
             if isinstance(parsed, Header):
                 keep |= {s.name for s in parsed.segments}
+        keep |= {pack_name(name) for name in keep}
         prefix = self._store.segments_prefix
         segments = list_keys(objects, prefix)
         delete_quietly(objects, [k for k in segments if k[len(prefix) :] not in keep])

@@ -1,7 +1,8 @@
 """The v2 segment files of a local state: ``<state>.d/<segment>``, written once, never changed.
 
 Write order of a compaction (each step durable before the next): the new segment (temporary
-file, fsync, rename, directory fsync), the previous header hard-linked as ``.backup``, the new
+file, fsync, rename, directory fsync) and, for a big one, its pack sidecar
+(:mod:`reconciler.state.packfile`), the previous header hard-linked as ``.backup``, the new
 header (:func:`~.fileio.atomic_write`), then the garbage collection below. A ``kill -9`` before
 the header rename leaves the previous header, which names only segments that still exist, plus
 at worst an orphan segment or a temporary file; the next writer deletes them under the lock.
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from reconciler.errors import StateError
-from reconciler.state.layout import parse_state_file
+from reconciler.state.layout import Compaction, parse_state_file
 from reconciler.state.local.fileio import (
     TMP_INFIX,
     atomic_stream,
@@ -24,6 +25,7 @@ from reconciler.state.local.fileio import (
     fsync_dir,
     read_or_none,
 )
+from reconciler.state.packfile import pack_name
 from reconciler.state.segments import HEADER_MAX_BYTES, Header, SegmentBuilder, SegmentInfo
 
 #: Compressed bytes are buffered and written in blocks of this size (a million-line segment is
@@ -41,6 +43,23 @@ def write_segment(directory: Path, name: str, lines: Iterable[bytes]) -> Segment
             out.write(builder.add(line))
         out.write(builder.finish())
     return builder.info()
+
+
+def write_compaction(directory: Path, comp: Compaction) -> SegmentInfo | None:
+    """Write the compaction's segment (None: it has none) and, when it is big, its pack
+    sidecar after it (:mod:`reconciler.state.packfile`)."""
+    if comp.empty:
+        return None
+    pack = comp.pack_builder()
+    info = write_segment(directory, comp.name, comp.lines(pack))
+    if pack is not None:
+        atomic_write(directory / pack_name(info.name), pack.encode(info))
+    return info
+
+
+def with_packs(names: set[str]) -> set[str]:
+    """``names`` and the packs of those segments (a pack lives and dies with its segment)."""
+    return names | {pack_name(n) for n in names}
 
 
 def link_backup(path: Path, backup: Path) -> None:

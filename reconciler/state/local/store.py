@@ -27,8 +27,10 @@ from reconciler.state.local.segfiles import (
     collect_garbage,
     header_names,
     link_backup,
-    write_segment,
+    with_packs,
+    write_compaction,
 )
+from reconciler.state.packfile import pack_name
 from reconciler.state.segments import Header, SegmentMissing, render_header
 from reconciler.state.view import RecordView, read_snapshot
 
@@ -72,13 +74,19 @@ class LocalStateStore:
     def read_segment(self, name: str) -> bytes | None:
         return read_or_none(self.segments_dir / name)
 
+    def read_pack(self, segment: str) -> bytes | None:
+        """The pack sidecar of ``segment`` (:mod:`reconciler.state.packfile`), if any."""
+        return read_or_none(self.segments_dir / pack_name(segment))
+
     def _load(self, *, packed: bool = False) -> tuple[Loaded | None, JournalContent]:
         """The state as its file (header and segments) holds it, and the journal beside it;
         None when there is no state file. ``packed``: for a read-only snapshot."""
         data = read_or_none(self.path)
         loaded = None
         if data is not None:
-            loaded = load_state(data, self.path, self.read_segment, packed=packed)
+            loaded = load_state(
+                data, self.path, self.read_segment, packed=packed, read_pack=self.read_pack
+            )
         journal = read_journal(self.journal_path, None if loaded is None else loaded.doc.lineage)
         return loaded, journal
 
@@ -200,9 +208,7 @@ class LocalStateWriter(RecordView):
 
     def _write_version(self, comp: Compaction) -> Header:
         """Segment first, then the backup link, then the header: each durable before the next."""
-        info = None if comp.empty else write_segment(
-            self._store.segments_dir, comp.name, comp.lines()
-        )  # fmt: skip
+        info = write_compaction(self._store.segments_dir, comp)
         header = comp.header(info)
         link_backup(self._store.path, self._store.backup_path)
         atomic_write(self._store.path, render_header(header))
@@ -212,7 +218,7 @@ class LocalStateWriter(RecordView):
         """Delete segments neither the header nor the backup names (and crash leftovers)."""
         keep = {s.name for s in self._header.segments} if self._header else set()
         keep |= header_names(self._store.backup_path)
-        return collect_garbage(self._store.segments_dir, keep)
+        return collect_garbage(self._store.segments_dir, with_packs(keep))
 
     def _read_segment(self, name: str) -> bytes | None:
         return self._store.read_segment(name)
