@@ -133,10 +133,11 @@ def _matched(table: Table, batch: str, sources: list[Iterator[list[str]]], chunk
     cursors = [_Cursor(s) for s in sources]
     hits: list[int] = []
     for first, names, bound in _chunks(table, batch, chunk):
-        get = dict(zip(names, range(first, first + len(names)), strict=True)).get
+        wanted: set[str] = set()
         for cursor in cursors:
-            for part in cursor.below(bound):
-                hits += [row for row in map(get, part) if row is not None]
+            wanted.update(*cursor.below(bound))
+        if wanted:  # the names both have, then their rows (hashing is the bulk of the work)
+            hits += [first + bisect_left(names, name) for name in wanted.intersection(names)]
     return hits
 
 
