@@ -29,7 +29,7 @@ from reconciler.state.document import (
     strict_json,
 )
 from reconciler.state.packfile import PACK_MIN_JOBS, PackBuilder, decode_pack
-from reconciler.state.packing import Layer, Pools, fold
+from reconciler.state.packing import Layer, Pools
 from reconciler.state.segments import (
     HEADER_MAX_BYTES,
     HEADER_VERSION,
@@ -58,11 +58,12 @@ ReadSegment = Callable[[str], bytes | None]
 class Loaded:
     """A state as read: its records, and the header they came from (None: a whole document,
     or nothing yet; the next compaction then writes every record). A packed read
-    (``load_state(..., packed=True)``) leaves ``doc.jobs`` empty and fills ``packed``."""
+    (``load_state(..., packed=True)``) leaves ``doc.jobs`` empty and fills ``packed``: its
+    layers, oldest first (:mod:`.layers`)."""
 
     doc: Document
     header: Header | None
-    packed: Layer | None = None
+    packed: tuple[Layer, ...] | None = None
 
 
 def _header(raw: Any, path: Path) -> Header | None:
@@ -137,21 +138,17 @@ def load_state(
                 sink = _layer_for(info, layers, pools, small_segment)
             apply_segment(seg, info, f"state {path}", templates, sink)
             del seg
-        layer = None
-        if packed:
-            layer = fold([x.seal() for x in layers]) if len(layers) > 1 else (
-                layers[0].seal() if layers else Layer(pools).seal()
-            )  # fmt: skip
+        stack = (tuple(x.seal() for x in layers) or (Layer(pools).seal(),)) if packed else None
     finally:
         if collecting:
             gc.enable()
     doc = Document(HEADER_VERSION, parsed.serial, parsed.lineage, templates, jobs)
-    return Loaded(_with_time(doc, parsed.written_at), parsed, layer)
+    return Loaded(_with_time(doc, parsed.written_at), parsed, stack)
 
 
 def _joins_below(info: SegmentInfo, layers: list[Layer], small: int) -> bool:
     """A packed read puts a small segment's jobs on top of the layer below (its overlay), a
-    big one in a layer of its own (folded with the others at the end)."""
+    big one in a layer of its own (the snapshot reads the layers as one)."""
     rows = sum(len(x.table) + len(x.overlay) for x in layers)
     return bool(layers) and info.jobs <= max(small, rows // 16)
 

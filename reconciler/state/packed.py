@@ -10,18 +10,35 @@ and materialises a record only when it is asked for. Writers keep plain dicts
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, ItemsView, Iterator, KeysView, Mapping, ValuesView
-from typing import Any, Final, overload
+from collections.abc import (
+    Callable,
+    Collection,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
+from itertools import chain
+from operator import itemgetter
+from typing import Any, Final, TypeVar, overload
 
 from reconciler.model.records import JobRecord
 from reconciler.model.states import JobState
 from reconciler.state.entries import DROP_JOB, PUT_JOB, Entry
-from reconciler.state.packing import Layer, Table, stream
+from reconciler.state.layers import Shadow, merged, shadow, visible_keys
+from reconciler.state.packing import Layer, Table
 
 _Key = tuple[str, str]
 #: (fingerprint, state, job_id): what a plan compares a desired job with.
 Brief = tuple[str, str, str | None]
 _MISSING: Final = object()
+_Pair = tuple[_Key, JobRecord]
+_Brief = tuple[_Key, Brief]
+_T = TypeVar("_T", bound=tuple[Any, ...])
+_first: Final = itemgetter(0)
 
 
 class PackedJobs(Mapping[_Key, JobRecord]):
@@ -40,24 +57,35 @@ class PackedJobs(Mapping[_Key, JobRecord]):
     intent, submission and finish time recorded (for the newest one); ``unfinished()``, the
     submitted records whose state is not finished (the ones a plan refreshes).
 
-    A record that did not fit the packed shape is held whole in the overlay, as are records
-    the journal or the small newest segments put on top; the overlay wins over the table.
+    The records come in layers, oldest first (:mod:`.layers`; one, unless the state has
+    several big segments): a table, and an overlay of whole records (odd shapes, small newer
+    segments, the journal) that wins over its table. A key's record is the newest layer's
+    that has the key; an overlay's None (a tombstone) hides the older layers' record.
     """
 
-    def __init__(self, layer: Layer) -> None:
-        self._table: Table = layer.table
-        self._overlay: dict[_Key, JobRecord | None] = layer.overlay
-        self._len = self._count()
+    def __init__(self, layers: Sequence[Layer], seen: Shadow | None = None) -> None:
+        self._layers = tuple(layers)
+        self._table: Table = self._layers[-1].table  # the one-layer paths use these two
+        self._overlay: dict[_Key, JobRecord | None] = self._layers[-1].overlay
+        self._one = len(self._layers) == 1
+        self._plain = self._one and not self._overlay  # a table alone: walked straight off it
+        self._seen = shadow(self._layers) if seen is None else seen
+        self._len = sum(layer.table.count(mask) + len(live) for layer, mask, live in self._parts())
 
-    def _count(self) -> int:
-        count = self._table.count()
-        for key, rec in self._overlay.items():
-            count += (rec is not None) - (self._row(key) >= 0)
-        return count
+    def _parts(self) -> Iterator[tuple[Layer, bytearray | None, dict[_Key, JobRecord]]]:
+        """Each layer with what is visible of it: its table's mask and live overlay records."""
+        return zip(self._layers, self._seen.masks, self._seen.live, strict=True)
 
-    def _row(self, key: _Key) -> int:
-        """The table row of ``key``, or -1 (overlay not consulted)."""
-        return self._table.find(key[0], key[1])
+    def _find(self, key: _Key) -> JobRecord | tuple[Table, int] | None:
+        """Where ``key``'s record is: a whole record, (table, row), or None (no record)."""
+        for layer in reversed(self._layers):
+            found = layer.overlay.get(key, _MISSING)
+            if found is not _MISSING:
+                return found  # type: ignore[return-value]
+            row = layer.table.find(key[0], key[1])
+            if row >= 0:
+                return layer.table, row
+        return None
 
     def __len__(self) -> int:
         return self._len
@@ -65,10 +93,12 @@ class PackedJobs(Mapping[_Key, JobRecord]):
     def __contains__(self, key: object) -> bool:
         if not (isinstance(key, tuple) and len(key) == 2):
             return False
+        if not self._one:
+            return self._find(key) is not None
         found = self._overlay.get(key, _MISSING)
         if found is not _MISSING:
             return found is not None
-        return self._row(key) >= 0
+        return self._table.find(key[0], key[1]) >= 0
 
     def __getitem__(self, key: _Key) -> JobRecord:
         rec = self.get(key)
@@ -83,19 +113,18 @@ class PackedJobs(Mapping[_Key, JobRecord]):
     def get(self, key: _Key, default: Any = None, /) -> Any:
         if type(key) is not tuple or len(key) != 2:
             return default
-        found = self._overlay.get(key, _MISSING)
-        if found is not _MISSING:
-            return default if found is None else found
-        row = self._row(key)
-        return default if row < 0 else JobRecord(*self._table.fields(row, key[1]))
+        found = self._find(key)
+        if isinstance(found, tuple):
+            table, row = found
+            return JobRecord(*table.fields(row, key[1]))
+        return default if found is None else found
 
     def __iter__(self) -> Iterator[_Key]:
-        if not self._overlay:
-            for key, _ in self._table.keys():
-                yield key
-            return
-        for key, _, _, _ in stream(Layer.of(self._table, self._overlay)):
-            yield key
+        if self._plain:
+            return map(_first, self._table.keys())
+        return map(
+            _first, self._walk(lambda _, keys: keys, lambda live: ((k, k) for k in sorted(live)))
+        )
 
     def keys(self) -> KeysView[_Key]:
         return KeysView(self)
@@ -108,83 +137,98 @@ class PackedJobs(Mapping[_Key, JobRecord]):
 
     def pairs(self) -> Iterator[tuple[_Key, JobRecord]]:
         """(key, record) in key order, each record built once (``items()`` iterates this)."""
-        if not self._overlay:  # the common case: straight off the table
-            fields = self._table.fields
-            for key, row in self._table.keys():
-                yield key, JobRecord(*fields(row, key[1]))
-            return
-        for key, table, row, rec in stream(Layer.of(self._table, self._overlay)):
-            if table is None:
-                assert rec is not None
-                yield key, rec
-            else:
-                yield key, JobRecord(*table.fields(row, key[1]))
+
+        def rows(table: Table, keys: Iterator[tuple[_Key, int]]) -> Iterator[_Pair]:
+            fields = table.fields
+            return ((key, JobRecord(*fields(row, key[1]))) for key, row in keys)
+
+        if self._plain:  # the common case: straight off the table
+            return rows(self._table, self._table.keys())
+        return self._walk(rows, lambda live: ((k, live[k]) for k in sorted(live)))
 
     def brief(self, key: _Key) -> Brief | None:
         """``(fingerprint, state, job_id)`` of ``key``'s record without building it; None when
         there is no record."""
-        found = self._overlay.get(key, _MISSING)
-        if found is not _MISSING:
-            return None if found is None else _brief(found)  # type: ignore[arg-type]
-        row = self._row(key)
-        return None if row < 0 else self._table.brief(row)
+        if self._one:
+            found = self._overlay.get(key, _MISSING)
+            if found is not _MISSING:
+                return None if found is None else _brief(found)  # type: ignore[arg-type]
+            row = self._table.find(key[0], key[1])
+            return None if row < 0 else self._table.brief(row)
+        where = self._find(key)
+        if isinstance(where, tuple):
+            return where[0].brief(where[1])
+        return None if where is None else _brief(where)
 
     def briefs(self, job_ids: bool = True) -> Iterator[tuple[_Key, Brief]]:
         """``(key, (fingerprint, state, job_id))`` for every record, in key order; without
         ``job_ids`` the job ID of a packed row is not decoded (None): a plan needs it only to
         find fresh facts, and there are none when no recorded job was unfinished."""
-        if not self._overlay:  # the common case: straight off the table
-            brief = self._table.brief
-            for key, row in self._table.keys():
-                yield key, brief(row, job_ids)
-            return
-        for key, table, row, rec in stream(Layer.of(self._table, self._overlay)):
-            if table is None:
-                assert rec is not None
-                yield key, _brief(rec)
-            else:
-                yield key, table.brief(row, job_ids)
+
+        def rows(table: Table, keys: Iterator[tuple[_Key, int]]) -> Iterator[_Brief]:
+            brief = table.brief
+            return ((key, brief(row, job_ids)) for key, row in keys)
+
+        if self._plain:  # the common case (the plan's merge join): straight off the table
+            return rows(self._table, self._table.keys())
+        return self._walk(rows, lambda live: ((k, _brief(live[k])) for k in sorted(live)))
+
+    def _walk(
+        self,
+        rows: Callable[[Table, Iterator[tuple[_Key, int]]], Iterator[_T]],
+        records: Callable[[dict[_Key, JobRecord]], Iterator[_T]],
+    ) -> Iterator[_T]:
+        """Items of every visible record in key order: ``rows`` makes them from a table's
+        visible (key, row) pairs, ``records`` from an overlay's live records (in key order)."""
+        sized: list[tuple[int, Iterator[_T]]] = []
+        for layer, mask, live in self._parts():
+            sized.append(
+                (layer.table.count(mask), rows(layer.table, visible_keys(layer.table, mask)))
+            )
+            if live:
+                sized.append((len(live), records(live)))
+        sized.sort(key=_first, reverse=True)  # the biggest first: its items pass one merge
+        return merged([source for _, source in sized])
 
     def only(self, batches: Collection[str]) -> PackedJobs:
         """The records of ``batches`` alone: a view sharing this one's columns."""
-        table = copy.copy(self._table)
-        table.ranges = {b: span for b, span in table.ranges.items() if b in batches}
-        overlay = {k: r for k, r in self._overlay.items() if k[0] in batches}
-        return PackedJobs(Layer.of(table, overlay))
+        layers = []
+        for layer in self._layers:
+            table = copy.copy(layer.table)
+            table.ranges = {b: span for b, span in table.ranges.items() if b in batches}
+            overlay = {k: r for k, r in layer.overlay.items() if k[0] in batches}
+            layers.append(Layer.of(table, overlay))
+        lives = tuple(
+            {k: r for k, r in live.items() if k[0] in batches} for live in self._seen.live
+        )
+        return PackedJobs(layers, Shadow(self._seen.masks, lives))
 
     def unfinished(self) -> Iterator[JobRecord]:
-        """The records worth refreshing: submitted (a job ID) and not finished. Only those are
-        built; none at all from the table when every state it holds is a finished one."""
-        table = self._table
-        words = table.pools.words.values
-        open_codes = {c for c, w in enumerate(words) if not JobState.is_finished(w[1])}
-        if not open_codes:
-            recs: Iterator[JobRecord | None] = iter(self._overlay.values())
-        else:
-            recs = self._open_rows(open_codes)
-        for rec in recs:
-            if rec is not None and rec.job_id and not rec.finished:
-                yield rec
-
-    def _open_rows(self, open_codes: set[int]) -> Iterator[JobRecord | None]:
-        for key, table, row, rec in stream(Layer.of(self._table, self._overlay)):
-            if table is None:
-                yield rec
-            elif table.ints[6 * row + 1] in open_codes:
-                yield JobRecord(*table.fields(row, key[1]))
+        """The records worth refreshing: submitted (a job ID) and not finished; not in key
+        order. Only those are built; none at all from a table whose every state is finished."""
+        for layer, mask, live in self._parts():
+            table = layer.table
+            words = table.pools.words.values
+            open_codes = {c for c, w in enumerate(words) if not JobState.is_finished(w[1])}
+            recs: Iterable[JobRecord] = live.values()
+            if open_codes:
+                built = (
+                    JobRecord(*table.fields(row, table.name_of(row)))
+                    for row in table.rows_with_words(open_codes, mask)
+                )
+                recs = chain(built, recs)
+            for rec in recs:
+                if rec.job_id and not rec.finished:
+                    yield rec
 
     def times(self) -> set[str]:
         """Every distinct ``intent_time``, ``submitted_at`` and ``finished_at`` of the records."""
-        counts = self._table.time_codes()
-        for key in self._overlay:
-            row = self._row(key)
-            if row >= 0:  # hidden by the overlay
-                counts.subtract(self._table.time_codes_of(row))
-        values = self._table.pools.times.values
-        found = {values[code] for code, n in counts.items() if n > 0 and code}
-        for rec in self._overlay.values():
-            if rec is not None:
-                found |= {t for t in (rec.intent_time, rec.submitted_at, rec.finished_at) if t}
+        found: set[str] = set()
+        for layer, mask, live in self._parts():
+            values = layer.table.pools.times.values
+            found.update(values[code] for code in layer.table.time_codes(mask) if code)
+            for rec in live.values():
+                found.update(t for t in (rec.intent_time, rec.submitted_at, rec.finished_at) if t)
         return found
 
 

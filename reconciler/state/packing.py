@@ -13,15 +13,16 @@ Rows are appended in strictly increasing key order (segments are written sorted)
 break the order, tombstones and odd records go to the layer's overlay, ``{key: JobRecord |
 None}`` (None: removed), which wins over the table; so do the lines of a small newer segment
 (:func:`reconciler.state.layout.load_state` decides). A big newer segment gets a layer of its
-own, and the layers are merged into one by :func:`fold`.
+own; the snapshot reads the layers as one (:mod:`.layers`), no row is packed twice. A table's
+pools are its own to read from (``table.pools``): tables of one read need not share them.
 """
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from collections.abc import Iterator
+from itertools import compress
 from operator import itemgetter
 from typing import Any, Final
 
@@ -75,7 +76,8 @@ class Pool:
 
 
 class Pools:
-    """The pools every table of one read shares (so folding copies codes, not strings)."""
+    """The pools of a table (the tables of one read share theirs, so a value repeated in
+    every segment is stored once; nothing depends on it)."""
 
     def __init__(self) -> None:
         self.batches, self.words, self.times = Pool("str"), Pool("words"), Pool("time")
@@ -191,29 +193,37 @@ class Table:
         self.ranges = ranges
         return self
 
-    def count(self) -> int:
-        """Rows in the batches of ``ranges`` (a view may keep only some)."""
-        starts, blocks = self.block_rows, len(self.block_rows)
-        return sum(
-            (starts[end] if end < blocks else self.rows) - starts[first]
-            for first, end in self.ranges.values()
-        )
+    def count(self, mask: bytearray | None = None) -> int:
+        """Rows in the batches of ``ranges`` (a view may keep only some); only those ``mask``
+        marks 1, if given."""
+        spans = [self.row_span(first, end) for first, end in self.ranges.values()]
+        if mask is None:
+            return sum(hi - lo for lo, hi in spans)
+        return sum(mask.count(1, lo, hi) for lo, hi in spans)
 
-    def _row_span(self, first: int, end: int) -> tuple[int, int]:
+    def row_span(self, first: int, end: int) -> tuple[int, int]:
+        """The rows (start, end) of blocks ``first`` to ``end`` (a batch's span in ``ranges``)."""
         starts = self.block_rows
         return starts[first], starts[end] if end < len(starts) else self.rows
 
-    def time_codes(self) -> Counter[int]:
-        """How many times each time code occurs in the rows of ``ranges``."""
-        counts: Counter[int] = Counter()
+    def time_codes(self, mask: bytearray | None = None) -> set[int]:
+        """The time codes in the rows of ``ranges`` (those ``mask`` marks 1, if given)."""
+        codes: set[int] = set()
         for first, end in self.ranges.values():
-            lo, hi = self._row_span(first, end)
+            lo, hi = self.row_span(first, end)
             for column in (2, 3, 4):
-                counts.update(self.ints[_INTS * lo + column : _INTS * hi : _INTS])
-        return counts
+                values = self.ints[_INTS * lo + column : _INTS * hi : _INTS]
+                codes.update(values if mask is None else compress(values, mask[lo:hi]))
+        return codes
 
-    def time_codes_of(self, row: int) -> list[int]:
-        return list(self.ints[_INTS * row + 2 : _INTS * row + 5])
+    def rows_with_words(self, codes: set[int], mask: bytearray | None = None) -> Iterator[int]:
+        """The rows of ``ranges`` whose (target, state, code, message) code is in ``codes``
+        (and that ``mask`` marks 1, if given), batch by batch."""
+        for first, end in self.ranges.values():
+            lo, hi = self.row_span(first, end)
+            for row, code in enumerate(self.ints[_INTS * lo + 1 : _INTS * hi : _INTS], lo):
+                if code in codes and (mask is None or mask[row]):
+                    yield row
 
     def names(self, block: int) -> list[str]:
         """The input objects of ``block``'s rows, in order (the last block asked for is kept:
@@ -249,6 +259,21 @@ class Table:
                 for name in self.names(block):
                     yield (batch, name), row
                     row += 1
+
+    def batch_keys(self, batch: str) -> Iterator[tuple[_Key, int]]:
+        """((batch, name), row) of the rows of one batch of ``ranges``, in key order."""
+        starts = self.block_rows
+        first, end = self.ranges[batch]
+        for block in range(first, end):
+            row = starts[block]
+            for name in self.names(block):
+                yield (batch, name), row
+                row += 1
+
+    def name_of(self, row: int) -> str:
+        """The input object of ``row``."""
+        block = bisect_right(self.block_rows, row) - 1
+        return self.names(block)[row - self.block_rows[block]]
 
     def brief(self, row: int, job_id: bool = True) -> tuple[str, str, str | None]:
         """(fingerprint, state, job_id) of ``row`` without building the record (job_id None
@@ -333,73 +358,3 @@ class Layer:
     def seal(self) -> Layer:
         self.table.seal()
         return self
-
-
-_Row = tuple[_Key, Table | None, int, JobRecord | None]  # table None + rec None: removed
-
-
-def stream(layer: Layer, removed: bool = False) -> Iterator[_Row]:
-    """The layer's keys in order with where each record is: (key, table, row, None) for a
-    packed row, (key, None, -1, record) for an overlay record; tombstones only if ``removed``."""
-    table, overlay = layer.table, layer.overlay
-    extra = sorted(overlay)
-    i, n = 0, len(extra)
-    for key, row in table.keys():
-        while i < n and extra[i] <= key:
-            k = extra[i]
-            rec = overlay[k]
-            i += 1
-            if rec is not None or removed:
-                yield k, None, -1, rec
-            if k == key:
-                break
-        else:
-            yield key, table, row, None
-    for k in extra[i:]:
-        rec = overlay[k]
-        if rec is not None or removed:
-            yield k, None, -1, rec
-
-
-def _merge(older: Iterator[_Row], newer: Iterator[_Row]) -> Iterator[_Row]:
-    """Two layers' streams in key order, the newer winning a key both have."""
-    a, b = next(older, None), next(newer, None)
-    while a is not None or b is not None:
-        if b is None or (a is not None and a[0] < b[0]):
-            assert a is not None
-            yield a
-            a = next(older, None)
-            continue
-        if a is not None and a[0] == b[0]:
-            a = next(older, None)
-        if b[1] is not None or b[3] is not None:
-            yield b
-        b = next(newer, None)
-
-
-def fold(layers: list[Layer]) -> Layer:
-    """One layer holding ``layers`` applied oldest first: every row that fits packed again,
-    odd records kept whole in the overlay."""
-    out = Layer(layers[0].table.pools)
-    rows: Iterator[_Row] = stream(layers[0])
-    for layer in layers[1:]:
-        rows = _merge(rows, stream(layer, removed=True))
-    for key, table, row, rec in rows:
-        if table is not None:
-            fields = table.fields(row, key[1])
-            rec = None if out.table.add(_lists(fields)) == ADDED else JobRecord(*fields)
-        elif rec is not None and out.table.add(_lists(values(rec))) == ADDED:
-            rec = None
-        if rec is not None:
-            out.overlay[key] = rec
-    return out.seal()
-
-
-def _lists(v: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Field values with the three tuples as lists (the shape :meth:`Table.add` takes)."""
-    return (*v[:12], list(v[12]), list(v[13]), list(v[14]))
-
-
-def values(rec: JobRecord) -> tuple[Any, ...]:
-    """A record's 15 field values, in constructor order."""
-    return tuple(getattr(rec, name) for name in JobRecord._KINDS)

@@ -74,7 +74,7 @@ def read_snapshot(loaded: Loaded | None, entries: list[Entry]) -> StateSnapshot:
         replay(doc, entries)
         return snapshot_of(doc, len(entries))
     replay(loaded.doc, [e for e in entries if e[0] in (PUT_TEMPLATE, DROP_TEMPLATE)])
-    replay_onto(loaded.packed, entries)
+    replay_onto(loaded.packed[-1], entries)  # the newest layer's overlay wins over all
     return snapshot_of(loaded.doc, len(entries), PackedJobs(loaded.packed))
 
 

@@ -9,23 +9,27 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import StateError
 from reconciler.model.records import JobRecord
 from reconciler.state import LocalStateStore
 from reconciler.state.entries import DROP_JOB, PUT_JOB, Entry
+from reconciler.state.layers import CHUNK, SPARSE, shadow
 from reconciler.state.layout import load_state
-from reconciler.state.packed import PackedJobs
+from reconciler.state.packed import PackedJobs, replay_onto
+from reconciler.state.packing import Layer, Pools
 from reconciler.state.segments import Header, SegmentBuilder, render_header, segment_name
 from reconciler.state.view import read_snapshot, replay, snapshot_of
-from tests.helpers.state_records import job
+from tests.helpers.state_records import T0, job
 
+Key = tuple[str, str]
 HEX = "0123456789abcdef"
 _hex = st.text(HEX, min_size=12, max_size=12)
 _word = st.sampled_from(["", "Success", "Failed", "Unknown", "ÄÖ", "b0", "2026-01-01T00:00:00Z"])
@@ -119,9 +123,46 @@ def _journal(draw_lines: list[dict[str, Any]]) -> list[Entry]:
     return entries
 
 
+def _briefed(rec: JobRecord) -> tuple[str, str, str | None]:
+    return rec.fingerprint, rec.state, rec.job_id
+
+
+def _times(recs: Iterable[JobRecord]) -> set[str]:
+    return {t for r in recs for t in (r.intent_time, r.submitted_at, r.finished_at) if t}
+
+
+def _assert_same(jobs: PackedJobs, expected: Mapping[Key, JobRecord], probes: list[Key]) -> None:
+    """Every accessor of ``jobs`` answers as the dict ``expected`` does (``probes``: keys to
+    look up, present or not)."""
+    ordered = sorted(expected)
+    assert len(jobs) == len(expected)
+    assert list(jobs) == ordered
+    assert list(jobs.items()) == [(k, expected[k]) for k in ordered]
+    assert list(jobs.pairs()) == [(k, expected[k]) for k in ordered]
+    assert list(jobs.values()) == [expected[k] for k in ordered]
+    assert list(jobs.briefs()) == [(k, _briefed(expected[k])) for k in ordered]
+    without = list(jobs.briefs(job_ids=False))  # a packed row's job ID is left out (None)
+    assert [k for k, _ in without] == ordered
+    for key, (fingerprint, state, job_id) in without:
+        assert (fingerprint, state) == _briefed(expected[key])[:2]
+        assert job_id in (None, expected[key].job_id)
+    assert jobs == expected
+    for key in [*probes, ("b0", "never"), ("b9", "a")]:
+        rec = expected.get(key)
+        assert (key in jobs) == (rec is not None)
+        assert jobs.get(key) == rec and jobs.get(key, "none") == (rec or "none")
+        assert jobs.brief(key) == (None if rec is None else _briefed(rec))
+    assert jobs.times() == _times(expected.values())
+    unfinished = list(jobs.unfinished())
+    assert sorted(r.key for r in unfinished) == sorted(
+        k for k, r in expected.items() if r.job_id and not r.finished
+    )
+    assert all(r == expected[r.key] for r in unfinished)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    segments=st.lists(_segment, max_size=4),
+    segments=st.lists(_segment, max_size=5),
     journal=st.lists(_line, max_size=5),
     small=st.sampled_from([0, 2, 1000]),
 )
@@ -131,6 +172,7 @@ def test_packed_snapshot_equals_the_dict_read(
     journal: list[dict[str, Any]],
     small: int,
 ) -> None:
+    """``small`` 0 gives every segment a layer of its own: several big layers read as one."""
     directory = tmp_path_factory.mktemp("seg")
     header = _write_state(directory, segments)
     path = directory / "state.json"
@@ -142,43 +184,61 @@ def test_packed_snapshot_equals_the_dict_read(
     old = load_state(header, path, read)
     replay(old.doc, entries)
     expected = snapshot_of(old.doc, len(entries)).jobs
-    packed = read_snapshot(
-        load_state(header, path, read, packed=True, small_segment=small), entries
-    )
-    jobs = packed.jobs
+    loaded = load_state(header, path, read, packed=True, small_segment=small)
+    assert loaded.packed is not None
+    event(f"{len(loaded.packed)} layer(s)")
+    jobs = read_snapshot(loaded, entries).jobs
     assert isinstance(jobs, PackedJobs)
-    assert len(jobs) == len(expected)
-    assert list(jobs) == sorted(expected)
-    assert list(jobs.items()) == sorted(expected.items())
-    assert list(jobs.values()) == [expected[k] for k in sorted(expected)]
-    assert list(jobs.briefs()) == [
-        (k, (r.fingerprint, r.state, r.job_id)) for k, r in sorted(expected.items())
-    ]
-    assert jobs == expected
-    for line in [x for seg, _ in segments for x in seg] + journal:
-        key = _key(line)
-        assert (key in jobs) == (key in expected)
-        assert jobs.get(key) == expected.get(key)
-        rec = expected.get(key)
-        assert jobs.brief(key) == (
-            None if rec is None else (rec.fingerprint, rec.state, rec.job_id)
-        )
-    assert jobs.get(("b0", "never")) is None and ("b9", "a") not in jobs
-    assert jobs.times() == {
-        t for r in expected.values() for t in (r.intent_time, r.submitted_at, r.finished_at) if t
-    }
-    assert sorted(r.key for r in jobs.unfinished()) == sorted(
-        k for k, r in expected.items() if r.job_id and not r.finished
-    )
-    assert all(r == expected[r.key] for r in jobs.unfinished())
+    probes = [_key(line) for line in [x for seg, _ in segments for x in seg] + journal]
+    _assert_same(jobs, expected, probes)
     for batches in ({"b0"}, {"b1", "bé"}, set()):
-        part = jobs.only(batches)
         wanted = {k: r for k, r in expected.items() if k[0] in batches}
-        assert len(part) == len(wanted) and list(part.items()) == sorted(wanted.items())
-        assert all(part.get(k) == wanted.get(k) for k in expected)
-        assert part.times() == {
-            t for r in wanted.values() for t in (r.intent_time, r.finished_at) if t
-        } | {r.submitted_at for r in wanted.values() if r.submitted_at}
+        _assert_same(jobs.only(batches), wanted, probes)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    segments=st.lists(_segment, min_size=1, max_size=5),
+    journal=st.lists(_line, max_size=5),
+    chunk=st.sampled_from([1, 2, CHUNK]),
+    sparse=st.sampled_from([0, 1, SPARSE, 10**9]),
+)
+def test_layers_with_pools_of_their_own_read_as_one(
+    segments: list[tuple[list[dict[str, Any]], bool]],
+    journal: list[dict[str, Any]],
+    chunk: int,
+    sparse: int,
+) -> None:
+    """A layer per segment, each with its own pools (codes differ between tables), names
+    matched a block at a time or looked up one by one (``chunk``, ``sparse``)."""
+    expected: dict[Key, JobRecord] = {}
+    layers = []
+    for lines, in_order in segments:
+        if in_order:  # as encode_lines writes: one line per key, sorted
+            lines = [dict({_key(x): x for x in lines})[k] for k in sorted({_key(x) for x in lines})]
+        layer = Layer(Pools())
+        for line in lines:
+            key = _key(line)
+            if "job" in line:
+                layer.job(line["job"])
+                expected[key] = JobRecord.from_dict(line["job"])
+            else:
+                layer.drop(key)
+                expected.pop(key, None)
+        layers.append(layer.seal())
+    entries = _journal(journal)
+    replay_onto(layers[-1], entries)
+    for op, value in entries:
+        if op == PUT_JOB:
+            expected[value.key] = value
+        else:
+            expected.pop(value, None)
+    jobs = PackedJobs(layers, shadow(layers, chunk, sparse))
+    probes = [_key(line) for line in [x for seg, _ in segments for x in seg] + journal]
+    _assert_same(jobs, expected, probes)
+    for batches in ({"b0"}, {"b1", "bé"}):
+        wanted = {k: r for k, r in expected.items() if k[0] in batches}
+        _assert_same(jobs.only(batches), wanted, probes)
 
 
 def _packable(i: int, **kw: object) -> JobRecord:
@@ -186,6 +246,33 @@ def _packable(i: int, **kw: object) -> JobRecord:
     digits = f"{i * 7919:048x}"
     fingerprint = ".".join(digits[j : j + 12] for j in range(0, 48, 12))
     return job(i, fingerprint=fingerprint, marker=f"rcn:{i:016x}", job_id=f"s{i:031x}", **kw)
+
+
+def test_big_layers_are_read_as_one_without_packing_again(tmp_path: Path) -> None:
+    """A base, a big newer segment over keys all along it (updates and tombstones included)
+    and a few keys on top: two layers (the few keys in the second's overlay), the base
+    partly hidden by both: matched in bulk (the second's table) and one by one (its overlay,
+    few next to the base)."""
+    old = "2020-01-01T00:00:00Z"
+    base = [_packable(i, intent_time=old if i % 7 == 0 else T0) for i in range(0, 800, 2)]
+    second = [_packable(i, state="Running") for i in range(1, 800, 8)]  # new keys
+    second += [_packable(i, state="Failed") for i in range(0, 800, 14)]  # updates
+    third = [_packable(i, state="Success", finished_at="2026-05-05T00:00:00Z") for i in (3, 4, 5)]
+    lines = [[{"job": r.to_dict()} for r in recs] for recs in (base, second, third)]
+    lines[1] += [{"drop_job": ["b", f"in/{i:05d}.mp4"]} for i in range(2, 800, 70)]
+    lines[2] += [{"drop_job": ["b", "in/00006.mp4"]}, {"drop_job": ["b", "in/00009.mp4"]}]
+    header = _write_state(tmp_path, [(x, True) for x in lines])
+    read = lambda n: (tmp_path / n).read_bytes()  # noqa: E731
+    loaded = load_state(header, tmp_path / "s.json", read, packed=True, small_segment=0)
+    assert loaded.packed is not None and len(loaded.packed) == 2
+    expected = load_state(header, tmp_path / "s.json", read).doc.jobs
+    jobs = read_snapshot(loaded, []).jobs
+    assert isinstance(jobs, PackedJobs)
+    _assert_same(jobs, expected, [(k[0], k[1]) for k in expected] + [("b", "in/00006.mp4")])
+    # the base, new keys, base keys dropped; on top two new keys, two keys dropped
+    assert len(jobs) == 400 + 100 - 12 + 2 - 2
+    assert old in {r.intent_time for r in base} and old not in jobs.times()  # all replaced
+    assert jobs.brief(("b", "in/00004.mp4")) == _briefed(third[1])
 
 
 def test_a_read_of_a_real_store_is_packed_and_equal(store: LocalStateStore) -> None:
@@ -282,7 +369,7 @@ def test_a_value_shared_by_several_fields_of_the_first_record(tmp_path: Path) ->
         header, tmp_path / "s.json", lambda n: (tmp_path / n).read_bytes(), packed=True
     )
     jobs = read_snapshot(loaded, []).jobs
-    assert isinstance(jobs, PackedJobs) and not loaded.packed.overlay  # type: ignore[union-attr]
+    assert isinstance(jobs, PackedJobs) and not loaded.packed[-1].overlay  # type: ignore[index]
     assert list(jobs) == [("x", "in/00001.mp4"), ("x", "in/2")]
     assert list(jobs.values()) == [JobRecord.from_dict(x["job"]) for x in lines]
 

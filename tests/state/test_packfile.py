@@ -46,7 +46,7 @@ def _segment(lines: list[dict[str, Any]]) -> tuple[bytes, SegmentInfo]:
 def _from_segment(data: bytes, info: SegmentInfo) -> tuple[PackedJobs, dict[_Key, TemplateRecord]]:
     layer, templates = Layer(Pools()), {}
     apply_segment(data, info, "test", templates, layer)
-    return PackedJobs(layer.seal()), templates
+    return PackedJobs((layer.seal(),)), templates
 
 
 def _from_pack(
@@ -58,7 +58,7 @@ def _from_pack(
     layer, lines = decoded
     templates: dict[_Key, TemplateRecord] = {}
     apply_lines(lines, "test", templates, layer)
-    return PackedJobs(layer), templates
+    return PackedJobs((layer,)), templates
 
 
 def _pack(lines: list[dict[str, Any]], info: SegmentInfo) -> bytes:
@@ -206,3 +206,31 @@ def test_a_state_without_packs_reads_the_same(
     _big(other)
     assert not list(other.segments_dir.glob("*.pack"))
     assert dict(other.read().jobs) == with_packs
+
+
+def test_two_big_layers_both_from_their_packs(store: LocalStateStore) -> None:
+    """A base and a big newer segment (not merged: the base is more than twice its size), each
+    read from its own pack with pools of its own, then a small segment and a journal on top."""
+    changed = range(0, 2 * PACK_MIN_JOBS, 2)  # every other key of the base's first part
+    base = 2 * (len(changed) + 101) + 100
+    with store.open() as w:
+        w.put_jobs([_packable(i, state="Success") for i in range(base)])
+    with store.open() as w:
+        w.put_jobs([_packable(i, state="Failed", code="E1") for i in changed])
+        w.put_jobs([_packable(i, state="Running") for i in range(base, base + 100)])
+        w.drop_job("b", "in/00001.mp4")
+    with store.open() as w:
+        w.put_jobs([_packable(3, state="Running")])
+    header = json.loads(store.path.read_text())
+    assert [s["jobs"] for s in header["segments"]] == [base, len(changed) + 101, 1]
+    for info in header["segments"][:2]:  # both big segments damaged: only their packs remain
+        segment = store.segments_dir / info["name"]
+        segment.write_bytes(bytes(segment.stat().st_size))
+    jobs = store.read().jobs
+    assert len(jobs) == base + 100 - 1
+    assert jobs[_packable(0).key].state == "Failed" and jobs[_packable(5).key].state == "Success"
+    assert _packable(1).key not in jobs
+    assert sorted(r.key for r in jobs.unfinished()) == [
+        _packable(i).key for i in (3, *range(base, base + 100))
+    ]
+    assert list(jobs) == sorted(jobs) and len(list(jobs.briefs())) == len(jobs)
