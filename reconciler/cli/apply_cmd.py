@@ -106,7 +106,11 @@ def apply(
             return ec.ERROR
         else:
             click.echo(summary_line(the_plan))
-        code = ec.ERROR if result is not None and result.failures else ec.OK
+        code = ec.OK
+        if result is not None and result.failures:
+            fail(f"{len(result.failures)} action(s) of this apply failed (listed above); "
+                 "apply again to retry them")  # fmt: skip
+            code = ec.ERROR
         if wait_:
             waiting = wait_timeout(budget, timeout, time.monotonic())
             keys = result.submitted if result is not None and budget.bounded else None
