@@ -20,8 +20,11 @@ Inputs: each of the 20 batches lists its keys in a gzip key file (``--inputs key
 docs/inputs.md recommends for large batches) or in the YAML itself (``--inputs yaml``, what
 this bench measured before key files existed; a million keys in YAML take longer to parse than
 the whole no-op plan's budget).
+The plan is measured ``--repeat`` times per size and backend, in rounds over all of them (this
+VM's CPU speed drifts by 15-30 % within minutes): the tables show the median and the highest
+peak RSS, and a last table every wall.
 Run:  .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--backends local,cos]
-      [--inputs keys|yaml]
+      [--inputs keys|yaml] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -181,13 +185,15 @@ def _state_bytes(workdir: Path) -> int:
 
 
 def measure_all(
-    sizes: list[int], backends: list[str], inputs: str
+    sizes: list[int], backends: list[str], inputs: str, repeat: int = 1
 ) -> dict[tuple[int, str], dict[str, Any]]:
+    """Build every size, then plan ``repeat`` times in rounds over every size and backend (so
+    a drift of the machine's speed hits each alike), then read, apply and run once each."""
     results: dict[tuple[int, str], dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         with emulator(latency_ms=0, qps=0, job_seconds=1) as emu:
-            for size in sizes:
-                work = Path(tmp) / str(size)
+            works = {size: Path(tmp) / str(size) for size in sizes}
+            for size, work in works.items():
                 work.mkdir()
                 with Timer() as t:
                     run_child(
@@ -195,9 +201,16 @@ def measure_all(
                         "--inputs", inputs,
                     )  # fmt: skip
                 print(f"built {size:,} in {t.wall:.0f} s", file=sys.stderr)
+            plans: dict[tuple[int, str], list[dict[str, Any]]] = {}
+            for _ in range(repeat):
+                for size, work in works.items():
+                    for backend in backends:
+                        out = run_child("--child", "plan", str(work), emu.url, backend)
+                        plans.setdefault((size, backend), []).append(json.loads(out))
+            for size, work in works.items():
                 for backend in backends:
                     r = json.loads(run_child("--child", "read", str(work), emu.url, backend))
-                    r.update(json.loads(run_child("--child", "plan", str(work), emu.url, backend)))
+                    r.update(_summary(plans[(size, backend)]))
                     r.update(
                         json.loads(run_child("--child", "measure", str(work), emu.url, backend))
                     )
@@ -205,6 +218,18 @@ def measure_all(
                     results[(size, backend)] = r
                     print(f"{size:,} {backend}: {r}", file=sys.stderr)
     return results
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median plan (wall and CPU), the highest peak RSS, and every wall."""
+    walls = sorted(r["plan"] for r in runs)
+    return {
+        "plan": statistics.median(walls),
+        "plan_cpu": statistics.median(r["plan_cpu"] for r in runs),
+        "plan_rss": max(r["plan_rss"] for r in runs),
+        "changes": max(r["changes"] for r in runs),
+        "plans": walls,
+    }
 
 
 def report(results: dict[tuple[int, str], dict[str, Any]]) -> None:
@@ -225,6 +250,11 @@ def report(results: dict[tuple[int, str], dict[str, Any]]) -> None:
             ratios = [[s, big[s] / small[s]] for s in STEPS]
             print(f"\n## {backend}: time ratio {sizes[-1]:,}/{sizes[-2]:,}")
             print(table(["step", "ratio"], ratios))
+    if any(len(r["plans"]) > 1 for r in results.values()):
+        print("\n## Every no-op plan (s, sorted; the tables show the median, RSS the highest)")
+        rows = [[f"{size:,}", backend, ", ".join(f"{w:.2f}" for w in r["plans"])]
+                for (size, backend), r in results.items()]  # fmt: skip
+        print(table(["jobs", "backend", "plan walls"], rows))
 
 
 def main() -> None:
@@ -238,6 +268,9 @@ def main() -> None:
         choices=("keys", "yaml"),
         default="keys",
         help="batches list their inputs in gzip key files (default) or in the YAML itself",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="no-op plans per size and backend (median shown)"
     )
     parser.add_argument("--child", nargs=3, metavar=("MODE", "DIR", "URL"), help=argparse.SUPPRESS)
     parser.add_argument("backend", nargs="?", default="local", help=argparse.SUPPRESS)
@@ -256,7 +289,7 @@ def main() -> None:
         return
     print(machine(), f"pid {os.getpid()}", f"inputs: {args.inputs}")
     sizes = [int(s) for s in args.sizes.split(",")]
-    report(measure_all(sizes, args.backends.split(","), args.inputs))
+    report(measure_all(sizes, args.backends.split(","), args.inputs, args.repeat))
 
 
 if __name__ == "__main__":
