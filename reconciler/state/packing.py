@@ -251,14 +251,8 @@ class Table:
 
     def keys(self) -> Iterator[tuple[_Key, int]]:
         """((batch, name), row) of every row, in key order."""
-        starts = self.block_rows
         for batch in sorted(self.ranges):
-            first, end = self.ranges[batch]
-            for block in range(first, end):
-                row = starts[block]
-                for name in self.names(block):
-                    yield (batch, name), row
-                    row += 1
+            yield from self.batch_keys(batch)
 
     def batch_keys(self, batch: str) -> Iterator[tuple[_Key, int]]:
         """((batch, name), row) of the rows of one batch of ``ranges``, in key order."""
