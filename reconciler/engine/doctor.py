@@ -167,11 +167,12 @@ def _state(settings: Settings) -> list[Check]:
     try:
         with settings.state() as store:
             snapshot = store.read()
+            segments = store.verify()
             holder = store.holder()
     except (ReconcilerError, OSError) as exc:
         fix = "check --state / the manifests' state: and, for COS, that the key can read it"
         return [Check("state", "fail", f"{where}: {exc}", fix)]
-    size = f"serial {snapshot.serial}, {len(snapshot.jobs)} job(s)"
+    size = f"serial {snapshot.serial}, {len(snapshot.jobs)} job(s), {segments} segment(s) intact"
     checks = [Check("state", "ok", f"{where}: readable ({size})")]
     if holder is None:
         return [*checks, Check("state lock", "ok", "free")]

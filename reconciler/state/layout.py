@@ -146,6 +146,23 @@ def load_state(
     return Loaded(_with_time(doc, parsed.written_at), parsed, stack)
 
 
+def verify_segments(data: bytes, path: Path, read_segment: ReadSegment) -> int:
+    """Check the segments the header ``data`` names (see ``StateStore.verify``); 0 for a
+    whole document."""
+    parsed = parse_state_file(data, path)
+    if isinstance(parsed, Document):
+        return 0
+    for info in parsed.segments:
+        seg = read_segment(info.name)
+        if seg is None:
+            raise SegmentMissing(
+                f"state {path}: segment {info.name} named by its header is missing; "
+                "restore it, or the previous header and its segments, from a copy"
+            )
+        verify(seg, info, f"state {path}")
+    return len(parsed.segments)
+
+
 def _joins_below(info: SegmentInfo, layers: list[Layer], small: int) -> bool:
     """A packed read puts a small segment's jobs on top of the layer below (its overlay), a
     big one in a layer of its own (the snapshot reads the layers as one)."""

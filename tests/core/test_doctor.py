@@ -22,10 +22,12 @@ from reconciler.engine.workflow import Settings
 from reconciler.model import CosState
 from reconciler.remote.inprocess import wsgi_transport
 from reconciler.state.local.store import LocalStateStore as StateStore
+from reconciler.state.packfile import PACK_MIN_JOBS
 from tests.helpers.emulators import World
 from tests.helpers.identity import ENV
 from tests.helpers.manifests import EXAMPLES
 from tests.helpers.middleware import Middleware, Reply, error
+from tests.state.test_packed import _packable
 
 
 def _doctor(world: World, app: Any, env: dict[str, str] | None = None, **kw: Any) -> Report:
@@ -142,6 +144,19 @@ def test_unreadable_state(world: World) -> None:
     world.settings.state_path.write_text("{not json")
     check = _checks(_doctor(world, world.app))["state"]
     assert check.status == "fail" and str(world.settings.state_path) in check.detail
+
+
+def test_a_damaged_segment_behind_a_pack(world: World) -> None:
+    """A read takes the pack and would not notice; doctor checks the segment a writer reads."""
+    store = StateStore(world.settings.state_path)
+    with store.open() as w:
+        w.put_jobs([_packable(i) for i in range(PACK_MIN_JOBS)])
+    assert "1 segment(s) intact" in _checks(_doctor(world, world.app))["state"].detail
+    [segment] = store.segments_dir.glob("*.jsonl.gz")
+    segment.write_bytes(segment.read_bytes()[:-10])
+    assert len(store.read().jobs) == PACK_MIN_JOBS
+    check = _checks(_doctor(world, world.app))["state"]
+    assert check.status == "fail" and segment.name in check.detail
 
 
 @pytest.fixture

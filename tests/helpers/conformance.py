@@ -31,6 +31,7 @@ class Harness:
     crash: Callable[[StateWriter], None]
     plant: Callable[[bytes], None]  # make these bytes the main state's current version
     written: Callable[[], int]  # bytes of state files/objects written so far (see local_harness)
+    overwrite: Callable[[str, bytes], None]  # replace a file or object ``storage()`` lists
     clock: ManualClock = field(default_factory=ManualClock)
 
     def store(self) -> StateStore:
@@ -75,7 +76,10 @@ def local_harness(tmp_path: Path) -> Harness:
                     total[0] += st.st_size
         return total[0]
 
-    return Harness("local", store_at, storage, crash, plant, written)
+    def overwrite(name: str, data: bytes) -> None:
+        (tmp_path / name).write_bytes(data)
+
+    return Harness("local", store_at, storage, crash, plant, written, overwrite)
 
 
 class CountingObjects:
@@ -118,4 +122,9 @@ def cos_harness(real: CIClient) -> Harness:
         serial = json.loads(data)["serial"]
         assert real.create_object(f"states/main.json.states/{serial:012d}", data) is not None
 
-    return Harness("cos", store_at, storage, crash, plant, lambda: client.put_bytes, clock)
+    def overwrite(key: str, data: bytes) -> None:
+        real.put_object(key, data)
+
+    return Harness(
+        "cos", store_at, storage, crash, plant, lambda: client.put_bytes, overwrite, clock
+    )

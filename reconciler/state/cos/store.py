@@ -52,6 +52,7 @@ from reconciler.state.layout import (
     full_compaction,
     load_state,
     parse_state_file,
+    verify_segments,
 )
 from reconciler.state.packfile import pack_name
 from reconciler.state.segments import (
@@ -170,6 +171,23 @@ class CosStateStore:
             if again and int(again[-1].rsplit("/", 1)[1]) == serial:
                 return loaded, chunks
         raise StateError(f"state {self.name} keeps changing while being read; try again")
+
+    def verify(self) -> int:
+        """See ``StateStore.verify``; a segment pruned meanwhile is looked for again under
+        the newer version."""
+        gone = f"state {self.name}: the newest version keeps disappearing"
+        for _ in range(5):
+            found = read_newest(self.objects, self.states_prefix, gone)
+            if found is None:
+                return 0
+            key, data = found
+            try:
+                return verify_segments(data, _Named(f"{self.name} ({key})"), self.read_segment)  # type: ignore[arg-type]
+            except SegmentMissing:
+                again = read_newest(self.objects, self.states_prefix, gone)
+                if again is not None and again[0] == key:
+                    raise
+        raise StateError(gone)
 
     def read(self) -> StateSnapshot:
         """The current state without taking the lease (for plan and status)."""
