@@ -9,6 +9,8 @@ taken earlier (they must not change), and the state read back once closed.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,11 @@ from hypothesis import strategies as st
 
 from reconciler.model.records import JobRecord
 from reconciler.state import LocalStateStore, layout
+from reconciler.state.layout import full_compaction
 from reconciler.state.overlaid import Overlaid
 from reconciler.state.packed import PackedJobs
+from reconciler.state.packfile import PackBuilder
+from reconciler.state.segments import SegmentBuilder
 from reconciler.state.view import RecordView
 from tests.state.test_packed import _assert_same
 
@@ -145,3 +150,30 @@ def test_writer_loads_packed_layers_from_packs(
         assert len(read_packs) == len(BASE) and dict(jobs.items()) == model
         writer.drop_job(*KEYS[0])
         assert len(writer.snapshot.jobs) == len(model) - 1 and len(jobs) == len(model)
+
+
+def _segment(records: Mapping[Key, JobRecord]) -> tuple[bytes, bytes]:
+    """The bytes of the segment (and of its pack) a full compaction of ``records`` writes."""
+    comp = replace(full_compaction(7, "lineage", {}, records), name="fixed")
+    builder, pack = SegmentBuilder(comp.name), PackBuilder()
+    body = b"".join(builder.add(line) for line in comp.lines(pack)) + builder.finish()
+    return body, pack.encode(builder.info())
+
+
+def test_full_compaction_of_packed_records_writes_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records streamed off packed layers with changes on top make the very segment and pack
+    a dict of the same records makes."""
+    monkeypatch.setattr(layout, "PACK_MIN_JOBS", 1)
+    monkeypatch.setitem(layout.load_state.__kwdefaults__, "small_segment", 1)
+    store = LocalStateStore(tmp_path / "state.json")
+    model = _base(store)
+    jobs = store.read().jobs
+    assert isinstance(jobs, PackedJobs)
+    changes: dict[Key, JobRecord | None] = {KEYS[0]: None, KEYS[25]: None}
+    changes |= {k: _record(k, 9, i % 2 == 0) for i, k in enumerate(KEYS[3:40:4])}
+    expected = {k: r for k, r in (model | changes).items() if r is not None}
+    for records in (jobs, Overlaid(jobs, changes)):
+        want = expected if records is not jobs else model
+        assert _segment(records) == _segment(dict(sorted(want.items())))
