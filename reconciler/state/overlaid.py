@@ -10,7 +10,7 @@ reads the two as one mapping, without copying either.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping
 from operator import itemgetter
 from typing import Any, Final, overload
 
@@ -67,6 +67,9 @@ class Overlaid(Mapping[_Key, JobRecord]):
     def __iter__(self) -> Iterator[_Key]:
         return map(_first, self._merged(self._base_keys()))
 
+    def items(self) -> ItemsView[_Key, JobRecord]:
+        return _Items(self)
+
     def pairs(self) -> Iterator[_Pair]:
         """(key, record) in key order (a full compaction streams the segment from this)."""
         base = self.base
@@ -87,3 +90,12 @@ class Overlaid(Mapping[_Key, JobRecord]):
         kept = (item for item in base if item[0] not in changes)
         added = ((k, rec) for k in sorted(changes) if (rec := changes[k]) is not None)
         return merged([kept, added])
+
+
+class _Items(ItemsView[_Key, JobRecord]):
+    """``items()`` that streams (the ABC's would look every key up again)."""
+
+    _mapping: Overlaid
+
+    def __iter__(self) -> Iterator[_Pair]:
+        return self._mapping.pairs()
