@@ -206,8 +206,9 @@ class PackedJobs(Mapping[_Key, JobRecord]):
 
     def topped(self, overlay: dict[_Key, JobRecord | None]) -> PackedJobs:
         """These records with ``overlay`` (whole records; None: dropped) as a newest layer on
-        top, sharing the columns: O(overlay) look-ups, no row packed again (a writer's
-        snapshot). ``overlay`` becomes the new view's: do not change it afterwards."""
+        top, sharing the columns (a writer's snapshot): a look-up per key and layer and a copy
+        of the row marks (a byte a row) of a layer it hides rows of; no row is packed again.
+        ``overlay`` becomes the new view's: do not change it afterwards."""
         masks: list[bytearray | None] = []
         lives: list[dict[_Key, JobRecord]] = []
         for layer, mask, live in self._parts():
