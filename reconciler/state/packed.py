@@ -3,8 +3,9 @@
 Why: ``StateStore.read()`` serves plan, status and the look-up before submitting; none of them
 change the records, and at a million jobs a dict of :class:`JobRecord` objects cost 850 MB.
 :class:`PackedJobs` keeps them in the columns :mod:`.packing` builds (about a tenth of that)
-and materialises a record only when it is asked for. Writers keep plain dicts
-(:class:`~reconciler.state.view.RecordView`): only snapshots are packed.
+and materialises a record only when it is asked for. Writers keep the records they load
+packed too, their own changes as whole records on top (:mod:`.overlaid`); a writer's snapshot
+is these records with a copy of its changes as a newest layer (:meth:`PackedJobs.topped`).
 """
 
 from __future__ import annotations
@@ -202,6 +203,29 @@ class PackedJobs(Mapping[_Key, JobRecord]):
             {k: r for k, r in live.items() if k[0] in batches} for live in self._seen.live
         )
         return PackedJobs(layers, Shadow(self._seen.masks, lives))
+
+    def topped(self, overlay: dict[_Key, JobRecord | None]) -> PackedJobs:
+        """These records with ``overlay`` (whole records; None: dropped) as a newest layer on
+        top, sharing the columns (a writer's snapshot): a look-up per key and layer and a copy
+        of the row marks (a byte a row) of a layer it hides rows of; no row is packed again.
+        ``overlay`` becomes the new view's: do not change it afterwards."""
+        masks: list[bytearray | None] = []
+        lives: list[dict[_Key, JobRecord]] = []
+        for layer, mask, live in self._parts():
+            find = layer.table.find
+            rows = [row for row in (find(b, n) for b, n in overlay) if row >= 0]
+            if rows:
+                mask = bytearray(b"\x01") * layer.table.rows if mask is None else bytearray(mask)
+                for row in rows:
+                    mask[row] = 0
+            if any(key in live for key in overlay):
+                live = {k: r for k, r in live.items() if k not in overlay}
+            masks.append(mask)
+            lives.append(live)
+        masks.append(None)
+        lives.append({k: r for k, r in overlay.items() if r is not None})
+        top = Layer.of(Table(self._table.pools).seal(), overlay)
+        return PackedJobs((*self._layers, top), Shadow(tuple(masks), tuple(lives)))
 
     def unfinished(self) -> Iterator[JobRecord]:
         """The records worth refreshing: submitted (a job ID) and not finished; not in key

@@ -29,7 +29,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol, runtime_checkable
 
 from reconciler.errors import StateError
 from reconciler.model.records import JobRecord, RecordError, TemplateRecord
@@ -173,12 +173,26 @@ def encode_lines(
         if sink is not None:
             sink(raw)
         yield _ENCODER.encode(raw).encode() + b"\n"
-    for jkey in sorted(jobs):
-        jrec = jobs[jkey]
+    for jkey, jrec in _in_key_order(jobs):
         raw = {"drop_job": list(jkey)} if jrec is None else {"job": jrec.to_dict()}
         if sink is not None:
             sink(raw)
         yield _ENCODER.encode(raw).encode() + b"\n"
+
+
+@runtime_checkable
+class KeySorted(Protocol):
+    """Records that stream themselves in key order (the packed ones, and a writer's)."""
+
+    def pairs(self) -> Iterator[tuple[_Key, Any]]: ...
+
+
+def _in_key_order(jobs: Mapping[_Key, JobRecord | None]) -> Iterator[tuple[_Key, Any]]:
+    """(key, value) in key order; streamed when ``jobs`` can (a full compaction of a million
+    packed records then builds no list of every key and looks none up)."""
+    if isinstance(jobs, KeySorted):
+        return jobs.pairs()
+    return ((key, jobs[key]) for key in sorted(jobs))
 
 
 class SegmentBuilder:

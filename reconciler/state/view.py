@@ -1,6 +1,6 @@
 """The in-memory records of an open state, shared by the local and the COS writer.
 
-Both writers keep the whole state in memory and journal every put and drop before it returns;
+Both writers hold the whole state and journal every put and drop before it returns;
 only where the journal lives (a local file, COS chunk objects) and how the state is compacted
 and released differ. So the record view, the journal lines it writes and the close sequence
 live here once, over the :class:`GroupCommit` the backend's journal provides.
@@ -8,6 +8,11 @@ live here once, over the :class:`GroupCommit` the backend's journal provides.
 The view also remembers, per key touched since the last compaction, the value it had then: the
 next compaction writes only the keys whose value differs (:meth:`RecordView._next_compaction`),
 which is what keeps a run's writes proportional to what it changed.
+
+The job records are held as loaded (packed, as a read-only snapshot holds them, when the state
+was read packed) with the writer's puts and drops in a dict on top (:mod:`.overlaid`): a
+writer that changes little costs about what a read costs, and its snapshot copies only its
+changes.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from reconciler.state.entries import (
 )
 from reconciler.state.groupcommit import GroupCommit
 from reconciler.state.layout import Compaction, Loaded, plan_compaction
+from reconciler.state.overlaid import Overlaid
 from reconciler.state.packed import PackedJobs, replay_onto
 from reconciler.state.segments import Header
 
@@ -91,7 +97,11 @@ class RecordView(ABC):
         self._name = name
         self._lineage, self._serial, self._written_at = doc.lineage, doc.serial, doc.written_at
         self._templates: dict[_Key, TemplateRecord] = doc.templates
-        self._jobs: dict[_Key, JobRecord] = doc.jobs
+        # The jobs as loaded (never changed: snapshots share them) and this writer's changes
+        # since (None: dropped); ``_jobs`` reads them as one.
+        base = doc.jobs if loaded.packed is None else PackedJobs(loaded.packed)
+        self._changes: dict[_Key, JobRecord | None] = {}
+        self._jobs = Overlaid(base, self._changes)
         self._header: Header | None = loaded.header  # None: rewrite every record next time
         self._was_t: dict[_Key, TemplateRecord | None] = {}  # value at the last compaction
         self._was_j: dict[_Key, JobRecord | None] = {}
@@ -108,17 +118,23 @@ class RecordView(ABC):
 
     @property
     def snapshot(self) -> StateSnapshot:
-        """Everything written so far (a copy: O(records); use :meth:`job` for single lookups)."""
+        """Everything written so far, as it is now (later writes do not show in it). Copies
+        the templates and this writer's changes, not the records it loaded; packed records
+        stay packed (with the changes as a newest layer: :meth:`PackedJobs.topped`)."""
         with self._commit.lock:
+            base, changes = self._jobs.base, dict(self._changes)
+            jobs: Mapping[_Key, JobRecord] = Overlaid(base, changes)
+            if isinstance(base, PackedJobs):
+                jobs = base.topped(changes) if changes else base
             doc = Document(
                 STATE_VERSION,
                 self._serial,
                 self._lineage,
                 dict(self._templates),
-                dict(self._jobs),
+                {},
                 self._written_at,
             )
-            return snapshot_of(doc, self._commit.entries)
+            return snapshot_of(doc, self._commit.entries, jobs)
 
     def job(self, batch: str, input_object: str) -> JobRecord | None:
         """One job record, without copying the state."""
@@ -146,10 +162,7 @@ class RecordView(ABC):
     def _set_j(self, key: _Key, rec: JobRecord | None) -> None:
         if key not in self._was_j:
             self._was_j[key] = self._jobs.get(key)
-        if rec is None:
-            self._jobs.pop(key, None)
-        else:
-            self._jobs[key] = rec
+        self._changes[key] = rec
 
     def _set_jobs(self, recs: list[JobRecord]) -> None:
         for rec in recs:
@@ -225,7 +238,9 @@ class RecordView(ABC):
     def _reset(self, doc: Document) -> None:
         """Take ``doc``'s records as they are (``replace_all``), before writing them."""
         self._lineage = doc.lineage
-        self._templates, self._jobs = dict(doc.templates), dict(doc.jobs)
+        self._templates = dict(doc.templates)
+        self._changes = {}
+        self._jobs = Overlaid(dict(doc.jobs), self._changes)
 
     @abstractmethod
     def _read_segment(self, name: str) -> bytes | None:

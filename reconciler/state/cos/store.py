@@ -135,7 +135,7 @@ class CosStateStore:
 
     def newest(self, *, packed: bool = False) -> tuple[int, Loaded] | None:
         """(serial, state) of the newest version with its segments, or None when there is none
-        (``packed``: for a read-only snapshot)."""
+        (``packed``: its jobs packed, for a snapshot or a writer's base)."""
         gone = f"state {self.name}: the newest version keeps disappearing"
         for attempt in range(5):
             found = read_newest(self.objects, self.states_prefix, gone)
@@ -212,7 +212,7 @@ class CosStateStore:
 
     def _recover(self, holder: LeaseHolder) -> CosStateWriter:
         for _ in range(10):
-            loaded, _ = self.load()
+            loaded, _ = self.load(packed=True)
             if loaded is None:
                 data = render_header(Header(0, new_document().lineage, utc_now(), ()))
                 create_exactly(self.objects, f"{self.states_prefix}{0:012d}", data)

@@ -1,11 +1,12 @@
 """The state store: read without a lock, or open for writing under the lock.
 
-A writer keeps the whole state in memory. Each put or drop becomes one journal line, fsynced
-(group-committed across threads) before the call returns, so ``kill -9`` at any instant loses
-nothing that was reported as recorded. :meth:`LocalStateWriter.compact` (at the end of a run,
-when a writer finds a journal left by a crashed one, and for ``state push``) writes the records
-that changed as one new segment in ``<state>.d/`` and then the state file, a small v2 header
-naming the segments (atomically, keeping the previous header as ``.backup``; see
+A writer holds the whole state (the records it loaded packed, its changes on top). Each put
+or drop becomes one journal line, fsynced (group-committed across threads) before the call
+returns, so ``kill -9`` at any instant loses nothing that was reported as recorded.
+:meth:`LocalStateWriter.compact` (at the end of a run, when a writer finds a journal left by a
+crashed one, and for ``state push``) writes the records that changed as one new segment in
+``<state>.d/`` and then the state file, a small v2 header naming the segments (atomically,
+keeping the previous header as ``.backup``; see
 :mod:`.segfiles` and :mod:`reconciler.state.segments`).
 """
 
@@ -87,7 +88,8 @@ class LocalStateStore:
 
     def _load(self, *, packed: bool = False) -> tuple[Loaded | None, JournalContent]:
         """The state as its file (header and segments) holds it, and the journal beside it;
-        None when there is no state file. ``packed``: for a read-only snapshot."""
+        None when there is no state file. ``packed``: the jobs packed (:mod:`..packed`; a
+        reader's snapshot and a writer's base alike)."""
         data = read_or_none(self.path)
         loaded = None
         if data is not None:
@@ -143,7 +145,7 @@ class LocalStateStore:
         try:
             remove_leftovers(self.path)
             last_write = _identity(self.journal_path)
-            loaded, journal = self._load()
+            loaded, journal = self._load(packed=True)
             if loaded is None:
                 doc = new_document()
                 header = Header(0, doc.lineage, utc_now(), ())
