@@ -103,6 +103,7 @@ def load_state(
     packed: bool = False,
     small_segment: int = SMALL_SEGMENT,
     read_pack: ReadSegment | None = None,
+    verify_packed: bool = False,
 ) -> Loaded:
     """The state whose header (or whole document) is ``data``; ``SegmentMissing`` when a
     segment it names is gone (a writer replaced it meanwhile: the caller reads again).
@@ -110,7 +111,9 @@ def load_state(
     ``packed``: the jobs go into a packed :class:`Layer` (for a read-only snapshot, see
     :mod:`.packed`) instead of a dict of records (``small_segment``: see ``SMALL_SEGMENT``);
     ``read_pack`` reads a segment's pack sidecar (:mod:`.packfile`), used instead of the
-    segment when it is usable. A whole document is never packed."""
+    segment when it is usable; ``verify_packed`` (a writer's load) still reads such a segment
+    and checks its size and SHA-256, without decoding it, so a writer never builds on a damaged
+    segment a later merge would need. A whole document is never packed."""
     parsed = parse_state_file(data, path)
     if isinstance(parsed, Document):
         return Loaded(parsed, None)
@@ -125,14 +128,11 @@ def load_state(
             if packed and read_pack is not None and not _joins_below(info, layers, small_segment):
                 layer = _from_pack(info, read_pack, f"state {path}", templates)
                 if layer is not None:
+                    if verify_packed:
+                        verify(_segment(read_segment, info, path), info, f"state {path}")
                     layers.append(layer)
                     continue
-            seg = read_segment(info.name)
-            if seg is None:
-                raise SegmentMissing(
-                    f"state {path}: segment {info.name} named by its header is missing; "
-                    "restore it, or the previous header and its segments, from a copy"
-                )
+            seg = _segment(read_segment, info, path)
             sink: dict[_Key, JobRecord] | Layer = jobs
             if packed:
                 sink = _layer_for(info, layers, pools, small_segment)
@@ -153,14 +153,19 @@ def verify_segments(data: bytes, path: Path, read_segment: ReadSegment) -> int:
     if isinstance(parsed, Document):
         return 0
     for info in parsed.segments:
-        seg = read_segment(info.name)
-        if seg is None:
-            raise SegmentMissing(
-                f"state {path}: segment {info.name} named by its header is missing; "
-                "restore it, or the previous header and its segments, from a copy"
-            )
-        verify(seg, info, f"state {path}")
+        verify(_segment(read_segment, info, path), info, f"state {path}")
     return len(parsed.segments)
+
+
+def _segment(read_segment: ReadSegment, info: SegmentInfo, path: Path) -> bytes:
+    """The bytes of the segment ``info`` names; ``SegmentMissing`` when it is gone."""
+    seg = read_segment(info.name)
+    if seg is None:
+        raise SegmentMissing(
+            f"state {path}: segment {info.name} named by its header is missing; "
+            "restore it, or the previous header and its segments, from a copy"
+        )
+    return seg
 
 
 def _joins_below(info: SegmentInfo, layers: list[Layer], small: int) -> bool:

@@ -133,7 +133,7 @@ class CosStateStore:
         """The pack sidecar of ``segment`` (:mod:`reconciler.state.packfile`), if any."""
         return self.read_segment(pack_name(segment))
 
-    def newest(self, *, packed: bool = False) -> tuple[int, Loaded] | None:
+    def newest(self, *, packed: bool = False, writer: bool = False) -> tuple[int, Loaded] | None:
         """(serial, state) of the newest version with its segments, or None when there is none
         (``packed``: its jobs packed, for a snapshot or a writer's base)."""
         gone = f"state {self.name}: the newest version keeps disappearing"
@@ -150,6 +150,7 @@ class CosStateStore:
                     self.read_segment,
                     packed=packed,
                     read_pack=self.read_pack,
+                    verify_packed=writer,
                 )
             except SegmentMissing:  # pruned meanwhile: a newer version exists
                 if attempt == 4:
@@ -158,10 +159,13 @@ class CosStateStore:
             return loaded.doc.serial, loaded
         raise StateError(gone)
 
-    def load(self, *, packed: bool = False) -> tuple[Loaded | None, list[Chunk]]:
-        """The newest version and the journal chunks on top of it, consistently."""
+    def load(
+        self, *, packed: bool = False, writer: bool = False
+    ) -> tuple[Loaded | None, list[Chunk]]:
+        """The newest version and the journal chunks on top of it, consistently (``writer``:
+        see ``verify_packed`` of :func:`~reconciler.state.layout.load_state`)."""
         for _ in range(10):
-            top = self.newest(packed=packed)
+            top = self.newest(packed=packed, writer=writer)
             if top is None:
                 return None, []
             serial, loaded = top
@@ -212,7 +216,7 @@ class CosStateStore:
 
     def _recover(self, holder: LeaseHolder) -> CosStateWriter:
         for _ in range(10):
-            loaded, _ = self.load(packed=True)
+            loaded, _ = self.load(packed=True, writer=True)
             if loaded is None:
                 data = render_header(Header(0, new_document().lineage, utc_now(), ()))
                 create_exactly(self.objects, f"{self.states_prefix}{0:012d}", data)

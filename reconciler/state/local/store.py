@@ -86,16 +86,20 @@ class LocalStateStore:
         """The pack sidecar of ``segment`` (:mod:`reconciler.state.packfile`), if any."""
         return read_or_none(self.segments_dir / pack_name(segment))
 
-    def _load(self, *, packed: bool = False) -> tuple[Loaded | None, JournalContent]:
+    def _load(
+        self, *, packed: bool = False, writer: bool = False
+    ) -> tuple[Loaded | None, JournalContent]:
         """The state as its file (header and segments) holds it, and the journal beside it;
         None when there is no state file. ``packed``: the jobs packed (:mod:`..packed`; a
-        reader's snapshot and a writer's base alike)."""
+        reader's snapshot and a writer's base alike); ``writer``: see ``verify_packed`` of
+        :func:`~reconciler.state.layout.load_state`."""
         data = read_or_none(self.path)
         loaded = None
         if data is not None:
             loaded = load_state(
-                data, self.path, self.read_segment, packed=packed, read_pack=self.read_pack
-            )
+                data, self.path, self.read_segment, packed=packed, read_pack=self.read_pack,
+                verify_packed=writer,
+            )  # fmt: skip
         journal = read_journal(self.journal_path, None if loaded is None else loaded.doc.lineage)
         return loaded, journal
 
@@ -145,7 +149,7 @@ class LocalStateStore:
         try:
             remove_leftovers(self.path)
             last_write = _identity(self.journal_path)
-            loaded, journal = self._load(packed=True)
+            loaded, journal = self._load(packed=True, writer=True)
             if loaded is None:
                 doc = new_document()
                 header = Header(0, doc.lineage, utc_now(), ())
