@@ -8,14 +8,14 @@ import pytest
 from reconciler.errors import StateError
 from reconciler.state.packfile import PACK_MIN_JOBS
 from tests.helpers.conformance import Harness
-from tests.state.test_packed import _packable
+from tests.helpers.state_records import packable
 
 
 def test_a_pack_stands_in_for_reads_and_verify_checks_the_segment(harness: Harness) -> None:
     store = harness.store()
     assert store.verify() == 0  # nothing yet
     with store.open() as w:
-        w.put_jobs([_packable(i) for i in range(PACK_MIN_JOBS + 5)])
+        w.put_jobs([packable(i) for i in range(PACK_MIN_JOBS + 5)])
     expected = dict(store.read().jobs)
     assert store.verify() == 1
     [segment] = [n for n in harness.storage() if n.endswith(".jsonl.gz")]

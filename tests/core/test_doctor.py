@@ -27,7 +27,7 @@ from tests.helpers.emulators import World
 from tests.helpers.identity import ENV
 from tests.helpers.manifests import EXAMPLES
 from tests.helpers.middleware import Middleware, Reply, error
-from tests.state.test_packed import _packable
+from tests.helpers.state_records import packable
 
 
 def _doctor(world: World, app: Any, env: dict[str, str] | None = None, **kw: Any) -> Report:
@@ -150,7 +150,7 @@ def test_a_damaged_segment_behind_a_pack(world: World) -> None:
     """A read takes the pack and would not notice; doctor checks the segment a writer reads."""
     store = StateStore(world.settings.state_path)
     with store.open() as w:
-        w.put_jobs([_packable(i) for i in range(PACK_MIN_JOBS)])
+        w.put_jobs([packable(i) for i in range(PACK_MIN_JOBS)])
     assert "1 segment(s) intact" in _checks(_doctor(world, world.app))["state"].detail
     [segment] = store.segments_dir.glob("*.jsonl.gz")
     segment.write_bytes(segment.read_bytes()[:-10])

@@ -27,7 +27,7 @@ from reconciler.state.packed import PackedJobs, replay_onto
 from reconciler.state.packing import Layer, Pools
 from reconciler.state.segments import Header, SegmentBuilder, render_header, segment_name
 from reconciler.state.view import read_snapshot, replay, snapshot_of
-from tests.helpers.state_records import T0, job
+from tests.helpers.state_records import T0, job, packable
 
 Key = tuple[str, str]
 HEX = "0123456789abcdef"
@@ -241,23 +241,16 @@ def test_layers_with_pools_of_their_own_read_as_one(
         _assert_same(jobs.only(batches), wanted, probes)
 
 
-def _packable(i: int, **kw: object) -> JobRecord:
-    """A record of the shape writers record (packed, not kept whole)."""
-    digits = f"{i * 7919:048x}"
-    fingerprint = ".".join(digits[j : j + 12] for j in range(0, 48, 12))
-    return job(i, fingerprint=fingerprint, marker=f"rcn:{i:016x}", job_id=f"s{i:031x}", **kw)
-
-
 def test_big_layers_are_read_as_one_without_packing_again(tmp_path: Path) -> None:
     """A base, a big newer segment over keys all along it (updates and tombstones included)
     and a few keys on top: two layers (the few keys in the second's overlay), the base
     partly hidden by both: matched in bulk (the second's table) and one by one (its overlay,
     few next to the base)."""
     old = "2020-01-01T00:00:00Z"
-    base = [_packable(i, intent_time=old if i % 7 == 0 else T0) for i in range(0, 800, 2)]
-    second = [_packable(i, state="Running") for i in range(1, 800, 8)]  # new keys
-    second += [_packable(i, state="Failed") for i in range(0, 800, 14)]  # updates
-    third = [_packable(i, state="Success", finished_at="2026-05-05T00:00:00Z") for i in (3, 4, 5)]
+    base = [packable(i, intent_time=old if i % 7 == 0 else T0) for i in range(0, 800, 2)]
+    second = [packable(i, state="Running") for i in range(1, 800, 8)]  # new keys
+    second += [packable(i, state="Failed") for i in range(0, 800, 14)]  # updates
+    third = [packable(i, state="Success", finished_at="2026-05-05T00:00:00Z") for i in (3, 4, 5)]
     lines = [[{"job": r.to_dict()} for r in recs] for recs in (base, second, third)]
     lines[1] += [{"drop_job": ["b", f"in/{i:05d}.mp4"]} for i in range(2, 800, 70)]
     lines[2] += [{"drop_job": ["b", "in/00006.mp4"]}, {"drop_job": ["b", "in/00009.mp4"]}]
@@ -277,15 +270,15 @@ def test_big_layers_are_read_as_one_without_packing_again(tmp_path: Path) -> Non
 
 def test_a_read_of_a_real_store_is_packed_and_equal(store: LocalStateStore) -> None:
     with store.open() as w:
-        w.put_jobs([_packable(i, outputs=("a", "b")) for i in range(50)])
-        w.put_jobs([_packable(i, outputs=(f"o{i}",)) for i in range(70, 75)])  # the common shape
+        w.put_jobs([packable(i, outputs=("a", "b")) for i in range(50)])
+        w.put_jobs([packable(i, outputs=(f"o{i}",)) for i in range(70, 75)])  # the common shape
         w.put_jobs([job(i, batch="odd") for i in range(3)])  # fingerprints of another shape
     with store.open() as w:  # a second, small segment on top
-        w.put_jobs([_packable(i, state="Failed") for i in range(10, 15)])
+        w.put_jobs([packable(i, state="Failed") for i in range(10, 15)])
         w.drop_job("b", "in/00003.mp4")
     writer = store.open()  # a journal left behind: the read replays it
     try:
-        writer.put_jobs([_packable(60), _packable(11, state="Success")])
+        writer.put_jobs([packable(60), packable(11, state="Success")])
         writer.drop_job("b", "in/00004.mp4")
         expected = writer.snapshot.jobs
         snap = store.read()
@@ -299,7 +292,7 @@ def test_a_read_of_a_real_store_is_packed_and_equal(store: LocalStateStore) -> N
     assert jobs[("b", "in/00011.mp4")].state == "Success"
     assert ("b", "in/00003.mp4") not in jobs and jobs.get(("b", "in/00004.mp4")) is None
     assert jobs.brief(("b", "in/00020.mp4")) == (
-        _packable(20).fingerprint,
+        packable(20).fingerprint,
         "Pending",
         f"s{20:031x}",
     )
@@ -325,7 +318,7 @@ def test_lookups_across_many_blocks(
 ) -> None:
     """Every present key is found, and no absent neighbour is (blocks of input objects)."""
     directory = tmp_path_factory.mktemp("blocks")
-    recs = [_packable(i, batch=b, input_object=n) for i, (b, n) in enumerate(
+    recs = [packable(i, batch=b, input_object=n) for i, (b, n) in enumerate(
         (b, n) for b in names for n in names[b]
     )]  # fmt: skip
     lines = [{"job": r.to_dict()} for r in recs]
@@ -346,11 +339,11 @@ def test_lookups_across_many_blocks(
 
 def test_times_leave_out_what_the_journal_replaced(store: LocalStateStore) -> None:
     with store.open() as w:
-        w.put_jobs([_packable(i) for i in range(40)])
-        w.put_jobs([_packable(7, intent_time="2026-03-03T00:00:00Z")])
+        w.put_jobs([packable(i) for i in range(40)])
+        w.put_jobs([packable(7, intent_time="2026-03-03T00:00:00Z")])
     writer = store.open()
     try:
-        writer.put_jobs([_packable(7, intent_time="2026-04-04T00:00:00Z", finished_at=None)])
+        writer.put_jobs([packable(7, intent_time="2026-04-04T00:00:00Z", finished_at=None)])
         jobs = store.read().jobs
     finally:
         writer.abandon()
@@ -361,7 +354,7 @@ def test_times_leave_out_what_the_journal_replaced(store: LocalStateStore) -> No
 
 def test_a_value_shared_by_several_fields_of_the_first_record(tmp_path: Path) -> None:
     """One string first seen in several pooled fields of one record is pooled once."""
-    rec = _packable(1, batch="x", target="x", state="x", code="x", message="x").to_dict()
+    rec = packable(1, batch="x", target="x", state="x", code="x", message="x").to_dict()
     rec["submitted_at"] = rec["finished_at"] = rec["intent_time"]
     lines = [{"job": rec}, {"job": {**rec, "input_object": "in/2"}}]
     header = _write_state(tmp_path, [(lines, True)])

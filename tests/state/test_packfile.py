@@ -26,8 +26,8 @@ from reconciler.state.segments import (
     apply_segment,
     segment_name,
 )
-from tests.helpers.state_records import template
-from tests.state.test_packed import _key, _line, _packable
+from tests.helpers.state_records import packable, template
+from tests.state.test_packed import _key, _line
 
 _Key = tuple[str, str]
 _template_line = st.sampled_from(["a", "b", "c"]).flatmap(
@@ -114,7 +114,7 @@ def _resigned(pack: bytes, **meta_changes: Any) -> bytes:
 
 
 def test_a_pack_that_is_not_exactly_the_segments_is_not_used() -> None:
-    lines = [{"job": _packable(i).to_dict()} for i in range(300)]
+    lines = [{"job": packable(i).to_dict()} for i in range(300)]
     data, info = _segment(lines)
     pack = _pack(lines, info)
     assert _from_pack(pack, info) is not None
@@ -144,7 +144,7 @@ def test_a_pack_that_is_not_exactly_the_segments_is_not_used() -> None:
 def _big(store: LocalStateStore, start: int = 0, **kw: object) -> None:
     with store.open() as w:
         w.put_template(template())
-        w.put_jobs([_packable(i, **kw) for i in range(start, start + PACK_MIN_JOBS + 100)])
+        w.put_jobs([packable(i, **kw) for i in range(start, start + PACK_MIN_JOBS + 100)])
 
 
 def _files(store: LocalStateStore) -> set[str]:
@@ -154,7 +154,7 @@ def _files(store: LocalStateStore) -> set[str]:
 def test_a_big_segment_gets_a_pack_that_reads_use(store: LocalStateStore) -> None:
     _big(store)
     with store.open() as w:  # a small segment on top: no pack of its own
-        w.put_jobs([_packable(i, state="Failed") for i in range(3)])
+        w.put_jobs([packable(i, state="Failed") for i in range(3)])
         w.drop_job("b", "in/00010.mp4")
     header = json.loads(store.path.read_text())
     big, small = (s["name"] for s in header["segments"])
@@ -214,13 +214,13 @@ def test_two_big_layers_both_from_their_packs(store: LocalStateStore) -> None:
     changed = range(0, 2 * PACK_MIN_JOBS, 2)  # every other key of the base's first part
     base = 2 * (len(changed) + 101) + 100
     with store.open() as w:
-        w.put_jobs([_packable(i, state="Success") for i in range(base)])
+        w.put_jobs([packable(i, state="Success") for i in range(base)])
     with store.open() as w:
-        w.put_jobs([_packable(i, state="Failed", code="E1") for i in changed])
-        w.put_jobs([_packable(i, state="Running") for i in range(base, base + 100)])
+        w.put_jobs([packable(i, state="Failed", code="E1") for i in changed])
+        w.put_jobs([packable(i, state="Running") for i in range(base, base + 100)])
         w.drop_job("b", "in/00001.mp4")
     with store.open() as w:
-        w.put_jobs([_packable(3, state="Running")])
+        w.put_jobs([packable(3, state="Running")])
     header = json.loads(store.path.read_text())
     assert [s["jobs"] for s in header["segments"]] == [base, len(changed) + 101, 1]
     for info in header["segments"][:2]:  # both big segments damaged: only their packs remain
@@ -228,9 +228,9 @@ def test_two_big_layers_both_from_their_packs(store: LocalStateStore) -> None:
         segment.write_bytes(bytes(segment.stat().st_size))
     jobs = store.read().jobs
     assert len(jobs) == base + 100 - 1
-    assert jobs[_packable(0).key].state == "Failed" and jobs[_packable(5).key].state == "Success"
-    assert _packable(1).key not in jobs
+    assert jobs[packable(0).key].state == "Failed" and jobs[packable(5).key].state == "Success"
+    assert packable(1).key not in jobs
     assert sorted(r.key for r in jobs.unfinished()) == [
-        _packable(i).key for i in (3, *range(base, base + 100))
+        packable(i).key for i in (3, *range(base, base + 100))
     ]
     assert list(jobs) == sorted(jobs) and len(list(jobs.briefs())) == len(jobs)
