@@ -94,12 +94,14 @@ class StateStore(Protocol):
 
     def read(self) -> StateSnapshot:
         """The current state, journal included, without taking the lock."""
+        ...
 
     def verify(self) -> int:
         """Check every segment the current version names against the size and SHA-256 its
         header records, without decoding it, and return how many; ``StateError`` names the
-        first that does not match. A read may take a segment's pack instead of the segment, a
-        writer never does: this says whether the next apply can read what a plan just read."""
+        first that does not match. A read may take a segment's pack and never look at the
+        segment; a writer opening the state makes this same check, so this says, without the
+        lock, whether the next apply will accept what a plan just read."""
         ...
 
     def open(self, *, command: str = "", wait_seconds: float = 0.0) -> StateWriter:
