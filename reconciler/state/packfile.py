@@ -54,8 +54,9 @@ def pack_name(segment: str) -> str:
     return segment.removesuffix(SEGMENT_SUFFIX) + PACK_SUFFIX
 
 
-def is_pack_name(name: str) -> bool:
-    return name.endswith(PACK_SUFFIX)
+def with_packs(names: set[str]) -> set[str]:
+    """``names`` and the packs of those segments (a pack lives and dies with its segment)."""
+    return names | {pack_name(n) for n in names}
 
 
 class PackBuilder:

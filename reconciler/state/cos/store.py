@@ -54,7 +54,7 @@ from reconciler.state.layout import (
     parse_state_file,
     verify_segments,
 )
-from reconciler.state.packfile import pack_name
+from reconciler.state.packfile import pack_name, with_packs
 from reconciler.state.segments import (
     HEADER_MAX_BYTES,
     Header,
@@ -374,7 +374,7 @@ class CosStateWriter(RecordView):
                 return  # a version we cannot read: keep every segment (litter, not loss)
             if isinstance(parsed, Header):
                 keep |= {s.name for s in parsed.segments}
-        keep |= {pack_name(name) for name in keep}
+        keep = with_packs(keep)
         prefix = self._store.segments_prefix
         segments = list_keys(objects, prefix)
         delete_quietly(objects, [k for k in segments if k[len(prefix) :] not in keep])

@@ -57,11 +57,6 @@ def write_compaction(directory: Path, comp: Compaction) -> SegmentInfo | None:
     return info
 
 
-def with_packs(names: set[str]) -> set[str]:
-    """``names`` and the packs of those segments (a pack lives and dies with its segment)."""
-    return names | {pack_name(n) for n in names}
-
-
 def link_backup(path: Path, backup: Path) -> None:
     """Make ``backup`` the file ``path`` is now, atomically and without copying it (a hard
     link: the next header replaces ``path`` with a new file, the backup keeps the old one).

@@ -35,10 +35,9 @@ from reconciler.state.local.segfiles import (
     collect_garbage,
     header_names,
     link_backup,
-    with_packs,
     write_compaction,
 )
-from reconciler.state.packfile import pack_name
+from reconciler.state.packfile import pack_name, with_packs
 from reconciler.state.segments import Header, SegmentMissing, render_header
 from reconciler.state.view import RecordView, read_snapshot
 
