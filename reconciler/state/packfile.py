@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from reconciler.model.records import JobRecord
 from reconciler.state.packing import _INTS, Layer, Pool, Pools, Table
-from reconciler.state.segments import SEGMENT_SUFFIX, SegmentInfo, encode_raw
+from reconciler.state.segments import SEGMENT_SUFFIX, SegmentInfo, encode_raw, job_line
 
 #: Segments with fewer job lines get no pack: decoding them costs less than a request for it.
 PACK_MIN_JOBS: Final = 4096
@@ -84,10 +84,7 @@ class PackBuilder:
 
 
 def _overlay_lines(overlay: dict[tuple[str, str], JobRecord | None]) -> list[str]:
-    return [
-        encode_raw({"drop_job": list(key)} if rec is None else {"job": rec.to_dict()})
-        for key, rec in sorted(overlay.items())
-    ]
+    return [encode_raw(job_line(key, rec)) for key, rec in sorted(overlay.items())]
 
 
 def encode_pack(table: Table, lines: list[str], info: SegmentInfo) -> bytes:

@@ -160,6 +160,11 @@ def encode_raw(raw: dict[str, Any]) -> str:
     return _ENCODER.encode(raw)
 
 
+def job_line(key: _Key, rec: JobRecord | None) -> dict[str, Any]:
+    """The JSON value of the segment line for job ``key``: its record, or a tombstone."""
+    return {"drop_job": list(key)} if rec is None else {"job": rec.to_dict()}
+
+
 def encode_lines(
     templates: Mapping[_Key, TemplateRecord | None],
     jobs: Mapping[_Key, JobRecord | None],
@@ -174,7 +179,7 @@ def encode_lines(
             sink(raw)
         yield _ENCODER.encode(raw).encode() + b"\n"
     for jkey, jrec in _in_key_order(jobs):
-        raw = {"drop_job": list(jkey)} if jrec is None else {"job": jrec.to_dict()}
+        raw = job_line(jkey, jrec)
         if sink is not None:
             sink(raw)
         yield _ENCODER.encode(raw).encode() + b"\n"
